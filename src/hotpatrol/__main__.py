@@ -1,0 +1,3 @@
+from hotpatrol.cli import main
+
+main()
