@@ -6,5 +6,6 @@ row-major from the south-west corner) or a GeoDataFrame of polygons with a ``pla
 
 from hotpatrol.places.crs import BNG, choose_metric_crs, project
 from hotpatrol.places.grid import DEFAULT_CELL, Grid
+from hotpatrol.places.layer import PlacesLayer
 
-__all__ = ["BNG", "DEFAULT_CELL", "Grid", "choose_metric_crs", "project"]
+__all__ = ["BNG", "DEFAULT_CELL", "Grid", "PlacesLayer", "choose_metric_crs", "project"]

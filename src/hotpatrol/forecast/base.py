@@ -1,0 +1,91 @@
+"""The forecasting estimator contract (scikit-learn style) and the Forecast object.
+
+Every model:
+
+- ``__init__`` takes keyword-only settings and only stores them (no validation, no work);
+- ``fit(events, *, places=None)`` validates settings and data, learns, sets attributes ending in ``_``
+  (always ``places_`` and ``fitted_until_``), and returns ``self``. ``places`` is a PlacesLayer
+  (usually a 150 m grid) shared by all models in a comparison; when None the model builds a
+  ``cell``-metre grid over the training events;
+- ``predict(start, horizon)`` checks it is fitted and returns a :class:`Forecast`: the expected
+  number (or harm) of events in each place over the whole window ``[start, start + horizon)``,
+  i.e. the intensity integrated over the horizon, not a snapshot.
+
+``events`` is an events table (see :mod:`hotpatrol.events`) with ``x``/``y`` in metres
+(:func:`hotpatrol.places.project`).
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hotpatrol.errors import HotpatrolError
+
+
+class NotFittedError(HotpatrolError):
+    pass
+
+
+class Forecaster:
+    """Base class: parameter introspection (get_params/set_params/repr) and fitted checks."""
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [p.name for p in sig.parameters.values() if p.kind == p.KEYWORD_ONLY]
+
+    def get_params(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params) -> "Forecaster":
+        valid = self._param_names()
+        for key, value in params.items():
+            if key not in valid:
+                raise HotpatrolError(f"Unknown parameter for {type(self).__name__}.", parameter=key, allowed=valid)
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "places_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} is not fitted yet.", fix="Call fit(events) before predict()."
+            )
+
+
+@dataclass
+class Forecast:
+    """Expected events (or harm) per place over ``[start, start + horizon)``."""
+
+    model: str
+    places: Any  # PlacesLayer
+    risk: np.ndarray  # shape (places.n,)
+    start: pd.Timestamp
+    horizon: pd.Timedelta
+    notes: list[str] = field(default_factory=list)
+    random_state: int | None = None
+
+    def ranking(self) -> np.ndarray:
+        """Place indices from highest to lowest risk; ties broken at random (seeded), not by order."""
+        rng = np.random.default_rng(self.random_state)
+        jitter = rng.random(len(self.risk))
+        return np.lexsort((jitter, -self.risk))
+
+    def top(self, n: int) -> np.ndarray:
+        return self.ranking()[:n]
+
+    def to_frame(self) -> pd.DataFrame:
+        order = self.ranking()
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(1, len(order) + 1)
+        return pd.DataFrame(
+            {"place_id": self.places.place_id, "x": self.places.x, "y": self.places.y, "risk": self.risk, "rank": rank}
+        ).sort_values("rank", kind="stable").reset_index(drop=True)
