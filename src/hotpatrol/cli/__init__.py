@@ -29,9 +29,10 @@ def _root(
 
 def _register() -> None:
     # One line per stage; each module exposes ``register(app)``.
-    from hotpatrol.cli import core
+    from hotpatrol.cli import core, forecast
 
     core.register(app)
+    forecast.register(app)
 
 
 _register()
