@@ -33,6 +33,7 @@ def _register() -> None:
 
     core.register(app)
     forecast.register(app)
+    from hotpatrol.cli import plan; plan.register(app)  # noqa: E702 - patrol selection and plans
 
 
 _register()

@@ -238,9 +238,10 @@ class _Model:
         m = len(self.harm)
         rows, lo, hi = [], [], []
         ones = sparse.csr_matrix(np.ones((1, m)))
+        # "n" fixes the count; relaxed (for diagnosis only) any number may be chosen
         rows.append(ones)
         lo.append(self.n if "n" in active else 0)
-        hi.append(self.n)
+        hi.append(self.n if "n" in active else np.inf)
         if "spacing" in active and len(self.pairs):
             p = len(self.pairs)
             a = sparse.csr_matrix((np.ones(2 * p), (np.repeat(np.arange(p), 2), self.pairs.ravel())), shape=(p, m))
@@ -583,3 +584,39 @@ def _describe(item: str, model: _Model, c: dict) -> str:
         return (f"capacity_hours={c['capacity_hours']:g} (each selected hotspot costs about "
                 f"{float(np.min(model.cost)):.2f} officer-hours a day: k/n x visits x (dwell + travel) / 60)")
     return item
+
+
+def hotspots_from_events(events: pd.DataFrame, *, cell: float = 150.0, scheme="cchi", months: int | None = 12,
+                         crs: str | None = None) -> pd.DataFrame:
+    """Harm per grid cell from an events table: the simplest hotspot table to select from.
+
+    Keeps the last ``months`` months of the data (None = all), weights events by ``scheme`` and sums
+    them per ``cell``-metre cell. Returns place_id (cell id), x, y (cell centre), harm, n_events with
+    ``attrs`` crs and cell. Use the hotspot statistics (``hotpatrol hotspots``) for significance tests.
+    """
+    from hotpatrol.events import occurred_at
+    from hotpatrol.harm import harm
+    from hotpatrol.places.crs import project
+    from hotpatrol.places.grid import Grid
+
+    if not len(events):
+        raise HotpatrolError("No events to build hotspots from.", parameter="events",
+                             fix="Ingest data first (hotpatrol ingest) or widen the date range.")
+    ev = events
+    if months:
+        at = pd.to_datetime(occurred_at(ev))
+        ev = ev[(at > at.max() - pd.DateOffset(months=int(months))).to_numpy()]
+    if "x" not in ev.columns:
+        ev = project(ev, crs)
+    crs = crs or ev.attrs.get("crs") or "EPSG:27700"
+    w = harm(ev, scheme)
+    grid = Grid.covering(ev["x"], ev["y"], cell=cell, crs=crs)
+    cid = grid.cell_id(ev["x"].to_numpy(float), ev["y"].to_numpy(float))
+    ok = cid >= 0
+    total = pd.DataFrame({"cid": cid[ok], "harm": w[ok]}).groupby("cid")["harm"].agg(["sum", "size"])
+    cx, cy = grid.centres(total.index.to_numpy())
+    out = pd.DataFrame({"place_id": total.index.to_numpy(), "x": cx, "y": cy, "harm": total["sum"].to_numpy(),
+                        "n_events": total["size"].to_numpy()})
+    out = out.sort_values("harm", ascending=False, kind="stable").reset_index(drop=True)
+    out.attrs.update({"crs": crs, "cell": float(cell)})
+    return out
