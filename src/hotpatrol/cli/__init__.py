@@ -30,9 +30,11 @@ def _root(
 def _register() -> None:
     # One line per stage; each module exposes ``register(app)``.
     from hotpatrol.cli import core, forecast
+    from hotpatrol.cli import ingest as ingest_cli
 
     core.register(app)
     forecast.register(app)
+    ingest_cli.register(app)
 
 
 _register()
