@@ -33,6 +33,7 @@ def _register() -> None:
 
     core.register(app)
     forecast.register(app)
+    from hotpatrol.cli import synth; synth.register(app)  # noqa: E702
 
 
 _register()
