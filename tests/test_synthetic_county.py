@@ -211,7 +211,9 @@ def test_force_records_mapping_and_boundaries(county, written):
     assert fr.loc[has_xy, "x"].str.fullmatch(r"\d{6}").all()
     assert {"8N", "105A", "28E", "34B", "46", "92E"} <= set(fr["offence_code"])
     mapping = yaml.safe_load(paths["mapping"].read_text())
-    assert mapping["crs"] == "EPSG:27700" and set(mapping["columns"].values()) <= set(fr.columns)
+    assert mapping["crs"] == "EPSG:27700" and mapping["time"]["timestamp"] == "occurred_at"
+    named = [mapping[k] for k in ("id", "x", "y", "category", "offence_code")] + [mapping["time"]["timestamp"]]
+    assert set(named) <= set(fr.columns)
     # districts GeoJSON (lon/lat) reads back as a polygons layer; events' published district matches it
     lad = read_places(paths["districts"])
     assert lad.n == len(county.districts) and lad.crs == BNG

@@ -113,21 +113,21 @@ class County:
 
 
 _MAPPING = """\
-# Column mapping for the synthetic force records (hotpatrol ingest, force-records source).
-# Target field <- column in force_records.csv.
-source: force-records
+# Synthshire Police force records (hotpatrol synth): ingest with
+#   hotpatrol ingest force_records.csv --mapping force_records_mapping.yaml
+# occurred_at is a local minute timestamp -> time_precision "minute"; x/y are British National Grid metres.
+# category already holds police.uk crime types; offence_code is the Home Office offence code.
+name: synthshire-force-records
 force: Synthshire Police
-crs: EPSG:27700            # x/y are British National Grid metres
-time_precision: minute
-time_format: "%Y-%m-%d %H:%M"
-columns:
-  event_id: id
-  occurred_at: occurred_at
-  x: x
-  y: y
-  category: category        # already police.uk crime types
-  offence_code: offence_code  # Home Office offence classification code
-  offence: offence
+id: id
+time:
+  timestamp: occurred_at
+  format: "%Y-%m-%d %H:%M"
+x: x
+y: y
+crs: EPSG:27700
+category: category
+offence_code: offence_code
 """
 
 
