@@ -157,3 +157,38 @@ def test_build_grid_and_lazy_exports():
     counts = layer.aggregate(*event_xy(ev)[:2])
     assert counts.sum() == 3 and counts.max() == 1
     assert places.read_places is read_places and places.h3_places is h3_places
+
+
+def test_cli_places_build_and_assign(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from hotpatrol.cli import app
+
+    wards = _squares(tmp_path)
+    lon, lat = to_lonlat([615100, 615200, 616500, 630000], [157500, 157600, 157500, 157500], BNG)
+    csv = tmp_path / "2024-01-x-street.csv"
+    pd.DataFrame({"Crime ID": ["a", "b", "c", "d"], "Longitude": lon.round(6), "Latitude": lat.round(6),
+                  "Location": ["On or near A", "On or near A", "On or near B", "On or near C"]}).to_csv(csv, index=False)
+    runner = CliRunner()
+    res = runner.invoke(app, ["places", "build", str(csv), "--unit", str(wards), "--json", "--out",
+                              str(tmp_path / "p.geojson")])
+    assert res.exit_code == 0, res.output
+    payload = json.loads(res.output)
+    assert payload["kind"] == "polygons" and payload["places"] == 2 and payload["assigned"] == 3
+    assert payload["busiest"][0] == {"place_id": "W1", "events": 2}
+    written = gpd.read_file(tmp_path / "p.geojson")
+    assert list(written["events"]) == [2, 1]
+    res = runner.invoke(app, ["places", "build", str(tmp_path), "--unit", "h3", "--resolution", "10", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["assigned"] == 4
+    out = tmp_path / "labelled.csv"
+    res = runner.invoke(app, ["places", "assign", str(csv), "--unit", str(wards), "--column", "ward",
+                              "--out", str(out), "--json"])
+    assert res.exit_code == 0, res.output
+    labelled = pd.read_csv(out)
+    assert list(labelled.columns)[:2] == ["Crime ID", "Longitude"]
+    assert labelled["ward"].fillna("-").tolist() == ["West", "West", "East", "-"]
+    bad = runner.invoke(app, ["places", "build", str(csv), "--unit", "hexes", "--json"])
+    assert bad.exit_code == 2 and json.loads(bad.output)["error"]["parameter"] == "unit"
