@@ -109,13 +109,23 @@ def test_planted_hotspots_are_the_densest_cells(county):
     counts = grid.aggregate(ev["x"], ev["y"]).ravel()
     top = np.argsort(counts)[::-1][:10]
     cx, cy = grid.centres(top)
-    hs = county.hotspots[county.hotspots["kind"].isin(["centre", "nte", "retail"])]
+    hs = county.hotspots
     d = np.hypot(cx[:, None] - hs["x"].to_numpy()[None], cy[:, None] - hs["y"].to_numpy()[None]).min(axis=1)
     assert (d < 300).all(), d
     # concentration like real data: ~half of crime in the top 5% of cells with any crime
     nz = np.sort(counts[counts > 0])[::-1]
     share = nz[: len(nz) // 20].sum() / nz.sum()
     assert 0.3 < share < 0.7
+
+
+def test_planted_emerging_and_fading_hotspots(county):
+    ev = county.events
+    for kind, rising in (("emerging", True), ("fading", False)):
+        h = county.hotspots[county.hotspots["kind"] == kind].iloc[0]
+        near = np.hypot(ev["x"] - h["x"], ev["y"] - h["y"]) < 150
+        year = ev.loc[near, "occurred_at"].dt.year.value_counts()
+        first, last = year.get(2022, 0), year.get(2024, 0)
+        assert (last > 2 * first) if rising else (first > 2 * last), (kind, first, last)
 
 
 def test_near_repeat_excess(county):

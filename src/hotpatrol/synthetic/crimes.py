@@ -35,10 +35,12 @@ MONTHLY_RATES: dict[str, float] = {
 
 #: category -> {component: share}
 COMPONENTS: dict[str, dict[str, float]] = {
-    "Violence and sexual offences": {"residential": 0.50, "centre": 0.12, "nte": 0.18, "estate": 0.15, "road": 0.05},
-    "Anti-social behaviour": {"residential": 0.40, "centre": 0.20, "nte": 0.10, "estate": 0.20, "road": 0.05,
-                              "retail": 0.05},
-    "Criminal damage and arson": {"residential": 0.55, "estate": 0.20, "centre": 0.10, "nte": 0.05, "road": 0.10},
+    "Violence and sexual offences": {"residential": 0.48, "centre": 0.12, "nte": 0.18, "estate": 0.15, "road": 0.05,
+                                     "emerging": 0.01, "fading": 0.01},
+    "Anti-social behaviour": {"residential": 0.37, "centre": 0.20, "nte": 0.10, "estate": 0.20, "road": 0.05,
+                              "retail": 0.05, "emerging": 0.02, "fading": 0.01},
+    "Criminal damage and arson": {"residential": 0.53, "estate": 0.20, "centre": 0.10, "nte": 0.05, "road": 0.10,
+                                  "emerging": 0.01, "fading": 0.01},
     "Public order": {"residential": 0.35, "centre": 0.25, "nte": 0.25, "estate": 0.15},
     "Other theft": {"residential": 0.45, "centre": 0.25, "retail": 0.20, "road": 0.10},
     "Shoplifting": {"retail": 0.70, "centre": 0.30},
@@ -125,7 +127,9 @@ def _hour_of_week() -> dict[str, np.ndarray]:
 
 PROFILES = _hour_of_week()
 COMPONENT_PROFILE = {"residential": "residential", "centre": "day", "retail": "day", "nte": "night",
-                     "estate": "evening", "road": "flat"}
+                     "estate": "evening", "road": "flat", "emerging": "evening", "fading": "evening"}
+#: Planted trends: intensity over the record (u = 0 at the start, 1 at the end) for these components.
+TRENDS = {"emerging": lambda u: u**2, "fading": lambda u: (1 - u) ** 2}
 
 
 def _hour_grid(start: pd.Timestamp, end: pd.Timestamp):
@@ -138,6 +142,8 @@ def sample_times(rng, n: int, category: str, component: str, grid) -> np.ndarray
     hours, dow, hod, doy = grid
     amp, peak = SEASON.get(category, (0.05, 196))
     w = PROFILES[COMPONENT_PROFILE[component]][dow, hod] * (1 + amp * np.cos(2 * np.pi * (doy - peak) / 365.25))
+    if component in TRENDS:
+        w = w * TRENDS[component](np.linspace(0, 1, len(hours)))
     idx = rng.choice(len(hours), size=n, p=w / w.sum())
     minutes = rng.integers(0, 60, n)
     return hours.asi8[idx] + minutes * 60_000_000_000

@@ -195,6 +195,11 @@ def build_geography(rng, scale: float) -> Geography:
             hot_rows.append(("estate", town.town_id, town.x + rad * np.cos(ang), town.y + rad * np.sin(ang),
                              180.0, w / n_est))
         parts.append(st)
+        if town.town_id in (0, 1):
+            # one emerging hotspot (largest town) and one fading (second town): planted trends to find
+            ang, rad = rng.uniform(0, 2 * np.pi), rng.uniform(0.35, 0.6) * town.radius
+            kind = "emerging" if town.town_id == 0 else "fading"
+            hot_rows.append((kind, town.town_id, town.x + rad * np.cos(ang), town.y + rad * np.sin(ang), 70.0, 1.0))
     streets = pd.concat(parts + [_roads(rng, towns)], ignore_index=True)
     streets["length"] = np.hypot(streets.x1 - streets.x0, streets.y1 - streets.y0)
     streets.insert(0, "street_id", np.arange(len(streets)))
