@@ -149,12 +149,14 @@ def ingest(paths, *, db: str | None = None, store: Store | None = None, mapping=
         reports: list[FileReport] = []
         bar = _progress(progress, len(files))
         pending: list[_Pending] = []
+        n_pending = [0]
         seen: dict[str, int] = {}  # content hash -> index in reports, for copies within one run
 
         def flush() -> None:
             if pending:
                 _ingest_batch(store, pending, reports, seen, mapping=mapping, boundary=bound, bar=bar)
                 pending.clear()
+                n_pending[0] = 0
 
         try:
             for sf in files:
@@ -185,7 +187,8 @@ def ingest(paths, *, db: str | None = None, store: Store | None = None, mapping=
                 if pending and pending[0].kind != file_kind:
                     flush()
                 pending.append(_Pending(sf, digest, file_kind, raw, first_row, time.perf_counter() - t1))
-                if sum(len(p.raw) for p in pending) >= BATCH_ROWS:
+                n_pending[0] += len(raw)
+                if n_pending[0] >= BATCH_ROWS:
                     flush()
             flush()
         finally:
@@ -291,11 +294,9 @@ def _ingest_batch(store: Store, batch: list[_Pending], reports: list, seen: dict
         n_ok = int(row_bounds[i + 1] - row_bounds[i])
         n_bad = int(bad_bounds[i + 1] - bad_bounds[i])
         with store.begin() as conn:  # one file, one transaction: all of it or none of it
-            file_id = conn.execute(S.ingested_files.insert().values(
-                content_hash=p.digest, path=p.sf.path, kind=kind, source=parsed.source, rows=int(b - a),
-                stored=n_ok, quarantined=n_bad, lsoa_vintage=vintages[i],
-                ingested_at=datetime.now().replace(microsecond=0), seconds=None,
-            )).inserted_primary_key[0]
+            file_id = store.add_file(conn, content_hash=p.digest, path=p.sf.path, kind=kind, source=parsed.source,
+                                     rows=int(b - a), stored=n_ok, quarantined=n_bad, lsoa_vintage=vintages[i],
+                                     ingested_at=datetime.now().replace(microsecond=0))
             store.insert_prepared(conn, prepared_rows, row_bounds[i], row_bounds[i + 1], file_id=file_id)
             store.insert_prepared(conn, prepared_bad, bad_bounds[i], bad_bounds[i + 1], file_id=file_id)
             if parsed.table == "outcomes" and n_ok and _has_rows(conn, S.events):

@@ -243,10 +243,22 @@ class Store:
 
     def file_record(self, content_hash: str) -> dict | None:
         """The ingested_files row for this content hash, or None."""
-        t = S.ingested_files
+        names = [c.name for c in S.ingested_files.c]
+        mark = "?" if self.dialect == "sqlite" else "%s"
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(t).where(t.c.content_hash == content_hash)).mappings().first()
-            return dict(row) if row else None
+            rows = _fetch(conn, f"SELECT {', '.join(names)} FROM ingested_files WHERE content_hash = {mark}",
+                          (content_hash,))
+        return dict(zip(names, rows[0])) if rows else None
+
+    def add_file(self, conn: sa.Connection, **values) -> int:
+        """Insert an ingested_files row inside ``conn``; return its file_id."""
+        if self.dialect == "sqlite":  # raw DB-API: this runs once per file, keep it cheap
+            cols = list(values)
+            cursor = conn.connection.driver_connection.cursor()
+            cursor.execute(f"INSERT INTO ingested_files ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                           [v.strftime("%Y-%m-%d %H:%M:%S") if isinstance(v, datetime) else v for v in values.values()])
+            return int(cursor.lastrowid)
+        return conn.execute(S.ingested_files.insert().values(**values)).inserted_primary_key[0]
 
     def quarantine_counts(self, file_id: int | None = None) -> dict[str, int]:
         t = S.quarantine
@@ -391,6 +403,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")  # still atomic per transaction in WAL mode
     cur.execute("PRAGMA cache_size=-262144")  # 256 MB page cache for the key index
     cur.execute("PRAGMA temp_store=MEMORY")
+    cur.execute("PRAGMA wal_autocheckpoint=16384")  # checkpoint every ~64 MB, not every ~4 MB
     cur.close()
 
 
