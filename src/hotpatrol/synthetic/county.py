@@ -88,7 +88,7 @@ class County:
         out.mkdir(parents=True, exist_ok=True)
         police = policeuk.write_archive(self.events, out / "police_uk", self.duplicates)
         fr_path = out / "force_records.csv"
-        policeuk.write_csv(self.force_records(), fr_path)
+        policeuk.write_csv(self.force_records(), fr_path, verbatim=("id",))
         mapping_path = out / "force_records_mapping.yaml"
         mapping_path.write_text(_MAPPING)
         districts_path = out / "districts.geojson"
