@@ -180,7 +180,8 @@ def test_cli_places_build_and_assign(tmp_path):
     lon, lat = to_lonlat([615100, 615200, 616500, 630000], [157500, 157600, 157500, 157500], BNG)
     csv = tmp_path / "2024-01-x-street.csv"
     pd.DataFrame({"Crime ID": ["a", "b", "c", "d"], "Longitude": lon.round(6), "Latitude": lat.round(6),
-                  "Location": ["On or near A", "On or near A", "On or near B", "On or near C"]}).to_csv(csv, index=False)
+                  "Location": ["On or near A", "On or near A", "On or near B", "On or near C"]}
+                 ).to_csv(csv, index=False)
     runner = CliRunner()
     res = runner.invoke(app, ["places", "build", str(csv), "--unit", str(wards), "--json", "--out",
                               str(tmp_path / "p.geojson")])

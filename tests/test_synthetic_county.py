@@ -1,5 +1,4 @@
 import json
-import re
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +11,7 @@ from typer.testing import CliRunner
 from hotpatrol.cli import app
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.events import EVENT_COLUMNS, POLICE_UK_CATEGORIES, validate_events
-from hotpatrol.places import BNG, Grid, build, choose_metric_crs, event_xy
+from hotpatrol.places import BNG, Grid, build, choose_metric_crs
 from hotpatrol.places.polygons import assign_polygons, read_places
 from hotpatrol.synthetic import MONTHLY_RATES, OUTCOME_COLUMNS, STREET_COLUMNS, generate_county
 

@@ -150,9 +150,9 @@ def generate_county(*, scale: float = 0.1, years: float = 3, end: str = "2024-12
     years : length of the record (whole months, ending with ``end``, a 'YYYY-MM' month).
     """
     t0 = time.perf_counter()
-    if not isinstance(scale, (int, float)) or not np.isfinite(scale) or not 0.005 <= scale <= 4:
-        raise HotpatrolError("scale must be between 0.005 (a village) and 4.", parameter="scale",
-                             allowed="0.005..4 (1 = force-sized county)", given=scale)
+    if not isinstance(scale, (int, float)) or not np.isfinite(scale) or not 0.005 <= scale <= 2:
+        raise HotpatrolError("scale must be between 0.005 (a village) and 2 (the county must stay at sea).",
+                             parameter="scale", allowed="0.005..2 (1 = force-sized county)", given=scale)
     if not isinstance(years, (int, float)) or not 1 / 12 <= years <= 20:
         raise HotpatrolError("years must be between 1/12 and 20.", parameter="years", given=years)
     last = _parse_end(end)

@@ -108,7 +108,8 @@ def _town_streets(rng, town) -> pd.DataFrame:
     rows = []
     for axis in (0, 1):
         spacing = rng.uniform(140, 200)
-        offsets = np.arange(-R + spacing / 2, R, spacing) + rng.normal(0, 15, size=len(np.arange(-R + spacing / 2, R, spacing)))
+        offsets = np.arange(-R + spacing / 2, R, spacing)
+        offsets = offsets + rng.normal(0, 15, size=len(offsets))
         for o in offsets:
             half = np.sqrt(max(R**2 - o**2, 0)) * rng.uniform(0.8, 1.0)
             if half < 80:
