@@ -265,3 +265,26 @@ def test_cli_synth(tmp_path):
     bad = runner.invoke(app, ["synth", "--out", str(tmp_path / "b"), "--scale", "9", "--json"])
     assert bad.exit_code == 2
     assert json.loads(bad.output)["error"]["parameter"] == "scale"
+
+
+def test_written_files_ingest_with_quarantine(county, written, tmp_path):
+    """End to end with hotpatrol's own police.uk and force-records ingest."""
+    from hotpatrol.ingest import ingest
+    from hotpatrol.store import Store
+
+    out, paths = written
+    db = f"sqlite:///{tmp_path / 'synth.db'}"
+    summary = ingest([paths["police_uk"]], db=db, boundary=paths["districts"])
+    kinds = summary.by_kind()
+    street = kinds["street"]
+    assert street["rows"] == len(county.events) + len(county.duplicates)
+    assert street["reasons"].get("duplicate-id", 0) == len(county.duplicates)
+    assert street["reasons"].get("no-coordinates", 0) == int((~county.events["published"]).sum())
+    assert kinds["outcomes"]["quarantined"] == 0
+    fr = ingest([paths["force_records"]], db=db, mapping=paths["mapping"])
+    assert fr.reasons.keys() <= {"no-coordinates"} and fr.stored > 0.99 * fr.rows
+    stored = Store(db).load_events(force="Synthshire Police")
+    assert set(stored["category"].dropna()) == set(POLICE_UK_CATEGORIES)
+    records = stored[stored["time_precision"] == "minute"]
+    assert len(records) == fr.stored
+    assert set(records["offence_code"].dropna()) >= {"8N", "28E"}
