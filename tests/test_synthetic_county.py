@@ -267,12 +267,13 @@ def test_cli_synth(tmp_path):
     assert json.loads(bad.output)["error"]["parameter"] == "scale"
 
 
-def test_written_files_ingest_with_quarantine(county, written, tmp_path):
-    """End to end with hotpatrol's own police.uk and force-records ingest."""
+def test_written_files_ingest_with_quarantine(tmp_path):
+    """End to end with hotpatrol's own police.uk and force-records ingest (a small town, one year)."""
     from hotpatrol.ingest import ingest
     from hotpatrol.store import Store
 
-    out, paths = written
+    county = generate_county(scale=0.02, years=1, seed=4)
+    paths = county.write(tmp_path / "out")
     db = f"sqlite:///{tmp_path / 'synth.db'}"
     summary = ingest([paths["police_uk"]], db=db, boundary=paths["districts"])
     kinds = summary.by_kind()
