@@ -84,6 +84,22 @@ def test_category_mix_matches_kent_like_targets(county):
     assert 80 < per_month["Robbery"] < 140
 
 
+@pytest.mark.shared_data
+def test_category_and_outcome_shares_resemble_real_kent(county, shared_data):
+    """Against the real Kent police.uk year (2021-03..2022-03): same categories, similar shares."""
+    files = sorted((shared_data / "police_uk_kent_2021-03_2022-03").glob("*/*-kent-street.csv.gz"))
+    kent = pd.concat([pd.read_csv(f, usecols=["Crime type", "Last outcome category"]) for f in files])
+    real = kent["Crime type"].value_counts(normalize=True)
+    synth = county.events["category"].value_counts(normalize=True)
+    assert set(real.index) == set(synth.index)
+    ratio = (synth / real).reindex(real.index)
+    assert ratio.between(0.7, 1.4).all(), ratio.round(2).to_dict()
+    real_out = kent["Last outcome category"].value_counts(normalize=True)
+    synth_out = county.events["outcome"].value_counts(normalize=True)
+    for outcome in ("Unable to prosecute suspect", "Investigation complete; no suspect identified"):
+        assert abs(synth_out[outcome] - real_out[outcome]) < 0.06, outcome
+
+
 def test_daily_weekly_and_seasonal_cycles(county):
     v = county.events[county.events["category"] == "Violence and sexual offences"]
     dow, hour = v["occurred_at"].dt.day_of_week, v["occurred_at"].dt.hour

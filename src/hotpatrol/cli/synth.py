@@ -35,6 +35,7 @@ def register(app: typer.Typer) -> None:
             "mapping": str(paths["mapping"]),
             "districts": str(paths["districts"]),
             "lsoas": str(paths["lsoas"]),
+            "roads": str(paths["roads"]),
             "hotspots": str(paths["hotspots"]),
             "summary": str(paths["summary"]),
         }

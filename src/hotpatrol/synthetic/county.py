@@ -95,6 +95,8 @@ class County:
         self.districts.to_crs("EPSG:4326").to_file(districts_path, driver="GeoJSON")
         lsoa_path = out / "lsoas.geojson"
         self.lsoas.to_crs("EPSG:4326").to_file(lsoa_path, driver="GeoJSON")
+        roads_path = out / "roads.geojson"
+        self.roads.to_crs("EPSG:4326").to_file(roads_path, driver="GeoJSON")
         hotspots_path = out / "planted_hotspots.csv"
         self.hotspots.to_csv(hotspots_path, index=False)
         summary_path = out / "synth_summary.json"
@@ -107,6 +109,7 @@ class County:
             "mapping": mapping_path,
             "districts": districts_path,
             "lsoas": lsoa_path,
+            "roads": roads_path,
             "hotspots": hotspots_path,
             "summary": summary_path,
         }
