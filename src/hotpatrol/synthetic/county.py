@@ -69,7 +69,7 @@ class County:
     def force_records(self) -> pd.DataFrame:
         """The force's own crime records (no ASB): id, minute timestamp, BNG x/y, category, HO offence code."""
         ev = self.events[self.events["category"] != "Anti-social behaviour"]
-        rng = np.random.default_rng([int(self.params.get("seed", 0)), 7])
+        rng = np.random.default_rng([int(self.params.get("seed") or 0), 7])
         missing = rng.random(len(ev)) < FORCE_RECORDS_MISSING_XY
         return pd.DataFrame({
             "id": ev["event_id"].to_numpy(),
