@@ -29,10 +29,11 @@ def _root(
 
 def _register() -> None:
     # One line per stage; each module exposes ``register(app)``.
-    from hotpatrol.cli import core, forecast
+    from hotpatrol.cli import core, forecast, hotspots
 
     core.register(app)
     forecast.register(app)
+    hotspots.register(app)
 
 
 _register()
