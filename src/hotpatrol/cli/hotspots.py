@@ -67,6 +67,7 @@ def register(app: typer.Typer) -> None:
         permutations: Optional[int] = typer.Option(None, "--permutations", help="gi/lisa: permutations (default 999)."),
         correction: Optional[str] = typer.Option(None, "--correction", help="gi/lisa: fdr (default) | holm | none."),
         seed: Optional[int] = typer.Option(None, "--seed", help="gi/lisa: random seed."),
+        pvalue: Optional[str] = typer.Option(None, "--pvalue", help="gi/lisa: sim (permutation, default) | norm."),
         out: Optional[Path] = typer.Option(None, "--out", help="Write .gpkg, .geojson or .csv."),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:
@@ -98,9 +99,9 @@ def register(app: typer.Typer) -> None:
                              districts=districts, district_column=district_column),
                 "kde": dict(bandwidth=bandwidth, kernel=kernel, edge=edge),
                 "gi": dict(weights=weights, distance=distance, permutations=permutations, correction=correction,
-                           seed=seed),
+                           seed=seed, pvalue=pvalue),
                 "lisa": dict(weights=weights, distance=distance, permutations=permutations,
-                             correction=correction, seed=seed),
+                             correction=correction, seed=seed, pvalue=pvalue),
             }.get(method)
             if options is None:  # a method registered by another stage gets every option the user set
                 options = dict(top=top, weights=weights, distance=distance, permutations=permutations,
@@ -127,8 +128,8 @@ def register(app: typer.Typer) -> None:
 _METHOD_OPTIONS = {
     "rank": ("min_spacing", "per_district_min", "districts", "district_column"),
     "kde": ("bandwidth", "kernel", "edge"),
-    "gi": ("weights", "distance", "permutations", "correction", "seed"),
-    "lisa": ("weights", "distance", "permutations", "correction", "seed"),
+    "gi": ("weights", "distance", "permutations", "correction", "seed", "pvalue"),
+    "lisa": ("weights", "distance", "permutations", "correction", "seed", "pvalue"),
 }
 
 

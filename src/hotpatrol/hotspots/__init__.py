@@ -32,19 +32,21 @@ def _kde(data: Prepared, *, bandwidth="silverman", kernel="quartic", edge="none"
                           oversample=oversample, values=data.values, counts=data.counts)
 
 
-def _gi(data: Prepared, *, weights=None, distance=None, permutations=None, correction="fdr", seed=None):
+def _gi(data: Prepared, *, weights=None, distance=None, permutations=None, correction="fdr", seed=None,
+        pvalue="sim"):
     from hotpatrol.hotspots.getis import getis_ord
 
     return getis_ord(data.values, data.places, weights=weights, distance=distance, permutations=permutations,
-                     correction=correction, seed=seed, counts=data.counts)
+                     correction=correction, seed=seed, pvalue=pvalue, counts=data.counts)
 
 
 def _lisa(data: Prepared, *, weights=None, distance=None, permutations=None, correction="fdr", seed=None,
-          alpha=None, transform="r"):
+          alpha=None, transform="r", pvalue="sim"):
     from hotpatrol.hotspots.lisa import local_moran
 
     return local_moran(data.values, data.places, weights=weights, distance=distance, permutations=permutations,
-                       correction=correction, seed=seed, alpha=alpha, transform=transform, counts=data.counts)
+                       correction=correction, seed=seed, alpha=alpha, transform=transform, pvalue=pvalue,
+                       counts=data.counts)
 
 
 #: method name -> function(data: Prepared, **options) -> HotspotResult

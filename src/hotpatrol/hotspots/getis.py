@@ -130,6 +130,7 @@ def getis_ord(
     distance: float | None = None,
     permutations: int | None = None,
     correction: str = "fdr",
+    pvalue: str = "sim",
     seed: int | None = None,
     counts=None,
 ) -> GiResult:
@@ -153,10 +154,13 @@ def getis_ord(
         off.setdiag(0)
         off.eliminate_zeros()
         p_sim, _, _, upper = inference.permutation_test(values, off, permutations=permutations, seed=seed)
-    p_adj = inference.adjust_pvalues(p_sim if p_sim is not None else p_norm, correction)
+    p_use, note = inference.choose_pvalues(p_sim, p_norm, pvalue, correction, permutations)
+    p_adj = inference.adjust_pvalues(p_use, correction)
     bins = inference.confidence_bins(p_adj, upper)
-    params = {"weights": kind, "permutations": permutations, "correction": correction, "seed": seed,
+    params = {"weights": kind, "permutations": permutations, "correction": correction, "pvalue": "sim" if p_sim is not None and pvalue == "sim" else "norm", "seed": seed,
               "islands": int((wts.cardinalities(W) == 0).sum())}
+    if note:
+        params["note"] = note
     return GiResult(places=places, values=values, z=z, p_norm=p_norm, p_sim=p_sim, p_adj=p_adj, bins=bins,
                     params=params, counts=counts)
 

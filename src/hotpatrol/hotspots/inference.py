@@ -169,3 +169,28 @@ def confidence_bins(p_adj, upper) -> np.ndarray:
 
 
 BIN_LABELS = {3: "Hot 99%", 2: "Hot 95%", 1: "Hot 90%", 0: "Not significant", -1: "Cold 90%", -2: "Cold 95%", -3: "Cold 99%"}
+
+
+PVALUES = ("sim", "norm")
+
+
+def choose_pvalues(p_sim, p_norm, pvalue: str, correction: str, permutations: int):
+    """The p-values the correction is applied to, and a note when permutations limit the resolution."""
+    from hotpatrol.errors import check_choice
+
+    check_choice("pvalue", pvalue, PVALUES)
+    check_choice("correction", correction, CORRECTIONS)
+    if pvalue == "norm" or p_sim is None:
+        return p_norm, None
+    m = int(np.isfinite(p_sim).sum())
+    floor = 2.0 / (permutations + 1)
+    best = {"fdr": floor, "holm": floor * m, "none": floor}[correction]
+    note = None
+    if correction == "holm" and best > 0.05:
+        note = (f"with {permutations} permutations and {m:,} places no Holm-adjusted p-value can fall below "
+                f"{min(best, 1):.3g}: use more permutations, correction='fdr' or pvalue='norm'")
+    elif correction == "fdr":
+        need = int(np.ceil(floor * m / 0.05))
+        note = (f"FDR with {permutations} permutations: a place can be significant at 95 % only if at least "
+                f"{need:,} places reach the permutation floor p={floor:.3g}")
+    return p_sim, note

@@ -106,6 +106,7 @@ def local_moran(
     transform: str = "r",
     permutations: int | None = None,
     correction: str = "fdr",
+    pvalue: str = "sim",
     alpha: float | None = None,
     seed: int | None = None,
     counts=None,
@@ -130,12 +131,15 @@ def local_moran(
     p_sim = None
     if permutations:
         p_sim, *_ = inference.permutation_test(values, W, permutations=permutations, seed=seed)
-    p_adj = inference.adjust_pvalues(p_sim if p_sim is not None else p_norm, correction)
+    p_use, note = inference.choose_pvalues(p_sim, p_norm, pvalue, correction, permutations)
+    p_adj = inference.adjust_pvalues(p_use, correction)
     zc = values - values.mean()
     lag = W @ zc
     quadrant = np.where(zc > 0, np.where(lag > 0, "HH", "HL"), np.where(lag > 0, "LH", "LL")).astype(object)
     cluster = np.where(p_adj <= alpha, quadrant, "Not significant").astype(object)
-    params = {"weights": kind, "transform": transform, "permutations": permutations, "correction": correction,
+    params = {"weights": kind, "transform": transform, "permutations": permutations, "correction": correction, "pvalue": "sim" if p_sim is not None and pvalue == "sim" else "norm",
               "alpha": alpha, "seed": seed, "islands": int((wts.cardinalities(W) == 0).sum())}
+    if note:
+        params["note"] = note
     return LisaResult(places=places, values=values, I=I, e=e, var=var, z=z, p_norm=p_norm, p_sim=p_sim,
                       p_adj=p_adj, quadrant=quadrant, cluster=cluster, params=params, counts=counts)
