@@ -198,11 +198,6 @@ class ConcentrationResult(HotspotResult):
                          "(Bernasco & Steenbeek 2017), the plain Gini overstates concentration there.")
         return Summary(title=f"Concentration of {self.measure}", table=table, notes=notes + list(self.notes))
 
-    def plot(self, path, **kwargs):
-        from hotpatrol.hotspots.maps import plot_result
-
-        return plot_result(self, path, **kwargs)
-
     def plot_lorenz(self, path, *, periods=None):
         """Lorenz curves (whole window and optional periods) with the maximal-equality line, as PNG."""
         from hotpatrol.hotspots.maps import plot_lorenz

@@ -265,11 +265,6 @@ class EmergingResult(HotspotResult):
             notes.append("Fewer than 10 periods: Esri recommends at least 10 for trend categories.")
         return Summary(title="Emerging hot spots", table=table, notes=notes)
 
-    def plot(self, path, **kwargs):
-        from hotpatrol.hotspots.maps import plot_result
-
-        return plot_result(self, path, **kwargs)
-
 
 def emerging(
     cube,

@@ -118,11 +118,6 @@ class StabilityResult(HotspotResult):
         ]
         return Summary(title=f"Stability of the top {self.top}", table=table, notes=notes)
 
-    def plot(self, path, **kwargs):
-        from hotpatrol.hotspots.maps import plot_result
-
-        return plot_result(self, path, **kwargs)
-
 
 def stability(cube, *, top: int = 20) -> StabilityResult:
     """Top-``top`` membership per period of a :class:`SpaceTimeCube` (or a 2-D places x periods array)."""
