@@ -147,3 +147,59 @@ def test_emerging_with_precomputed_z_marks_empty_places_not_analysed():
     assert res.counts().set_index("category").loc["New Hot Spot", "places"] == 1
     assert len(res.cube_frame()) == 30
     assert "Emerging hot spots" in res.summary().as_text()
+
+
+def test_space_time_gi_flattens_period_by_period():
+    from hotpatrol.hotspots.emerging import space_time_gi
+
+    W = sparse.csr_matrix(np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], float))
+    x = np.arange(12.0).reshape(3, 4)  # 3 places x 4 periods
+    # a stand-in "Gi*" returning the space-time lag shows which bins were combined
+    got = space_time_gi(x, W, time_lag=1, gi_star=lambda v, Wst: Wst @ v)
+    # place 1, period 2: neighbours 0 and 2 now, plus 0, 1, 2 in period 1
+    want = x[0, 2] + x[2, 2] + x[0, 1] + x[1, 1] + x[2, 1]
+    assert got[1, 2] == want
+    # period 0 has no earlier period
+    assert got[0, 0] == x[1, 0]
+
+
+def _queen(side):
+    idx = np.arange(side * side).reshape(side, side)
+    r, c = [], []
+    for i in range(side):
+        for j in range(side):
+            for di in (-1, 0, 1):
+                for dj in (-1, 0, 1):
+                    if (di or dj) and 0 <= i + di < side and 0 <= j + dj < side:
+                        r.append(idx[i, j])
+                        c.append(idx[i + di, j + dj])
+    return sparse.csr_matrix((np.ones(len(r)), (r, c)), shape=(side * side, side * side))
+
+
+@pytest.mark.parametrize("time_lag", [0, 1, 2])
+def test_space_time_gi_matches_esda_on_the_explicit_matrix(time_lag):
+    esda = pytest.importorskip("esda")
+    libpysal = pytest.importorskip("libpysal")
+    from hotpatrol.hotspots.emerging import space_time_gi
+
+    W = _queen(5)
+    T = 6
+    x = np.random.default_rng(time_lag).poisson(2, size=(25, T)).astype(float)
+    fast = space_time_gi(x, W, time_lag=time_lag)
+    # reference: esda's G_Local (Gi*) on the whole flattened cube with the explicit space-time matrix
+    Wst = space_time_weights(W, T, time_lag) + sparse.identity(25 * T)
+    w = libpysal.weights.WSP(Wst.tocsr()).to_W(silence_warnings=True)
+    ref = np.asarray(esda.G_Local(x.T.reshape(-1), w, transform="B", permutations=0, star=None).Zs)
+    assert np.abs(fast - ref.reshape(T, 25).T).max() < 1e-10
+
+
+def test_space_time_gi_matches_hotstats_gi_star_z():
+    getis = pytest.importorskip("hotpatrol.hotspots.getis")
+    from hotpatrol.hotspots.emerging import space_time_gi
+
+    W = _queen(6)
+    x = np.random.default_rng(9).poisson(1, size=(36, 8)).astype(float)
+    for lag in (0, 1, 3):
+        fast = space_time_gi(x, W, time_lag=lag)
+        explicit = space_time_gi(x, W, time_lag=lag, gi_star=getis.gi_star_z)
+        assert np.abs(fast - explicit).max() < 1e-10

@@ -149,54 +149,81 @@ def classify(z, p, trend_z, trend_p, *, alpha: float = 0.05, trend_alpha: float 
     return np.select(conds, names, default=NO_PATTERN).astype(object)
 
 
-def space_time_weights(W, n_periods: int, time_lag: int = 1):
-    """Sparse ``(n T) x (n T)`` weights of the cube flattened period by period (bin = t * n + i).
-
-    Same period: ``W`` as given. Each of the ``time_lag`` previous periods: ``W`` plus the place itself
-    (the same location earlier is a neighbour, as in Esri's space-time neighbourhoods).
-    """
+def _with_self(W) -> sparse.csr_matrix:
+    """``W`` with zero diagonal entries set to 1 (a place is its own neighbour, the "star" in Gi*)."""
     W = sparse.csr_matrix(W, dtype=float)
-    n = W.shape[0]
-    if W.shape != (n, n):
+    d = W.diagonal()
+    return sparse.csr_matrix(W + sparse.diags(np.where(d == 0, 1.0, 0.0)))
+
+
+def _check_weights(W, time_lag):
+    if not sparse.issparse(W):
+        W = sparse.csr_matrix(np.asarray(W, dtype=float))
+    W = sparse.csr_matrix(W, dtype=float)
+    if W.shape[0] != W.shape[1]:
         raise HotpatrolError("Spatial weights must be square (places x places).", parameter="W", given=W.shape)
     if int(time_lag) != time_lag or time_lag < 0:
         raise HotpatrolError("time_lag must be a whole number >= 0.", parameter="time_lag", given=time_lag)
-    time_lag = int(min(time_lag, n_periods - 1))
+    return W, int(time_lag)
+
+
+def space_time_weights(W, n_periods: int, time_lag: int = 1):
+    """Sparse ``(n T) x (n T)`` weights of the cube flattened period by period (bin = t * n + i).
+
+    Same period: ``W`` as given (Gi* adds the bin itself). Each of the ``time_lag`` previous periods:
+    ``W`` plus the place itself (the same location earlier is a neighbour, as in Esri's space-time
+    neighbourhoods). :func:`space_time_gi` gives the Gi* of exactly this matrix without building it.
+    """
+    W, time_lag = _check_weights(W, time_lag)
+    time_lag = min(time_lag, n_periods - 1)
     blocks = sparse.kron(sparse.identity(n_periods, format="csr"), W, format="csr")
     if time_lag:
-        lagged = W.tolil(copy=True)
-        lagged.setdiag(np.maximum(W.diagonal(), 1.0))
-        lagged = lagged.tocsr()
-        shift = sparse.csr_matrix((n_periods, n_periods))
-        for d in range(1, time_lag + 1):
-            shift = shift + sparse.eye(n_periods, k=-d, format="csr")  # row t, column t - d
-        blocks = blocks + sparse.kron(shift, lagged, format="csr")
+        shift = sum(sparse.eye(n_periods, k=-d, format="csr") for d in range(1, time_lag + 1))  # row t, col t-d
+        blocks = blocks + sparse.kron(shift, _with_self(W), format="csr")
     return blocks.tocsr()
 
 
-def _default_gi_star():
-    try:
-        from hotpatrol.hotspots.getis import gi_star_z
-    except ImportError as exc:  # the Gi* module lands with the hotspot statistics stage
-        raise HotpatrolError(
-            "Emerging hot spots need hotpatrol.hotspots.getis.gi_star_z, which is not installed.",
-            parameter="gi_star", fix="Pass gi_star=<function(values, W) -> z> or update hotpatrol.",
-        ) from exc
-    return gi_star_z
-
-
 def space_time_gi(values, W, *, time_lag: int = 1, gi_star=None) -> np.ndarray:
-    """Gi* z of every bin of a ``(n_places, n_periods)`` array, shape ``(n_places, n_periods)``."""
+    """Gi* z of every bin of a ``(n_places, n_periods)`` cube, shape ``(n_places, n_periods)``.
+
+    The cube is one set of ``n T`` observations (mean and variance over all bins) with the
+    space-time weights of :func:`space_time_weights`. By default the z-scores come from the Gi*
+    formula (Getis & Ord 1992; Ord & Getis 1995) written out per period, so the ``nT x nT`` matrix is
+    never built (a county grid x 36 months would need gigabytes): with ``W*`` = ``W`` plus self,
+    every block of a bin's neighbourhood is ``W*``, so the local sum is a running sum over the last
+    ``time_lag + 1`` periods of ``W* X``, and the weight totals scale with the number of periods in
+    the window. ``gi_star(values, W) -> z`` instead scores the flattened cube with an explicit
+    matrix (e.g. :func:`hotpatrol.hotspots.getis.gi_star_z`; the tests check both agree).
+    """
     x = np.asarray(values, dtype=float)
+    if x.ndim != 2:
+        raise HotpatrolError("values must be a 2-D cube (places x periods).", parameter="values", given=x.shape)
     n, T = x.shape
-    gi_star = gi_star or _default_gi_star()
-    Wst = space_time_weights(W, T, time_lag)
-    if Wst.shape[0] != n * T:
-        raise HotpatrolError(f"The weights are for {Wst.shape[0] // T} places but the cube has {n}.",
-                             parameter="W", given=Wst.shape)
-    flat = x.T.reshape(-1)  # period-major, matching space_time_weights
-    z = np.asarray(gi_star(flat, Wst), dtype=float).reshape(T, n).T
-    return z
+    W, time_lag = _check_weights(W, time_lag)
+    if W.shape[0] != n:
+        raise HotpatrolError(f"The weights are for {W.shape[0]} places but the cube has {n}.", parameter="W",
+                             given=W.shape)
+    if gi_star is not None:
+        Wst = space_time_weights(W, T, time_lag)
+        flat = x.T.reshape(-1)  # period-major, matching space_time_weights
+        return np.asarray(gi_star(flat, Wst), dtype=float).reshape(T, n).T
+    Ws = _with_self(W)
+    lag1 = np.asarray(Ws @ x)  # (n, T): W* X per period
+    csum = np.cumsum(lag1, axis=1)
+    lag = csum.copy()
+    k = min(time_lag, T - 1)
+    if k + 1 < T:
+        lag[:, k + 1:] -= csum[:, : T - k - 1]  # running sum over periods t-k..t
+    periods_in = np.minimum(np.arange(T), k) + 1.0  # how many periods each window holds
+    wi = np.asarray(Ws.sum(axis=1)).ravel()[:, None] * periods_in[None, :]
+    s1 = np.asarray(Ws.multiply(Ws).sum(axis=1)).ravel()[:, None] * periods_in[None, :]
+    N = float(n * T)
+    mean = x.mean()
+    sd = np.sqrt(max((x * x).mean() - mean * mean, 0.0))
+    spread = np.sqrt(np.maximum(N * s1 - wi * wi, 0.0) / (N - 1.0))
+    num = lag - mean * wi
+    den = spread * sd
+    return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
 
 
 @dataclass(eq=False)
@@ -270,6 +297,8 @@ def emerging(
     cube,
     W=None,
     *,
+    weights: str | None = None,
+    distance: float | None = None,
     time_lag: int = 1,
     alpha: float | None = None,
     trend_alpha: float | None = None,
@@ -280,9 +309,11 @@ def emerging(
 ) -> EmergingResult:
     """Emerging hot spot analysis of a :class:`SpaceTimeCube` with spatial weights ``W``.
 
-    ``W`` is a sparse places x places matrix (e.g. from :mod:`hotpatrol.hotspots.weights`); it can be
-    omitted when ``z`` (precomputed Gi* z, places x periods) is given. ``gi_star(values, W) -> z`` is the
-    Gi* function (default :func:`hotpatrol.hotspots.getis.gi_star_z`). Places with no harm in any
+    ``W`` is a sparse places x places matrix; when omitted it is built from the cube's places with
+    :func:`hotpatrol.hotspots.weights.build` (``weights`` kind, e.g. ``"queen"``, and ``distance`` in
+    metres for distance bands), or skipped when ``z`` (precomputed Gi* z, places x periods) is given.
+    ``gi_star(values, W) -> z`` is an optional explicit-matrix Gi* (see :func:`space_time_gi`;
+    default: the closed form). Places with no harm in any
     period are reported as not analysed (Esri analyses locations with at least one point).
     ``alpha``/``trend_alpha`` default to the ``alpha`` setting (0.05); Esri's lowest hot spot
     confidence bin is 90 % (``alpha=0.10``).
@@ -299,8 +330,12 @@ def emerging(
                              parameter="freq/start/end", given=cube.n_periods)
     if z is None:
         if W is None:
-            raise HotpatrolError("Spatial weights are needed for Gi*.", parameter="W",
-                                 fix="Build them with hotpatrol.hotspots.weights (e.g. queen contiguity or distance).")
+            if cube.places is None:
+                raise HotpatrolError("Spatial weights are needed for Gi*.", parameter="W",
+                                     fix="Pass W (hotpatrol.hotspots.weights.build(places)) or a cube with places.")
+            from hotpatrol.hotspots import weights as _weights
+
+            W = _weights.build(cube.places, weights, distance=distance)
         z = space_time_gi(cube.values, W, time_lag=time_lag, gi_star=gi_star)
     z = np.asarray(z, dtype=float)
     if z.shape != cube.values.shape:
@@ -317,4 +352,4 @@ def emerging(
     category = classify(z, p, trend.z, trend.p, alpha=alpha, trend_alpha=trend_alpha)
     category[~analysed] = NO_PATTERN
     return EmergingResult(category, trend, z, p, cube.labels, cube.place_id, analysed, cube.places, alpha,
-                          trend_alpha, {"time_lag": time_lag, "fdr": fdr}, cube.measure)
+                          trend_alpha, {"time_lag": time_lag, "fdr": fdr, "weights": weights, "distance": distance}, cube.measure)

@@ -19,6 +19,7 @@ pymannkendall does when it skips missing values.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -101,9 +102,9 @@ def sen_slope(x, *, chunk: int = 20_000) -> np.ndarray:
     for lo in range(0, m, chunk):
         block = arr[lo:lo + chunk]
         slopes = (block[:, k] - block[:, j]) / gaps
-        with np.errstate(all="ignore"):
-            import warnings
-
+        if np.isfinite(slopes).all():
+            out[lo:lo + chunk] = np.median(slopes, axis=1)  # partition-based, much faster than nanmedian
+        else:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", category=RuntimeWarning)  # all-NaN rows -> NaN
                 out[lo:lo + chunk] = np.nanmedian(slopes, axis=1)
