@@ -115,7 +115,7 @@ class ChangeResult(HotspotResult):
                if self.exposure[0] != self.exposure[1] else "") + ".",
             f"Top {self.top}: {len(churn['appeared'])} appeared, {len(churn['disappeared'])} disappeared, "
             f"{len(churn['stayed'])} stayed.",
-            f"Exact Poisson test (FDR q < 0.05): {up} places up, {down} down. Ratio = (after + {self.offset:g}) / "
+            f"Exact Poisson test, FDR q < 0.05: up at {up} places, down at {down}. Ratio = (after + {self.offset:g}) / "
             f"(before + {self.offset:g}).",
         ]
         return Summary(title=f"Change {self.labels[0]} -> {self.labels[1]} (10 largest differences)", table=table,

@@ -182,7 +182,7 @@ def build_cube(
             "No events left after the category and date filters.", parameter="categories/start/end",
             fix="Widen the date window or check the category names (hotpatrol events are police.uk categories).",
         )
-    if "x" in frame.columns and "y" in frame.columns and frame.attrs.get("crs", places.crs) == places.crs:
+    if {"x", "y"} <= set(frame.columns) and frame.attrs.get("crs") == places.crs:  # already projected
         x, y = frame["x"].to_numpy(float), frame["y"].to_numpy(float)
     else:
         proj = project(frame, crs=places.crs)
