@@ -162,3 +162,13 @@ def test_build_cube_counts_harm_filters_and_empty_periods():
     assert sub.labels == ["2024-02", "2024-03"]
     vals, n_ev, label = cube.window_sum("2024-01", "2024-02")
     assert label == "2024-01..2024-02" and vals[0] == 2
+
+
+def test_build_cube_drop_empty_keeps_only_places_with_events():
+    grid = Grid(530000.0, 180000.0, 100.0, 3, 2, "EPSG:27700")
+    places = PlacesLayer.from_grid(grid)
+    ev = _events([(530050, 180050, "2024-01-03"), (530250, 180150, "2024-02-20"), (530250, 180150, "2024-02-21")])
+    cube = build_cube(ev, places, drop_empty=True)
+    assert cube.places.n == 2 and cube.place_id.tolist() == [0, 5]
+    assert cube.values.tolist() == [[1, 0], [0, 2]]
+    assert cube.places.assign(np.array([530250.0]), np.array([180150.0])).tolist() == [1]

@@ -57,7 +57,7 @@ def build_places(events, unit: str, cell: float, crs: Optional[str]):
 
 def run_and_output(method: str, *, events, db, unit, cell, crs, scheme, category, start, end, freq, top,
                    time_lag, weights, distance, alpha, no_fdr, before, after, out, map_path, boundaries,
-                   as_json) -> None:
+                   as_json, all_places: bool = False) -> None:
     """Shared body of ``trends <method>`` and ``hotspots --method <method>``."""
     from hotpatrol.hotspots.trends import analyse
 
@@ -65,7 +65,7 @@ def run_and_output(method: str, *, events, db, unit, cell, crs, scheme, category
     places = build_places(ev, unit, cell, crs)
     res = analyse(method, ev, places, freq=freq, scheme=scheme, categories=category or None, start=start,
                   end=end, top=top, time_lag=time_lag, weights=weights, distance=distance, alpha=alpha,
-                  fdr=not no_fdr, before=before, after=after)
+                  fdr=not no_fdr, before=before, after=after, drop_empty=not all_places)
     written = []
     if out is not None:
         written.append(str(res.write(out)))
@@ -104,13 +104,15 @@ def _command(method: str, doc: str):
         out: Optional[Path] = typer.Option(None, "--out", help="Write the result (.csv, .gpkg, .geojson, .png)."),
         map_path: Optional[Path] = typer.Option(None, "--map", help="Write a map picture (.png)."),
         boundaries: Optional[Path] = typer.Option(None, "--boundaries", help="District boundaries drawn on the map."),
+        all_places: bool = typer.Option(False, "--all-places", help="Keep places with no events (default: only places with any)."),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:
         with user_errors(as_json):
             run_and_output(method, events=events, db=db, unit=unit, cell=cell, crs=crs, scheme=scheme,
                            category=category, start=start, end=end, freq=freq, top=top, time_lag=time_lag,
                            weights=weights, distance=distance, alpha=alpha, no_fdr=no_fdr, before=before,
-                           after=after, out=out, map_path=map_path, boundaries=boundaries, as_json=as_json)
+                           after=after, out=out, map_path=map_path, boundaries=boundaries, as_json=as_json,
+                           all_places=all_places)
 
     command.__doc__ = doc
     return command

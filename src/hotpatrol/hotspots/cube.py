@@ -138,6 +138,7 @@ def build_cube(
     categories=None,
     start=None,
     end=None,
+    drop_empty: bool = False,
 ) -> SpaceTimeCube:
     """Aggregate ``events`` into a cube over ``places`` by period.
 
@@ -146,6 +147,9 @@ def build_cube(
     crime types; ``start``/``end`` (dates or periods, inclusive) limit the window, rounded to whole
     periods (``start="2024-02"`` with ``freq="Q"`` starts at 2024Q1). Events outside
     every place are not counted, and the number left out is kept in ``cube.meta["outside"]``.
+    ``drop_empty=True`` keeps only places with at least one (filtered) event, as a subset layer: a
+    county-wide 150 m grid has millions of cells but a few thousand with crime, and Esri's emerging
+    hot spot analysis, stability and change only look at places with data.
     """
     from hotpatrol.events import occurred_at
     from hotpatrol.harm import harm
@@ -189,6 +193,15 @@ def build_cube(
         x, y = proj["x"].to_numpy(float), proj["y"].to_numpy(float)
     weights = np.ones(len(frame)) if scheme in (None, "count") else harm(frame, scheme)
     idx = places.assign(x, y)
+    if drop_empty:
+        active = np.unique(idx[idx >= 0])
+        if len(active) == 0:
+            raise HotpatrolError("No events fall in any place.", parameter="places",
+                                 fix="Check the places layer covers the events (same area, same CRS).")
+        lookup = np.full(places.n, -1, dtype=np.int64)
+        lookup[active] = np.arange(len(active))
+        idx = np.where(idx >= 0, lookup[np.maximum(idx, 0)], -1)
+        places = places.subset(active)
     lo = _period(start, freq, "start") if start is not None else per.min()
     hi = _period(end, freq, "end") if end is not None else per.max()
     periods = pd.period_range(lo, hi, freq=freq)
@@ -199,6 +212,6 @@ def build_cube(
     values = np.bincount(flat, weights=weights[ok], minlength=size).reshape(places.n, len(periods))
     counts = np.bincount(flat, minlength=size).reshape(places.n, len(periods)).astype(float)
     measure = "count" if scheme in (None, "count") else str(getattr(scheme, "name", scheme))
-    meta = {"outside": int((~ok).sum()), "events": int(ok.sum()), "freq": freq,
+    meta = {"outside": int((~ok).sum()), "events": int(ok.sum()), "freq": freq, "drop_empty": bool(drop_empty),
             "categories": None if categories is None else ([categories] if isinstance(categories, str) else list(categories))}
     return SpaceTimeCube(values, periods, places, counts, measure, meta)

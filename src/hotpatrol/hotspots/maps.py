@@ -113,11 +113,15 @@ def add_north_arrow(ax) -> None:
 
 
 def _grid_image(places, values: np.ndarray):
-    """Place values as a (ny, nx) raster of the layer's grid (NaN where no place)."""
+    """Place values as a raster of the layer's grid cropped to its cells (NaN where no place)."""
     grid = places.grid
-    img = np.full(grid.n_cells, np.nan)
-    img[np.asarray(places.place_id, dtype=np.int64)] = values
-    return img.reshape(grid.ny, grid.nx), grid.bounds
+    ids = np.asarray(places.place_id, dtype=np.int64)
+    row, col = np.divmod(ids, grid.nx)
+    r0, r1, c0, c1 = row.min(), row.max() + 1, col.min(), col.max() + 1
+    img = np.full((r1 - r0, c1 - c0), np.nan)
+    img[row - r0, col - c0] = values
+    bounds = (grid.x0 + c0 * grid.cell, grid.y0 + r0 * grid.cell, grid.x0 + c1 * grid.cell, grid.y0 + r1 * grid.cell)
+    return img, bounds
 
 
 def plot_places(
@@ -135,13 +139,15 @@ def plot_places(
     dpi: int = 150,
     figsize=(8.0, 8.0),
     extent=None,
+    robust: bool = True,
 ) -> Path:
     """Map ``values`` (one per place, numbers or category names) over ``places`` and save a PNG.
 
     ``boundaries``: district polygons (GeoDataFrame or file) drawn over the map, labelled by the
     ``boundary_label`` column if given. ``diverging`` centres the colours at 0 (changes, z-scores).
     ``categories`` fixes the legend order for category values. ``extent`` (xmin, ymin, xmax, ymax)
-    zooms; by default the map spans the places and the boundaries.
+    zooms; by default the map spans the boundaries when given (else the places). ``robust`` caps the
+    colour scale of heavy-tailed numbers at their 99th percentile (the colour bar says so).
     """
     plt = _pyplot()
     from matplotlib import colors as mcolors
@@ -154,6 +160,7 @@ def plot_places(
     if len(values) != places.n:
         raise HotpatrolError(f"{len(values)} values for {places.n} places.", parameter="values", given=len(values))
     categorical = values.dtype.kind in "OUSb"
+    capped = False
     fig, ax = plt.subplots(figsize=figsize)
     ax.set_aspect("equal")
     use_raster = places.kind == "grid" and places.grid is not None
@@ -179,6 +186,13 @@ def plot_places(
             cmap_obj = plt.get_cmap(cmap or "RdBu_r")
         else:
             lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+            if robust and finite.size:
+                # harm is heavy-tailed: one cell can hold 100x the rest; cap the colours at a high quantile
+                positive = finite[finite > lo]
+                if positive.size >= 20:
+                    cap = float(np.quantile(positive, 0.99))
+                    if lo < cap < hi:
+                        hi, capped = cap, True
             norm = mcolors.Normalize(vmin=lo, vmax=hi if hi > lo else lo + 1)
             cmap_obj = plt.get_cmap(cmap or "YlOrRd")
     if use_raster:
@@ -202,8 +216,7 @@ def plot_places(
             for name, pt in zip(b[boundary_label], b.geometry.representative_point()):
                 ax.text(pt.x, pt.y, str(name), fontsize=7, ha="center", va="center", zorder=6,
                         bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.6, "pad": 1})
-        bb = b.total_bounds
-        bounds = (min(bounds[0], bb[0]), min(bounds[1], bb[1]), max(bounds[2], bb[2]), max(bounds[3], bb[3]))
+        bounds = tuple(b.total_bounds)  # the districts are the area of interest (stray points fall outside)
     xmin, ymin, xmax, ymax = extent or bounds
     padx, pady = (xmax - xmin) * 0.03 or 50.0, (ymax - ymin) * 0.03 or 50.0
     ax.set_xlim(xmin - padx, xmax + padx)
@@ -217,7 +230,8 @@ def plot_places(
                   framealpha=0.9)
     else:
         sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap_obj)
-        fig.colorbar(sm, ax=ax, shrink=0.6, label=label or "")
+        fig.colorbar(sm, ax=ax, shrink=0.6, label=(label or "") + (" (capped at 99th percentile)" if capped else ""),
+                     extend="max" if capped else "neither")
     if title:
         ax.set_title(title)
     ax.text(1.0, -0.01, f"CRS {places.crs}", transform=ax.transAxes, ha="right", va="top", fontsize=6,

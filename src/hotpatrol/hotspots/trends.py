@@ -48,16 +48,20 @@ def analyse(
     fdr: bool = True,
     before=None,
     after=None,
+    drop_empty: bool = True,
 ):
     """Run one temporal hotspot method on ``events`` over ``places``; returns its HotspotResult.
 
     ``change`` compares the ``before`` and ``after`` windows (``"START:END"`` or one period); by
-    default the first and second halves of the cube's periods.
+    default the first and second halves of the cube's periods. ``drop_empty`` (default) keeps only
+    places with at least one event after the filters (see :func:`build_cube`); concentration shares
+    are then of those places.
     """
     from hotpatrol.hotspots.cube import build_cube
 
     check_choice("method", method, METHODS)
-    cube = build_cube(events, places, freq=freq, scheme=scheme, categories=categories, start=start, end=end)
+    cube = build_cube(events, places, freq=freq, scheme=scheme, categories=categories, start=start, end=end,
+                      drop_empty=drop_empty)
     if method == "concentration":
         from hotpatrol.hotspots.concentration import concentration
 
