@@ -56,3 +56,31 @@ def test_emerging_is_deterministic_and_fast_enough():
     b = emerging(cube, weights="queen")
     assert (a.category == b.category).all()
     assert elapsed < 10
+
+
+@pytest.mark.slow
+def test_synthetic_county_planted_emerging_and_fading_hotspots(tmp_path):
+    synthetic = pytest.importorskip("hotpatrol.synthetic")
+    from hotpatrol.hotspots.cube import build_cube
+
+    county = synthetic.generate_county(scale=0.1, years=3, seed=1)
+    ev = county.events
+    grid = Grid.covering(ev["x"], ev["y"], cell=150, crs="EPSG:27700")
+    cube = build_cube(ev, PlacesLayer.from_grid(grid), drop_empty=True)
+    res = emerging(cube, weights="queen", time_lag=1)
+    frame = res.to_frame()
+    planted = county.hotspots.set_index("kind")
+    def at(kind):
+        h = planted.loc[kind]
+        i = int(cube.places.assign(np.array([h["x"]]), np.array([h["y"]]))[0])
+        assert i >= 0
+        return frame.iloc[i]
+
+    rising, fading = at("emerging"), at("fading")
+    assert rising["category"] in ("New Hot Spot", "Consecutive Hot Spot", "Intensifying Hot Spot")
+    assert rising["trend_z"] > 2
+    # the fading hotspot's clustering falls significantly and it is not a current hot spot
+    assert fading["trend_z"] < -2 and fading["trend_p"] < 0.05
+    assert not str(fading["category"]).endswith("Hot Spot") or fading["category"] == "Historical Hot Spot"
+    out = res.write(tmp_path / "emerging.png", boundaries=county.districts, boundary_label="LAD_NM")
+    assert out.stat().st_size > 20_000
