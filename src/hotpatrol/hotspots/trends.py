@@ -30,6 +30,19 @@ def parse_window(text):
     return (parts[0], parts[1])
 
 
+def windows(cube, before=None, after=None):
+    """The before/after windows for change: as given, or the first and second halves of the cube."""
+    wa, wb = parse_window(before), parse_window(after)
+    if (wa is None) != (wb is None):
+        raise HotpatrolError("Give both --before and --after windows, or neither (halves).", parameter="before/after")
+    if wa is None:
+        if cube.n_periods < 2:
+            raise HotpatrolError("Change needs at least two periods.", parameter="start/end", given=cube.n_periods)
+        half = cube.n_periods // 2
+        wa, wb = (cube.labels[0], cube.labels[half - 1]), (cube.labels[half], cube.labels[-1])
+    return wa, wb
+
+
 def analyse(
     method: str,
     events,
@@ -76,13 +89,59 @@ def analyse(
         return emerging(cube, weights=weights, distance=distance, time_lag=time_lag, alpha=alpha, fdr=fdr)
     from hotpatrol.hotspots.change import change
 
-    wa, wb = parse_window(before), parse_window(after)
-    if (wa is None) != (wb is None):
-        raise HotpatrolError("Give both --before and --after windows, or neither (halves).", parameter="before/after")
-    if wa is None:
-        if cube.n_periods < 2:
-            raise HotpatrolError("Change needs at least two periods.", parameter="start/end", given=cube.n_periods)
-        half = cube.n_periods // 2
-        labels = cube.labels
-        wa, wb = (labels[0], labels[half - 1]), (labels[half], labels[-1])
-    return change(wa, wb, cube=cube, top=top)
+    return change(*windows(cube, before, after), cube=cube, top=top)
+
+
+# --- adapters for the ``hotpatrol hotspots --method`` registry (hotpatrol.hotspots.METHODS) -------------
+# The registry calls ``fn(data: Prepared, **options)``; Prepared holds the places (study area) and
+# per-place totals but no event times, so the CLI also passes the filtered ``events``.
+
+
+def _cube_from_prepared(data, events, scheme, freq, start, end):
+    from hotpatrol import settings
+    from hotpatrol.hotspots.cube import build_cube
+
+    if events is None:
+        raise HotpatrolError("Temporal hotspot methods need the events (their times), not only totals.",
+                             parameter="events", fix="Call hotpatrol.hotspots.trends.analyse(method, events, places).")
+    scheme = settings.get("scheme") if scheme in (None, "harm") else scheme
+    return build_cube(events, data.places, freq=freq or "M", scheme=scheme, start=start, end=end)
+
+
+def _concentration(data, *, events=None, scheme=None, freq=None, start=None, end=None):
+    from hotpatrol.hotspots.concentration import concentration
+
+    return concentration(_cube_from_prepared(data, events, scheme, freq, start, end))
+
+
+def _stability(data, *, events=None, scheme=None, freq=None, start=None, end=None, top=None):
+    from hotpatrol import settings
+    from hotpatrol.hotspots.stability import stability
+
+    cube = _cube_from_prepared(data, events, scheme, freq, start, end)
+    return stability(cube, top=settings.get("top") if top is None else top)
+
+
+def _emerging(data, *, events=None, scheme=None, freq=None, start=None, end=None, weights=None, distance=None,
+              time_lag=None, alpha=None, correction=None):
+    from hotpatrol.hotspots.emerging import emerging
+
+    if correction not in (None, "fdr", "none"):
+        raise HotpatrolError("Emerging hot spots correct bins with FDR or not at all.", parameter="correction",
+                             allowed=["fdr", "none"], given=correction)
+    cube = _cube_from_prepared(data, events, scheme, freq, start, end)
+    return emerging(cube, weights=weights, distance=distance, time_lag=1 if time_lag is None else time_lag,
+                    alpha=alpha, fdr=correction != "none")
+
+
+def _change(data, *, events=None, scheme=None, freq=None, start=None, end=None, top=None, before=None, after=None):
+    from hotpatrol import settings
+    from hotpatrol.hotspots.change import change
+
+    cube = _cube_from_prepared(data, events, scheme, freq, start, end)
+    return change(*windows(cube, before, after), cube=cube, top=settings.get("top") if top is None else top)
+
+
+#: method name -> fn(data: Prepared, **options), merged into hotpatrol.hotspots.METHODS
+TREND_METHODS = {"concentration": _concentration, "stability": _stability, "emerging": _emerging,
+                 "change": _change}
