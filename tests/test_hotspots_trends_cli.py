@@ -104,3 +104,30 @@ def test_parse_window_and_unknown_method():
     with pytest.raises(HotpatrolError) as err:
         analyse("nope", pd.DataFrame(), None)
     assert err.value.parameter == "method"
+
+
+def test_registry_adapters_use_the_given_places(events_csv):
+    from types import SimpleNamespace
+
+    from hotpatrol.hotspots.trends import TREND_METHODS
+    from hotpatrol.places.crs import project
+    from hotpatrol.places.grid import Grid
+    from hotpatrol.places.layer import PlacesLayer
+
+    ev = pd.read_csv(events_csv, parse_dates=["occurred_from", "occurred_at"])
+    xy = project(ev, crs="EPSG:27700")
+    layer = PlacesLayer.from_grid(Grid.covering(xy["x"], xy["y"], cell=500, crs="EPSG:27700"))
+    data = SimpleNamespace(places=layer)  # the registry passes a Prepared; only .places is used
+    conc = TREND_METHODS["concentration"](data, events=ev, scheme="harm", freq="Q")
+    assert list(conc.to_frame()["period"]) == ["2024Q1", "2024Q2", "2024Q3", "2024Q4", "all"]
+    assert conc.measure == "cchi"  # "harm" means the default scheme
+    st = TREND_METHODS["stability"](data, events=ev, top=3)
+    assert st.member.shape == (layer.n, 12)
+    ch = TREND_METHODS["change"](data, events=ev, before="2024-01:2024-03", after="2024-10:2024-12", top=3)
+    assert ch.labels == ("2024-01..2024-03", "2024-10..2024-12")
+    with pytest.raises(HotpatrolError) as err:
+        TREND_METHODS["concentration"](data)
+    assert err.value.parameter == "events"
+    with pytest.raises(HotpatrolError) as err:
+        TREND_METHODS["emerging"](data, events=ev, correction="holm")
+    assert err.value.parameter == "correction"
