@@ -219,6 +219,7 @@ class _Model:
     cost: np.ndarray | None = None
     capacity: float | None = None
     time_limit: float = 60.0
+    presolve: bool = False  # HiGHS presolve is very slow on a dense cardinality row (seconds per 1000 places)
 
     def items(self) -> list[str]:
         """Every constraint that can be relaxed, named for messages."""
@@ -267,7 +268,7 @@ class _Model:
             ub[self.excluded] = 0
         cons = LinearConstraint(sparse.vstack(rows, format="csr"), np.array(lo, float), np.array(hi, float))
         res = milp(-self.harm, constraints=cons, integrality=np.ones(m), bounds=Bounds(np.zeros(m), ub),
-                   options={"time_limit": self.time_limit})
+                   options={"time_limit": self.time_limit, "presolve": self.presolve})
         if res.status == 0 or (res.status == 1 and res.x is not None):
             z = np.round(res.x).astype(bool)
             return z, float(self.harm[z].sum()), res.status == 0
@@ -280,7 +281,10 @@ class _Model:
     def minimal_conflict(self) -> list[str]:
         """Deletion filter: drop each constraint in turn, keeping the drop while still infeasible."""
         conflict = self.items()
-        for item in list(conflict):
+        # try dropping the many fine-grained constraints first and the count last, so the set named is
+        # the planner's headline choices where they are to blame (n with capacity, not 13 district minima)
+        order = {"district_max": 0, "district_min": 1, "exclude": 2, "spacing": 3, "capacity": 4, "n": 5}
+        for item in sorted(conflict, key=lambda c: order[c.split("[")[0]]):
             trial = [c for c in conflict if c != item]
             if self.solve(trial)[0] is None:
                 conflict = trial
@@ -479,7 +483,8 @@ def select_hotspots(
         if "district" in table.columns:
             ranked = table.iloc[order]
             keep |= set(ranked.groupby("district", sort=False).head(max(n, 10)).index.tolist())
-        idx = np.array(sorted(keep, key=lambda i: -table["harm"].iat[i]))
+        keep = np.fromiter(keep, dtype=np.int64)
+        idx = keep[np.argsort(-table["harm"].to_numpy()[keep], kind="stable")]
     else:
         idx = order
     cand = table.iloc[idx].reset_index(drop=True)
@@ -582,17 +587,19 @@ def _describe(item: str, model: _Model, c: dict) -> str:
         return f"exclude ({int(model.excluded.sum())} candidate places inside excluded zones)"
     if item == "capacity":
         return (f"capacity_hours={c['capacity_hours']:g} (each selected hotspot costs about "
-                f"{float(np.min(model.cost)):.2f} officer-hours a day: k/n x visits x (dwell + travel) / 60)")
+                f"{float(np.min(model.cost)):.2f} officer-hours a day: k/n x visits x (dwell + travel) / 60, "
+                f"so {c['n']} need at least {float(np.sort(model.cost)[:c['n']].sum()):.1f} h)")
     return item
 
 
 def hotspots_from_events(events: pd.DataFrame, *, cell: float = 150.0, scheme="cchi", months: int | None = 12,
-                         crs: str | None = None) -> pd.DataFrame:
+                         crs: str | None = None, district_column: str | None = None) -> pd.DataFrame:
     """Harm per grid cell from an events table: the simplest hotspot table to select from.
 
     Keeps the last ``months`` months of the data (None = all), weights events by ``scheme`` and sums
     them per ``cell``-metre cell. Returns place_id (cell id), x, y (cell centre), harm, n_events with
-    ``attrs`` crs and cell. Use the hotspot statistics (``hotpatrol hotspots``) for significance tests.
+    ``attrs`` crs and cell; with ``district_column`` (a column of the events) each cell's most common
+    value becomes its ``district``. Use the hotspot statistics (``hotpatrol hotspots``) for significance tests.
     """
     from hotpatrol.events import occurred_at
     from hotpatrol.harm import harm
@@ -617,6 +624,14 @@ def hotspots_from_events(events: pd.DataFrame, *, cell: float = 150.0, scheme="c
     cx, cy = grid.centres(total.index.to_numpy())
     out = pd.DataFrame({"place_id": total.index.to_numpy(), "x": cx, "y": cy, "harm": total["sum"].to_numpy(),
                         "n_events": total["size"].to_numpy()})
+    if district_column is not None:
+        if district_column not in ev.columns:
+            raise HotpatrolError("district_column is not a column of the events.", parameter="district_column",
+                                 given=district_column)
+        d = pd.DataFrame({"cid": cid[ok], "d": ev[district_column].to_numpy()[ok]}).dropna()
+        modal = d.groupby(["cid", "d"]).size().reset_index(name="c").sort_values("c", ascending=False)
+        modal = modal.drop_duplicates("cid").set_index("cid")["d"]
+        out["district"] = modal.reindex(out["place_id"]).to_numpy()
     out = out.sort_values("harm", ascending=False, kind="stable").reset_index(drop=True)
     out.attrs.update({"crs": crs, "cell": float(cell)})
     return out
