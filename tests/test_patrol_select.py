@@ -171,3 +171,19 @@ def test_write_and_load_roundtrip(tmp_path):
     back2 = load_selection(g)
     assert sorted(back2["place_id"]) == sorted(res.place_ids)
     assert abs(back2["x"].mean() - res.to_frame()["x"].mean()) < 1e-6
+
+
+def test_time_limit_falls_back_to_feasible_greedy_and_flags_not_optimal():
+    rng = np.random.default_rng(0)
+    centres = rng.uniform(0, 20_000, (15, 2))
+    pts = np.concatenate([c + rng.normal(0, 250, (150, 2)) for c in centres])
+    t = pd.DataFrame({"place_id": np.arange(len(pts)), "x": 400_000 + pts[:, 0], "y": 200_000 + pts[:, 1],
+                      "harm": rng.gamma(1.5, 100, len(pts))})
+    res = select_hotspots(t, n=40, min_spacing=600, time_limit=0.5)
+    sel = res.to_frame()
+    assert len(sel) == 40
+    xy = sel[["x", "y"]].to_numpy()
+    d = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+    assert d[np.triu_indices(40, 1)].min() >= 600
+    if not res.optimal:
+        assert "best found within the time limit" in res.summary().as_text()

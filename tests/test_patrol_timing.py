@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.patrol.timing import aoristic_weights, assign_events, time_profile, uniform_profile
+from hotpatrol.patrol.timing import aoristic_sum, aoristic_weights, assign_events, time_profile, uniform_profile
 
 
 def test_aoristic_hand_computed_across_midnight():
@@ -37,13 +37,21 @@ def test_aoristic_hour_of_week():
     assert w[167] == pytest.approx(0.5) and w[0] == pytest.approx(0.5)
 
 
-def test_aoristic_vectorised_many_rows_sum_to_one():
+def test_aoristic_vectorised_many_rows_sum_to_one_and_group_totals_match():
     rng = np.random.default_rng(0)
-    s = pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.uniform(0, 24 * 365, 120_000), unit="h")
-    e = s + pd.to_timedelta(rng.uniform(0, 30, len(s)), unit="h")
-    w = aoristic_weights(s, e, period=168)
+    n = 100_000
+    s = pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.uniform(0, 24 * 365, n), unit="h")
+    e = s + pd.to_timedelta(np.where(rng.random(n) < 0.3, 0.0, rng.uniform(0, 30, n)), unit="h")
+    g = rng.integers(-1, 5, n)
+    tot = aoristic_sum(s, e, g, 5, period=168)
+    np.testing.assert_allclose(tot.sum(axis=1), np.bincount(g[g >= 0], minlength=5), rtol=1e-9)
+    sub = slice(0, 5000)
+    w = aoristic_weights(s[sub], e[sub], period=168)
     np.testing.assert_allclose(w.sum(axis=1), 1.0, atol=1e-9)
-    assert (w >= -1e-12).all()
+    assert (w >= 0).all()
+    gs = g[sub]
+    ref = np.stack([w[gs == i].sum(axis=0) for i in range(5)])
+    np.testing.assert_allclose(aoristic_sum(s[sub], e[sub], gs, 5, period=168), ref, atol=1e-9)
 
 
 def test_aoristic_rejects_reversed_window():
