@@ -149,3 +149,32 @@ def test_profile_save_load(tmp_path):
     back = TimeProfile.load(p)
     np.testing.assert_allclose(back.weekly, prof.weekly)
     assert back.notes == prof.notes and back.place_ids == ["a", "b"]
+
+
+def test_daily_profile_and_event_windows_by_precision():
+    from hotpatrol.patrol.timing import event_windows
+
+    ev = pd.DataFrame({
+        "occurred_from": pd.to_datetime(["2026-01-09 00:00", "2026-01-01 00:00", "2026-01-10 21:00", "2026-01-03 00:00"]),
+        "occurred_to": pd.to_datetime([None, "2026-02-01 00:00", "2026-01-11 01:00", "2026-01-20 00:00"]),
+        "occurred_at": pd.to_datetime(["2026-01-09 00:00", "2026-01-01 00:00", "2026-01-10 21:00", "2026-01-03 00:00"]),
+        "time_precision": ["day", "month", "window", "window"],
+    })
+    start, end, kind = event_windows(ev, max_window_hours=168)
+    assert list(kind) == ["window", "none", "window", "none"]  # a day is a 24 h window; 17 days is too vague
+    assert end[0] == pd.Timestamp("2026-01-10 00:00")
+    ev2 = _events(hour=22)
+    ev2.loc[:, "occurred_at"] = pd.Timestamp("2026-01-09 22:10")  # all on a Friday
+    ev2["occurred_from"] = ev2["occurred_to"] = ev2["occurred_at"]
+    prof = time_profile(ev2, _hotspots(), cell=150, prior=0)
+    d = prof.daily()
+    assert list(d.columns) == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    assert d.loc["a", "Fri"] == pytest.approx(1.0)
+
+
+def test_aoristic_day_precision_spreads_over_the_day():
+    ev = _events(10, precision="day")
+    ev["occurred_from"] = ev["occurred_from"].dt.normalize()
+    ev["occurred_to"] = pd.NaT
+    prof = time_profile(ev, _hotspots(), cell=150, prior=0)
+    np.testing.assert_allclose(prof.hourly().loc["a"].to_numpy(), 1 / 24)

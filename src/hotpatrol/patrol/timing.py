@@ -193,6 +193,11 @@ class TimeProfile:
         h = self.weekly.reshape(len(self.place_ids), 7, 24).sum(axis=1)
         return pd.DataFrame(h, index=pd.Index(self.place_ids, name="place_id"), columns=range(24))
 
+    def daily(self) -> pd.DataFrame:
+        """Day-of-week profile (places x Mon..Sun): the share of each place's risk on each weekday."""
+        d = self.weekly.reshape(len(self.place_ids), 7, 24).sum(axis=2)
+        return pd.DataFrame(d, index=pd.Index(self.place_ids, name="place_id"), columns=list(WEEKDAYS))
+
     def slot_risk(self, place_id, day, *, day_start: str = "06:00", slot_minutes: int = 15) -> np.ndarray:
         """Risk of each ``slot_minutes`` slot of an operational day (starting ``day_start``) at the place.
 
