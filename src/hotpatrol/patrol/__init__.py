@@ -1,0 +1,1 @@
+"""Randomised hotspot patrols: selection, the allocation plan, dosage (GPS and logs) and compliance."""
