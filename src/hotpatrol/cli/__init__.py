@@ -33,6 +33,7 @@ def _register() -> None:
 
     core.register(app)
     forecast.register(app)
+    from hotpatrol.cli import trial; trial.register(app)  # noqa: E702  dosage, evaluate, simulate trial
 
 
 _register()

@@ -69,6 +69,7 @@ def _default_allocator():
         def alloc(ids, *, start, days, k, seed):
             return pd.DataFrame(allocate(ids, start=start, days=days, k=k, seed=seed))[["day", "hotspot_id", "patrolled"]]
 
+        alloc._design = True
         return alloc
     except ImportError:
         return random_allocation
@@ -84,6 +85,7 @@ class SimulatedTrial:
     truth: dict
     redraw: Callable[[int], pd.DataFrame] = field(repr=False)
     crs: str = BNG
+    scheme: dict | None = None  # how the allocation was drawn (written to plan.json)
 
     def write(self, out: str | Path) -> dict[str, str]:
         """Write hotspots.csv, allocation.csv, events.csv, patrols.csv (visit logs), pings.csv, truth.json."""
@@ -101,6 +103,10 @@ class SimulatedTrial:
             p["timestamp"] = p["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S")
             p.to_csv(paths["pings"], index=False, float_format="%.2f")
         paths["truth"].write_text(json.dumps(self.truth, indent=2, default=str))
+        if self.scheme is not None:
+            from hotpatrol.evaluate.plan_io import write_plan_meta
+
+            paths["plan"] = write_plan_meta(out, **self.scheme)
         return {k: str(v) for k, v in paths.items()}
 
 
@@ -169,6 +175,9 @@ def simulate_trial(*, n: int = 20, k: int = 8, days: int = 90, effect: float = -
                              "cell": cell, "crs": crs, "true_rate": rate})
 
     allocator = allocate or _default_allocator()
+    scheme_name = {random_allocation: "random_allocation"}.get(allocator)
+    if scheme_name is None and getattr(allocator, "_design", False):
+        scheme_name = "design.allocate"
     alloc_fn = partial(allocator, list(ids), start=start, days=days, k=k)
     allocation = alloc_fn(seed=seed)
     allocation = allocation.assign(day=pd.to_datetime(allocation["day"]).dt.normalize(),
@@ -263,7 +272,10 @@ def simulate_trial(*, n: int = 20, k: int = 8, days: int = 90, effect: float = -
              "mean_rate": mean_rate, "dispersion": dispersion, "buffer": buffer,
              "harm_weights": {c_: CCHI_WEIGHTS.get(c_) for c_ in cats}}
     return SimulatedTrial(hotspots=hotspots, allocation=allocation, events=events, patrols=patrols,
-                          pings=ping_frame, truth=truth, redraw=lambda s: alloc_fn(seed=s), crs=crs)
+                          pings=ping_frame, truth=truth, redraw=lambda s: alloc_fn(seed=s), crs=crs,
+                          scheme=None if scheme_name is None else {
+                              "scheme": scheme_name, "hotspot_ids": list(ids), "start": str(start.date()),
+                              "days": days, "k": k, "seed": seed})
 
 
 def _ring_points(rng, xmin, ymin, cell, buffer):
