@@ -16,7 +16,7 @@ def test_simulate_dosage_evaluate_round_trip(tmp_path):
     assert r.exit_code == 0, r.output
     sim = json.loads(r.output)
     assert sim["truth"]["effect"] == -0.5 and sim["pings"] > 0
-    for f in ("allocation.csv", "hotspots.csv", "events.csv", "pings.csv", "patrols.csv", "plan.json", "truth.json"):
+    for f in ("allocation.csv", "hotspots.csv", "events.csv", "pings.csv", "patrols.csv", "allocation.json", "truth.json"):
         assert (trial / f).exists()
     r = runner.invoke(app, ["dosage", "--pings", str(trial / "pings.csv"), "--plan", str(trial), "--margin", "25",
                             "--out", str(tmp_path / "dosage.csv"), "--json"])

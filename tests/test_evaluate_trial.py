@@ -11,7 +11,7 @@ from hotpatrol.errors import HotpatrolError
 from hotpatrol.evaluate.did import before_after
 from hotpatrol.evaluate.displacement import displacement, wdd, wdq
 from hotpatrol.evaluate.evaluation import evaluate_trial
-from hotpatrol.evaluate.simulate import random_allocation, simulate_trial
+from hotpatrol.evaluate.simulate import simulate_trial
 from hotpatrol.evaluate.trial import build_panel, fit_glm, mh_rate_ratio, per_hotspot, randomisation_test
 
 
@@ -139,9 +139,14 @@ def test_randomisation_test_size_and_power_quick():
 def test_redraw_must_match_the_trial():
     sim = simulate_trial(seed=2, pings=False, n=10, k=4, days=20)
     panel, _ = build_panel(sim.events, sim.hotspots, sim.allocation, lags=0)
-    wrong = lambda s: random_allocation([f"H{i:02d}" for i in range(1, 11)], start="2025-01-01", days=20, k=4, seed=s)
+    wrong = lambda s: local_allocate([f"H{i:02d}" for i in range(1, 11)], start="2025-01-01", days=20, k=4, seed=s)
     with pytest.raises(HotpatrolError, match="different days or hotspots"):
         randomisation_test(panel, "count", wrong, permutations=5)
+    from hotpatrol.patrol.design import allocate
+
+    other = allocate([f"H{i:02d}" for i in range(1, 11)], start="2025-01-01", days=20, k=4, seed=1)
+    with pytest.raises(HotpatrolError, match="different days or hotspots"):
+        randomisation_test(panel, "count", other, permutations=5)
 
 
 @pytest.mark.parametrize("pdf", [False, pytest.param(True, marks=pytest.mark.slow)])

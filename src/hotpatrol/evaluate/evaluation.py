@@ -178,6 +178,12 @@ def evaluate_trial(events: pd.DataFrame, hotspots, allocation: pd.DataFrame, *,
     """
     from hotpatrol.patrol.dosage import DosageResult
 
+    if hasattr(allocation, "redraw_matrix"):  # a design.Allocation: use it for the re-draws too
+        from hotpatrol.evaluate.plan_io import allocation_redraw
+
+        redraw = redraw or allocation_redraw(allocation)
+        allocation = allocation.to_frame()
+
     if permutations < 1 and redraw is not None:
         raise HotpatrolError("permutations must be >= 1.", parameter="permutations", given=permutations)
     dos_table = compliance = dos_hot = None

@@ -1,16 +1,16 @@
-"""Reading a patrol plan (allocation + how to re-draw it) from a folder or file.
+"""Reading a patrol plan (the allocation, how to re-draw it, and the hotspots) from disk.
 
-A plan folder holds ``allocation.csv`` (``day, hotspot_id, patrolled``), the hotspots
-(``hotspots.csv``/``.gpkg``/``.geojson``) and, for randomisation inference, either what
-``hotpatrol.patrol.design.Allocation.save`` writes (loaded with ``Allocation.load``) or a
-``plan.json`` naming the scheme and its arguments (what ``hotpatrol simulate trial`` writes).
+Accepted: a folder written by ``hotpatrol plan create`` (``PatrolPlan.save``: ``plan.json``,
+``allocation.csv/.json``, ``hotspots.csv`` with ``place_id, x, y`` and the cell size and CRS in
+``plan.json``), a folder written by ``hotpatrol simulate trial``, an ``allocation.csv`` saved by
+``Allocation.save`` (with its ``.json``: scheme + SHA-256, so it can be re-drawn), or a bare
+``day, hotspot_id, patrolled`` CSV (no re-draws: randomisation inference is then skipped).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -25,68 +25,61 @@ HOTSPOT_FILES = ("hotspots.csv", "hotspots.gpkg", "hotspots.geojson")
 class Plan:
     allocation: pd.DataFrame
     redraw: Callable[[int], pd.DataFrame] | None
-    hotspots: Path | None
+    hotspots: object  # DataFrame (plan folders), a file path, or None
+    design: object = None  # hotpatrol.patrol.design.Allocation when stored
 
 
-def _scheme_redraw(meta: dict) -> Callable[[int], pd.DataFrame] | None:
-    scheme = meta.get("scheme")
-    args = dict(hotspot_ids=meta["hotspot_ids"], start=meta["start"], days=int(meta["days"]), k=int(meta["k"]))
-    if scheme == "random_allocation":
-        from hotpatrol.evaluate.simulate import random_allocation
+def allocation_redraw(alloc) -> Callable[[int], pd.DataFrame]:
+    """A ``redraw(seed) -> DataFrame`` for an :class:`~hotpatrol.patrol.design.Allocation`
+    (carrying the Allocation so randomisation inference can use its fast matrix path)."""
 
-        return lambda seed: random_allocation(args["hotspot_ids"], start=args["start"], days=args["days"],
-                                              k=args["k"], seed=seed)
-    if scheme == "design.allocate":
-        from hotpatrol.patrol.design import allocate
+    def redraw(seed: int) -> pd.DataFrame:
+        return alloc.redraw(seed).frame
 
-        extra = {k: meta[k] for k in ("block", "day_start") if k in meta}
-        fn = partial(allocate, args["hotspot_ids"], start=args["start"], days=args["days"], k=args["k"], **extra)
-        return lambda seed: pd.DataFrame(fn(seed=seed))[["day", "hotspot_id", "patrolled"]]
-    return None
+    redraw.allocation = alloc
+    return redraw
 
 
 def load_plan(path: str | Path) -> Plan:
-    """Load the allocation (and its re-draw function when the scheme is known) from a folder or CSV."""
+    """Load the allocation (with its re-draw function when the scheme is stored) and the hotspots."""
+    from hotpatrol.patrol.design import Allocation
+
     path = Path(path)
     if not path.exists():
         raise HotpatrolError(f"Plan {str(path)!r} does not exist.", parameter="plan", given=str(path))
     folder = path if path.is_dir() else path.parent
-    hotspots = next((folder / f for f in HOTSPOT_FILES if (folder / f).exists()), None)
-    try:  # the patrol-plan stage's own format, when that stage is installed
-        from hotpatrol.patrol.design import Allocation  # type: ignore
-
-        if hasattr(Allocation, "load"):
-            try:
-                a = Allocation.load(path)
-                frame = pd.DataFrame(a)[["day", "hotspot_id", "patrolled"]]
-                return Plan(frame, getattr(a, "redraw", None), hotspots)
-            except (HotpatrolError, OSError, ValueError, KeyError, TypeError):
-                pass
-    except ImportError:
-        pass
     csv = path if path.is_file() else folder / "allocation.csv"
     if not csv.exists():
         raise HotpatrolError(f"No allocation.csv in {str(folder)!r}.", parameter="plan", given=str(path),
-                             fix="Point --plan at the folder 'hotpatrol plan' wrote, or give --allocation FILE.")
-    frame = pd.read_csv(csv, dtype={"hotspot_id": str})
-    missing = [c for c in ("day", "hotspot_id", "patrolled") if c not in frame.columns]
-    if missing:
-        raise HotpatrolError(f"The allocation lacks column(s) {missing}.", file=str(csv), column=missing[0])
+                             fix="Point --plan at the folder 'hotpatrol plan create' wrote, or give --allocation FILE.")
+    design = redraw = None
+    if csv.with_suffix(".json").exists():
+        design = Allocation.load(csv)  # checks the SHA-256: an edited allocation is refused
+        frame = design.to_frame()
+        redraw = allocation_redraw(design)
+    else:
+        frame = pd.read_csv(csv, dtype={"hotspot_id": str})
+        missing = [c for c in ("day", "hotspot_id", "patrolled") if c not in frame.columns]
+        if missing:
+            raise HotpatrolError(f"The allocation lacks column(s) {missing}.", file=str(csv), column=missing[0])
+        frame["patrolled"] = frame["patrolled"].astype(str).str.lower().isin(["true", "1", "yes"])
     frame["day"] = pd.to_datetime(frame["day"])
-    frame["patrolled"] = frame["patrolled"].astype(str).str.lower().isin(["true", "1", "yes"])
-    redraw = None
+    frame["hotspot_id"] = frame["hotspot_id"].astype(str)
+    hotspots = None
     meta_path = folder / "plan.json"
-    if meta_path.exists():
-        redraw = _scheme_redraw(json.loads(meta_path.read_text()))
-    return Plan(frame, redraw, hotspots)
-
-
-def write_plan_meta(folder: str | Path, *, scheme: str, hotspot_ids, start, days: int, k: int, seed: int) -> Path:
-    """Record how the allocation was drawn so evaluation can re-draw it."""
-    p = Path(folder) / "plan.json"
-    p.write_text(json.dumps({"scheme": scheme, "hotspot_ids": [str(h) for h in hotspot_ids], "start": str(start),
-                             "days": int(days), "k": int(k), "seed": int(seed)}, indent=2))
-    return p
+    if path.is_dir() and meta_path.exists():
+        meta = json.loads(meta_path.read_text())
+        if meta.get("format") == "hotpatrol.plan" and (folder / "hotspots.csv").exists():
+            hs = pd.read_csv(folder / "hotspots.csv", dtype={"place_id": str, "hotspot_id": str})
+            params = meta.get("params", {})
+            if "cell" not in hs.columns:
+                hs["cell"] = float(params.get("cell") or 150.0)
+            if "crs" not in hs.columns:
+                hs["crs"] = params.get("crs") or "EPSG:27700"
+            hotspots = hs
+    if hotspots is None and path.is_dir():
+        hotspots = next((folder / f for f in HOTSPOT_FILES if (folder / f).exists()), None)
+    return Plan(frame, redraw, hotspots, design)
 
 
 def read_events_csv(path: str | Path) -> pd.DataFrame:

@@ -42,37 +42,11 @@ HOURS = np.array([1, 1, 1, 1.5, 2, 2.5, 3, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9, 10, 11
 HOURS = HOURS / HOURS.sum()
 
 
-def random_allocation(hotspot_ids, *, start, days: int, k: int, seed: int, **_ignored) -> pd.DataFrame:
-    """``k`` of the hotspots patrolled each day, drawn at random and independently per day.
+def design_allocator(ids, *, start, days, k, seed):
+    """The trial's allocation from :func:`hotpatrol.patrol.design.allocate` (balanced blocks)."""
+    from hotpatrol.patrol.design import allocate
 
-    A stand-in with the interface of ``hotpatrol.patrol.design.allocate``; the simulator uses that
-    when it is installed.
-    """
-    ids = np.asarray([str(h) for h in hotspot_ids])
-    n = len(ids)
-    if not 0 < k < n:
-        raise HotpatrolError("k must be between 1 and the number of hotspots - 1.", parameter="k",
-                             allowed=f"1..{n - 1}", given=k)
-    rng = np.random.default_rng(seed)
-    scores = rng.random((days, n))
-    ranks = scores.argsort(axis=1).argsort(axis=1)
-    patrolled = ranks < k
-    dayv = pd.Timestamp(start).normalize() + pd.to_timedelta(np.arange(days), unit="D")
-    return pd.DataFrame({"day": np.repeat(dayv.to_numpy(), n), "hotspot_id": np.tile(ids, days),
-                         "patrolled": patrolled.ravel()})
-
-
-def _default_allocator():
-    try:
-        from hotpatrol.patrol.design import allocate  # patrol-plan branch
-
-        def alloc(ids, *, start, days, k, seed):
-            return pd.DataFrame(allocate(ids, start=start, days=days, k=k, seed=seed))[["day", "hotspot_id", "patrolled"]]
-
-        alloc._design = True
-        return alloc
-    except ImportError:
-        return random_allocation
+    return allocate(ids, start=start, days=days, k=k, seed=seed)
 
 
 @dataclass
@@ -85,7 +59,7 @@ class SimulatedTrial:
     truth: dict
     redraw: Callable[[int], pd.DataFrame] = field(repr=False)
     crs: str = BNG
-    scheme: dict | None = None  # how the allocation was drawn (written to plan.json)
+    design: object = None  # the hotpatrol.patrol.design.Allocation, when that drew the allocation
 
     def write(self, out: str | Path) -> dict[str, str]:
         """Write hotspots.csv, allocation.csv, events.csv, patrols.csv (visit logs), pings.csv, truth.json."""
@@ -103,10 +77,9 @@ class SimulatedTrial:
             p["timestamp"] = p["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S")
             p.to_csv(paths["pings"], index=False, float_format="%.2f")
         paths["truth"].write_text(json.dumps(self.truth, indent=2, default=str))
-        if self.scheme is not None:
-            from hotpatrol.evaluate.plan_io import write_plan_meta
-
-            paths["plan"] = write_plan_meta(out, **self.scheme)
+        if self.design is not None:  # allocation.csv + allocation.json (scheme, sha256) for re-draws
+            self.design.save(paths["allocation"])
+            paths["allocation_meta"] = out / "allocation.json"
         return {k: str(v) for k, v in paths.items()}
 
 
@@ -174,14 +147,20 @@ def simulate_trial(*, n: int = 20, k: int = 8, days: int = 90, effect: float = -
                              "xmin": xmin, "ymin": ymin, "xmax": xmin + cell, "ymax": ymin + cell,
                              "cell": cell, "crs": crs, "true_rate": rate})
 
-    allocator = allocate or _default_allocator()
-    scheme_name = {random_allocation: "random_allocation"}.get(allocator)
-    if scheme_name is None and getattr(allocator, "_design", False):
-        scheme_name = "design.allocate"
+    allocator = allocate or design_allocator
     alloc_fn = partial(allocator, list(ids), start=start, days=days, k=k)
-    allocation = alloc_fn(seed=seed)
-    allocation = allocation.assign(day=pd.to_datetime(allocation["day"]).dt.normalize(),
-                                   hotspot_id=allocation["hotspot_id"].astype(str))
+    drawn = alloc_fn(seed=seed)
+    design = drawn if hasattr(drawn, "redraw_matrix") else None
+
+    def redraw(s_):
+        a = alloc_fn(seed=s_)
+        return a.frame if hasattr(a, "frame") else a
+
+    if design is not None:
+        redraw.allocation = design  # lets randomisation inference use the fast matrix path
+    allocation = drawn.frame if hasattr(drawn, "frame") else pd.DataFrame(drawn)
+    allocation = allocation[["day", "hotspot_id", "patrolled"]].assign(
+        day=pd.to_datetime(allocation["day"]).dt.normalize(), hotspot_id=allocation["hotspot_id"].astype(str))
     planned = allocation.pivot(index="day", columns="hotspot_id", values="patrolled").reindex(columns=ids)
     planned = planned.to_numpy(bool)  # days x n
 
@@ -272,11 +251,7 @@ def simulate_trial(*, n: int = 20, k: int = 8, days: int = 90, effect: float = -
              "mean_rate": mean_rate, "dispersion": dispersion, "buffer": buffer,
              "harm_weights": {c_: CCHI_WEIGHTS.get(c_) for c_ in cats}}
     return SimulatedTrial(hotspots=hotspots, allocation=allocation, events=events, patrols=patrols,
-                          pings=ping_frame, truth=truth, redraw=lambda s: alloc_fn(seed=s), crs=crs,
-                          scheme=None if scheme_name is None else {
-                              "scheme": scheme_name, "hotspot_ids": list(ids), "start": str(start.date()),
-                              "days": days, "k": k, "seed": seed})
-
+                          pings=ping_frame, truth=truth, redraw=redraw, crs=crs, design=design)
 
 def _ring_points(rng, xmin, ymin, cell, buffer):
     """Uniform points in the ring between each cell and the cell grown by ``buffer`` (rejection)."""

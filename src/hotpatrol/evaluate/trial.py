@@ -220,9 +220,21 @@ def allocation_draws(redraw: Callable[[int], pd.DataFrame], days: pd.DatetimeInd
         raise HotpatrolError("permutations must be >= 1.", parameter="permutations", given=permutations)
     seeds = np.random.default_rng(seed).integers(0, 2**31 - 1, permutations)
     draws = np.zeros((permutations, len(days), len(hotspots)), dtype=bool)
+    design = redraw if hasattr(redraw, "redraw_matrix") else getattr(redraw, "allocation", None)
+    if design is not None and hasattr(design, "redraw_matrix"):
+        # fast path: hotpatrol.patrol.design.Allocation draws the (days, n) matrix directly
+        di = days.get_indexer(pd.DatetimeIndex(pd.to_datetime(design.days)))
+        hi = hotspots.get_indexer(pd.Index([str(h) for h in design.hotspot_ids]))
+        if (di < 0).any() or (hi < 0).any() or len(di) != len(days) or len(hi) != len(hotspots):
+            raise HotpatrolError("The allocation scheme covers different days or hotspots from the data.",
+                                 parameter="redraw", fix="Re-draw the same scheme the trial used (Allocation.redraw).")
+        for r, s in enumerate(seeds):
+            draws[r][np.ix_(di, hi)] = design.redraw_matrix(int(s))
+        return draws
     cache_d = cache_h = None
     for r, s in enumerate(seeds):
         a = redraw(int(s))
+        a = a.frame if hasattr(a, "frame") else a
         d_raw, h_raw = np.asarray(a["day"]), np.asarray(a["hotspot_id"])
         # schemes usually return rows in the same order: look the positions up once
         if cache_d is None or not (np.array_equal(d_raw, cache_d[0]) and np.array_equal(h_raw, cache_h[0])):

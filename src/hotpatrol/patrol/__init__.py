@@ -1,1 +1,1 @@
-"""Randomised hotspot patrols: selection, the allocation plan, dosage (GPS and logs) and compliance."""
+"""Randomised hotspot patrols: selection, experiment design, schedules, dosage and evaluation."""
