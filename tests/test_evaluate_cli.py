@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from hotpatrol.cli import app
@@ -49,3 +50,39 @@ def test_cli_errors_use_the_one_json_shape(tmp_path):
     assert r.exit_code == 2 and json.loads(r.output)["error"]["parameter"] == "plan"
     r = runner.invoke(app, ["simulate", "trial", "--out", str(tmp_path), "--k", "30", "--json"])
     assert r.exit_code == 2 and json.loads(r.output)["error"]["parameter"] == "k"
+
+
+@pytest.mark.slow
+def test_dosage_and_evaluate_read_a_patrol_plan_folder(tmp_path):
+    """A folder from ``hotpatrol plan create`` (PatrolPlan.save): hotspots.csv has place_id, x, y;
+    the cell and CRS are in plan.json; the allocation is re-drawn through Allocation.redraw_matrix."""
+    from hotpatrol.evaluate.plan_io import load_plan
+    from hotpatrol.evaluate.simulate import simulate_pings, simulate_trial
+    from hotpatrol.patrol.plan import create_plan
+
+    sim = simulate_trial(seed=4, n=10, k=4, days=28, pings=False)
+    sel = sim.hotspots.rename(columns={"hotspot_id": "place_id"})[["place_id", "x", "y"]]
+    plan = create_plan(sel, days=28, k=4, seed=9, start=sim.truth["start"], visits=1, teams=2,
+                       crs="EPSG:27700", cell=150.0)
+    folder = plan.save(tmp_path / "plan")
+    p = load_plan(folder)
+    assert p.redraw is not None and p.redraw.allocation.sha256 == plan.allocation.sha256
+    assert set(p.hotspots.columns) >= {"place_id", "x", "y", "cell", "crs"}
+    # officers walk the plan's schedule
+    patrols = plan.schedule[["hotspot_id", "start", "end"]].assign(officer_id=plan.schedule["team"].astype(str))
+    pings = simulate_pings(patrols, sim.hotspots, seed=1)
+    pings.to_csv(tmp_path / "pings.csv", index=False)
+    sim.events.to_csv(tmp_path / "events.csv", index=False)
+    r = runner.invoke(app, ["dosage", "--pings", str(tmp_path / "pings.csv"), "--plan", str(folder),
+                            "--out", str(tmp_path / "dosage.csv"), "--json"])
+    assert r.exit_code == 0, r.output
+    c = json.loads(r.output)["compliance"]
+    assert c["planned_hotspot_days"] == 4 * 28 and c["compliance"] > 0.9 and c["contaminated_hotspot_days"] == 0
+    r = runner.invoke(app, ["evaluate", "--events", str(tmp_path / "events.csv"), "--plan", str(folder),
+                            "--dosage", str(tmp_path / "dosage.csv"), "--out", str(tmp_path / "eval"),
+                            "--permutations", "29", "--no-pdf", "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert out["randomisation"]["count"]["permutations"] == 29
+    # the simulated crime ignores this plan, so no real effect: the randomisation p is not tiny
+    assert out["randomisation"]["count"]["p"] > 0.01
