@@ -77,6 +77,10 @@ def test_exact_per_hotspot_interval_and_mh_ratio():
     from scipy import stats
     plo, phi = stats.beta.ppf(0.025, 1, 6), stats.beta.ppf(0.975, 2, 5)
     assert t["ci_low"] == pytest.approx(plo / (1 - plo)) and t["ci_high"] == pytest.approx(phi / (1 - phi))
+    # harm: means 0.5 vs 2.5, sample variances 0.5 and 0.5 over 2 days each
+    se = np.sqrt(0.5 / (2 * 0.5 ** 2) + 0.5 / (2 * 2.5 ** 2))
+    assert t["harm_ci_low"] == pytest.approx(0.2 * np.exp(-1.96 * se))
+    assert t["harm_ci_high"] == pytest.approx(0.2 * np.exp(1.96 * se))
     y = np.array([[1, 0], [0, 2], [3, 1], [2, 2]], float)
     P = np.array([[1, 0], [1, 1], [0, 1], [0, 0]], bool)
     # hand MH: stratum A a=1,b=5,n1=2,n0=2; stratum B a=3,b=2,n1=2,n0=2; N=4

@@ -60,7 +60,8 @@ def render_html(result, figures: dict[str, Path]) -> str:
     disp_html = result.displacement.summary().as_html() if result.displacement is not None else None
     per = result.to_frame()
     cols = [c for c in ("hotspot_id", "patrol_days", "other_days", "count_patrol", "count_other", "rate_ratio",
-                        "ci_low", "ci_high", "harm_ratio", "minutes_patrol_days", "compliance") if c in per]
+                        "ci_low", "ci_high", "harm_ratio", "harm_ci_low", "harm_ci_high", "minutes_patrol_days",
+                        "compliance") if c in per]
     return tpl.render(
         title=f"Hotspot patrol trial: {result.label}", version=__version__,
         period=f"{result.params.get('start')} to {result.params.get('end')}",

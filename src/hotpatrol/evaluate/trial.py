@@ -276,7 +276,8 @@ def randomisation_test(panel: pd.DataFrame, outcome: str, redraw: Callable[[int]
 
 
 def per_hotspot(panel: pd.DataFrame) -> pd.DataFrame:
-    """Per-hotspot counts, harm and rate ratio with an exact conditional 95% interval."""
+    """Per-hotspot counts, harm and rate ratio with an exact conditional 95% interval; harm ratio
+    with a delta-method interval on the log scale (blank when either arm has no harm)."""
     g = panel.groupby("hotspot_id")
     t = pd.DataFrame({
         "patrol_days": g["patrolled"].sum(), "other_days": g["patrolled"].size() - g["patrolled"].sum(),
@@ -300,7 +301,16 @@ def per_hotspot(panel: pd.DataFrame) -> pd.DataFrame:
         t["ci_low"] = np.where(n > 0, plo * T0 / ((1 - plo) * T1), np.nan)
         t["ci_high"] = np.where(n > 0, np.where(phi < 1, phi * T0 / ((1 - phi) * T1), np.inf), np.nan)
         t["harm_ratio"] = (t["harm_patrol"] / T1) / (t["harm_other"] / T0)
+        # harm is a skewed sum of weights: delta-method interval on the log ratio of mean daily harm
+        v = panel.assign(_p=panel["patrolled"].astype(bool)).groupby(["hotspot_id", "_p"])["harm"].var(ddof=1)
+        v1 = v.xs(True, level="_p").reindex(t.index).to_numpy(float) if True in v.index.get_level_values(1) else np.nan
+        v0 = v.xs(False, level="_p").reindex(t.index).to_numpy(float) if False in v.index.get_level_values(1) else np.nan
+        m1, m0 = t["harm_patrol"].to_numpy(float) / T1, t["harm_other"].to_numpy(float) / T0
+        se = np.sqrt(v1 / (T1 * m1 ** 2) + v0 / (T0 * m0 ** 2))
+        t["harm_ci_low"] = np.where((m1 > 0) & (m0 > 0), t["harm_ratio"] * np.exp(-1.96 * se), np.nan)
+        t["harm_ci_high"] = np.where((m1 > 0) & (m0 > 0), t["harm_ratio"] * np.exp(1.96 * se), np.nan)
     t["pct_change"] = 100 * (t["rate_ratio"] - 1)
+    t["harm_pct_change"] = 100 * (t["harm_ratio"] - 1)
     return t.reset_index()
 
 
