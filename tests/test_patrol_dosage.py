@@ -154,3 +154,16 @@ def test_geofence_overlap_goes_to_nearest_centre_and_polygons():
     tri = gpd.GeoDataFrame({"hotspot_id": ["T"]}, geometry=tri, crs=CRS)
     gt = Geofences.from_frame(tri, margin=0)
     assert gt.assign([1e5 + 50, 1e5 + 250], [1e5 + 50, 1e5 + 250]).tolist() == [0, -1]
+
+
+def test_fast_sort_order_matches_lexsort_including_ties_within_a_millisecond():
+    from hotpatrol.patrol.dosage import _sort_order
+
+    rng = np.random.default_rng(0)
+    n = 50_000
+    c = rng.integers(0, 30, n).astype(np.int32)
+    t = rng.integers(0, 10**7, n) * 1000  # microsecond times: many share a millisecond
+    x, y = rng.integers(0, 3, n).astype(float), rng.integers(0, 3, n).astype(float)
+    o, r = _sort_order(c, t, x, y, np.ones(n, bool)), np.lexsort((y, x, t, c))
+    for a in (c, t, x, y):
+        np.testing.assert_array_equal(a[o], a[r])
