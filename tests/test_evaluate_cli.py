@@ -86,3 +86,33 @@ def test_dosage_and_evaluate_read_a_patrol_plan_folder(tmp_path):
     assert out["randomisation"]["count"]["permutations"] == 29
     # the simulated crime ignores this plan, so no real effect: the randomisation p is not tiny
     assert out["randomisation"]["count"]["p"] > 0.01
+
+
+def test_before_after_cli(tmp_path):
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+    import shapely
+
+    rng = np.random.default_rng(1)
+    start = pd.Timestamp("2026-03-02")
+    rows = []
+    for d in pd.date_range(start - pd.Timedelta(weeks=8), start + pd.Timedelta(weeks=8), freq="D")[:-1]:
+        for x0, lam in ((500_000, 3 * (0.3 if d >= start else 1)), (510_000, 3)):
+            n = rng.poisson(lam)
+            rows.append(pd.DataFrame({"x": x0 + rng.random(n) * 100, "y": 200_000 + rng.random(n) * 100,
+                                      "occurred_at": d + pd.Timedelta(hours=12), "category": "Robbery"}))
+    ev = pd.concat(rows, ignore_index=True)
+    from hotpatrol.places.crs import to_lonlat
+
+    ev["lon"], ev["lat"] = to_lonlat(ev["x"], ev["y"], "EPSG:27700")
+    ev.drop(columns=["x", "y"]).to_csv(tmp_path / "ev.csv", index=False)
+    for name, x0 in (("t", 500_000), ("c", 510_000)):
+        gpd.GeoDataFrame({"name": [name]}, geometry=[shapely.box(x0 - 5, 199_995, x0 + 105, 200_105)],
+                         crs="EPSG:27700").to_file(tmp_path / f"{name}.geojson")
+    r = runner.invoke(app, ["before-after", "--events", str(tmp_path / "ev.csv"), "--treated", str(tmp_path / "t.geojson"),
+                            "--comparison", str(tmp_path / "c.geojson"), "--start", "2026-03-02", "--weeks", "8",
+                            "--crs", "EPSG:27700", "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert out["ci_low"] < 0.3 < out["ci_high"] and out["rate_ratio"] < 0.5

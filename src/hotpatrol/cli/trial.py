@@ -1,4 +1,4 @@
-"""``hotpatrol dosage``, ``hotpatrol evaluate`` and ``hotpatrol simulate trial``."""
+"""``hotpatrol dosage``, ``hotpatrol evaluate``, ``hotpatrol before-after`` and ``hotpatrol simulate trial``."""
 
 from __future__ import annotations
 
@@ -124,6 +124,52 @@ def register(app: typer.Typer) -> None:
             else:
                 console.print(res.summary().as_text(), highlight=False)
                 console.print(f"Report: {paths['html']}" + (f" and {paths['pdf']}" if "pdf" in paths else ""))
+
+    @app.command("before-after")
+    def before_after_cmd(
+        events: Optional[Path] = typer.Option(None, "--events", help="Events table CSV (lon/lat, occurred_at, category)."),
+        db: Optional[str] = typer.Option(None, "--db", help="Store URL to load events from (instead of --events)."),
+        treated: Path = typer.Option(..., "--treated", help="Treated area: polygon file (.geojson/.gpkg) or hotspots CSV."),
+        comparison: Path = typer.Option(..., "--comparison", help="Comparison area: polygon file or hotspots CSV."),
+        start: str = typer.Option(..., "--start", help="Date the operation began (YYYY-MM-DD)."),
+        weeks: int = typer.Option(26, "--weeks", help="Weeks before and after the start to compare."),
+        freq: str = typer.Option("W", "--freq", help="Period length: D (days), W (weeks) or MS (months)."),
+        category: Optional[list[str]] = typer.Option(None, "--category", help="Crime categories to count (repeatable)."),
+        crs: Optional[str] = typer.Option(None, "--crs", help="Metric CRS (default: chosen from the events)."),
+        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    ) -> None:
+        """Before/after with a comparison area (difference in differences) for a non-randomised operation."""
+        import pandas as pd
+
+        from hotpatrol.evaluate.did import before_after
+        from hotpatrol.evaluate.plan_io import read_events_csv
+
+        with user_errors(as_json):
+            if events is not None:
+                ev = read_events_csv(events)
+            elif db is not None:
+                try:
+                    from hotpatrol.store import Store
+                except ImportError:
+                    raise HotpatrolError("The store is not installed in this build.", parameter="db",
+                                         fix="Export the events to CSV and pass --events FILE.") from None
+                ev = Store(db).load_events(categories=category)
+            else:
+                raise HotpatrolError("Give the events.", parameter="events", fix="--events FILE or --db URL")
+            areas = []
+            for name, f in (("treated", treated), ("comparison", comparison)):
+                if not f.exists():
+                    raise HotpatrolError(f"The {name} area file does not exist.", parameter=name, given=str(f))
+                areas.append(pd.read_csv(f, dtype={"hotspot_id": str}) if f.suffix.lower() == ".csv" else f)
+            s = pd.Timestamp(start)
+            w = pd.Timedelta(weeks=weeks)
+            res = before_after(ev, areas[0], areas[1], start=s, before=(s - w, s), after=(s, s + w), freq=freq,
+                               categories=category or None, crs=crs)
+            if as_json:
+                print_json(res.to_dict())
+            else:
+                console.print(res.summary().as_text(), highlight=False)
+                console.print(res.headline(), highlight=False)
 
     @simulate_app.command("trial")
     def simulate_trial_cmd(
