@@ -203,3 +203,15 @@ def test_before_after_difference_in_differences():
     assert "difference-in-differences" in r.headline()
     with pytest.raises(HotpatrolError, match="overlap"):
         before_after(ev, treated, treated, start=start, crs=crs)
+
+
+@pytest.mark.slow
+def test_simulated_trial_on_a_synthetic_county_recovers_the_effect():
+    from hotpatrol.synthetic import generate_county
+
+    county = generate_county(scale=0.05, years=1, seed=1, end="2025-12")
+    sim = simulate_trial(county=county, seed=2, pings=False, effect=-0.6)
+    assert sim.hotspots["hotspot_id"].str.startswith("C").all() and len(sim.hotspots) == 20
+    panel, _ = build_panel(sim.events, sim.hotspots, sim.allocation, lags=0)
+    f = fit_glm(panel, "count", ["patrolled"])["patrolled"]
+    assert f["ci_low"] <= sim.truth["itt_rate_ratio"] <= f["ci_high"]

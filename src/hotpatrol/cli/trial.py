@@ -13,6 +13,13 @@ from hotpatrol.errors import HotpatrolError
 simulate_app = typer.Typer(help="Simulate data with a known truth (demo, tests, power).", no_args_is_help=True)
 
 
+def pd_month(day: str) -> str:
+    """The month before ``day`` as YYYY-MM (the synthetic county's record ends there)."""
+    import pandas as pd
+
+    return (pd.Timestamp(day) - pd.offsets.MonthBegin(1)).strftime("%Y-%m")
+
+
 def _allocation(plan: Optional[Path], allocation: Optional[Path]):
     from hotpatrol.evaluate.plan_io import load_plan
 
@@ -185,15 +192,22 @@ def register(app: typer.Typer) -> None:
         start: str = typer.Option("2026-01-05", "--start", help="First trial day."),
         pings: bool = typer.Option(True, "--pings/--no-pings", help="Write GPS pings for the delivered patrols."),
         seed: int = typer.Option(12345, "--seed", help="Random seed."),
+        synth_scale: Optional[float] = typer.Option(None, "--synth-scale",
+                                                    help="Put the trial on the top cells of a synthetic county of this scale."),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:
         """Generate a whole randomised patrol trial with a known effect (events, plan, pings, truth)."""
         from hotpatrol.evaluate.simulate import simulate_trial
 
         with user_errors(as_json):
+            county = None
+            if synth_scale is not None:
+                from hotpatrol.synthetic import generate_county
+
+                county = generate_county(scale=synth_scale, years=1, end=(pd_month(start)), seed=seed)
             sim = simulate_trial(n=n, k=k, days=days, effect=effect, seed=seed, start=start, compliance=compliance,
                                  contamination=contamination, displacement=displacement, mean_rate=mean_rate,
-                                 pings=pings)
+                                 pings=pings, county=county)
             paths = sim.write(out)
             payload = {"files": paths, "truth": sim.truth, "events": int(len(sim.events)),
                        "pings": 0 if sim.pings is None else int(len(sim.pings)), "patrols": int(len(sim.patrols))}

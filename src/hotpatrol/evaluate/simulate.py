@@ -113,13 +113,15 @@ def simulate_trial(*, n: int = 20, k: int = 8, days: int = 90, effect: float = -
                    crs: str = BNG, origin: tuple[float, float] = (585_000.0, 185_000.0),
                    pings: bool = True, ping_interval: float = 15.0, officers: int | None = None,
                    jump_rate: float = 0.0, duplicate_rate: float = 0.0,
-                   allocate: Callable | None = None, categories: dict | None = None) -> SimulatedTrial:
+                   allocate: Callable | None = None, categories: dict | None = None,
+                   county=None) -> SimulatedTrial:
     """Simulate a whole randomised patrol trial with a known effect (see module docs).
 
     ``mean_rate`` is the mean crimes per hotspot per day (log-normal across hotspots with
     log-sd ``rate_sigma``); ``dispersion`` the gamma shape of day-to-day noise (inf = Poisson);
     ``background`` crimes per 150 m cell per day elsewhere; ``buffer_share`` the buffer ring's rate
-    as a share of its hotspot's.
+    as a share of its hotspot's. ``county`` (a :class:`hotpatrol.synthetic.County`) puts the trial
+    on that county's ``n`` highest-harm cells, with their observed violent-crime rates as baselines.
     """
     if not -1 < effect <= 5:
         raise HotpatrolError("effect is a proportional change, e.g. -0.4 for -40%.", parameter="effect",
@@ -139,10 +141,14 @@ def simulate_trial(*, n: int = 20, k: int = 8, days: int = 90, effect: float = -
     probs = np.array(list(mix.values()), float)
     probs /= probs.sum()
 
-    spacing = int(np.ceil((2 * 1000.0) / cell)) + 1  # control rings of neighbours may overlap; buffers never
-    xmin, ymin = _place_hotspots(rng, n, cell, origin, spacing)
-    ids = np.array([f"H{i + 1:02d}" for i in range(n)])
-    rate = mean_rate * np.exp(rng.normal(0, rate_sigma, n) - rate_sigma ** 2 / 2)
+    if county is not None:
+        xmin, ymin, rate, ids = county_cells(county, n=n, cell=cell, categories=list(mix))
+        crs = BNG
+    else:
+        spacing = int(np.ceil((2 * 1000.0) / cell)) + 1  # control rings of neighbours may overlap; buffers never
+        xmin, ymin = _place_hotspots(rng, n, cell, origin, spacing)
+        ids = np.array([f"H{i + 1:02d}" for i in range(n)])
+        rate = mean_rate * np.exp(rng.normal(0, rate_sigma, n) - rate_sigma ** 2 / 2)
     hotspots = pd.DataFrame({"hotspot_id": ids, "x": xmin + cell / 2, "y": ymin + cell / 2,
                              "xmin": xmin, "ymin": ymin, "xmax": xmin + cell, "ymax": ymin + cell,
                              "cell": cell, "crs": crs, "true_rate": rate})
@@ -252,6 +258,31 @@ def simulate_trial(*, n: int = 20, k: int = 8, days: int = 90, effect: float = -
              "harm_weights": {c_: CCHI_WEIGHTS.get(c_) for c_ in cats}}
     return SimulatedTrial(hotspots=hotspots, allocation=allocation, events=events, patrols=patrols,
                           pings=ping_frame, truth=truth, redraw=redraw, crs=crs, design=design)
+
+def county_cells(county, *, n: int, cell: float = 150.0, categories=None, min_rate: float = 0.02):
+    """The ``n`` highest-harm ``cell`` m cells of a synthetic county (CCHI harm of ``categories``),
+    with their observed daily rate of those crimes (floored at ``min_rate``). Returns
+    ``xmin, ymin, rate, ids``."""
+    from hotpatrol.harm import harm
+    from hotpatrol.places.grid import Grid
+
+    ev = county.events
+    if categories is not None:
+        ev = ev[ev["category"].isin(categories)]
+    ev = ev[ev["x"].notna() & ev["y"].notna()]
+    if len(ev) < n:
+        raise HotpatrolError("The county has too few crimes for that many hotspots.", parameter="n", given=n,
+                             fix="Generate a bigger county (scale) or ask for fewer hotspots.")
+    grid = Grid.covering(ev["x"], ev["y"], cell=cell, crs=BNG)
+    ids = grid.cell_id(ev["x"], ev["y"])
+    h = np.bincount(ids, weights=harm(ev, "cchi"), minlength=grid.n_cells)
+    top = np.argsort(-h, kind="stable")[:n]
+    t = pd.to_datetime(ev["occurred_at"])
+    days = max((t.max() - t.min()).days, 1)
+    rate = np.maximum(np.bincount(ids, minlength=grid.n_cells)[top] / days, min_rate)
+    cx, cy = grid.centres(top)
+    return cx - cell / 2, cy - cell / 2, rate.astype(float), np.array([f"C{c}" for c in top])
+
 
 def _ring_points(rng, xmin, ymin, cell, buffer):
     """Uniform points in the ring between each cell and the cell grown by ``buffer`` (rejection)."""
