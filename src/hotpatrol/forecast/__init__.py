@@ -5,6 +5,8 @@
 """
 
 from hotpatrol.forecast.base import Forecast, Forecaster, NotFittedError
+from hotpatrol.forecast.ensemble import EnsembleForecaster
+from hotpatrol.forecast.gbm import GBMForecaster
 from hotpatrol.forecast.kde import KDEForecaster, RetrospectiveForecaster
 from hotpatrol.forecast.naive import NaiveForecaster
 from hotpatrol.forecast.prospective import ProspectiveForecaster
@@ -36,12 +38,16 @@ MODELS: dict[str, type[Forecaster]] = {
     "retrospective": RetrospectiveForecaster,
     "kde": KDEForecaster,
     "prospective": ProspectiveForecaster,
+    "gbm": GBMForecaster,
+    "ensemble": EnsembleForecaster,
 }
 
 __all__ = [
     "MODELS",
+    "EnsembleForecaster",
     "Forecast",
     "Forecaster",
+    "GBMForecaster",
     "KDEForecaster",
     "NaiveForecaster",
     "NaiveLastForecaster",

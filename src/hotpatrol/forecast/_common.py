@@ -106,6 +106,7 @@ class Prepared:
     end: float  # last instant covered (fitted_until)
     month_only: bool  # every event known only to a window of >= 28 days
     notes: list[str] = field(default_factory=list)
+    rows: np.ndarray | None = None  # positions of these events in the table given to fit
 
     @property
     def n(self) -> int:
@@ -228,7 +229,7 @@ def prepare(
     prep = Prepared(
         place=idx[keep], t0=t0[keep], t1=t1[keep], w=w[keep],
         start=float(np.min(t0[keep])), end=float(np.max(np.maximum(t1[keep], t0[keep] + 1.0 / 86400))),
-        month_only=month_only, notes=notes,
+        month_only=month_only, notes=notes, rows=np.flatnonzero(keep),
     )
     return prep, places
 

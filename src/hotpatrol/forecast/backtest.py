@@ -270,6 +270,8 @@ def backtest(
         forecasts: dict[str, Forecast] = {}
         for label, proto in model_map.items():
             model = type(proto)(**proto.get_params())
+            if model.get_params().get("horizon", "") is None:  # models trained for one horizon
+                model.set_params(horizon=b - a)
             t1 = time.perf_counter()
             model.fit(train, places=places)
             t2 = time.perf_counter()
