@@ -240,7 +240,13 @@ def _weights(events: pd.DataFrame, weight) -> np.ndarray:
         return np.ones(len(events))
     from hotpatrol.harm import harm
 
-    return np.asarray(harm(events, weight), dtype=float)
+    try:
+        return np.asarray(harm(events, weight), dtype=float)
+    except HotpatrolError as exc:  # name the model's parameter, keep the scheme's detail
+        if exc.parameter not in (None, "scheme"):
+            raise
+        raise HotpatrolError(exc.message, parameter="weight", allowed=exc.allowed or ["count", "cchi"],
+                             given=weight, fix=exc.fix) from None
 
 
 # ---------------------------------------------------------------- spatial smoothing

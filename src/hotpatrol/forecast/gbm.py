@@ -34,7 +34,8 @@ class GBMForecaster(GridModelMixin, Forecaster):
     ----------
     horizon : the window length the model is trained for (default None = "7D"; backtests set it).
         Predicting another horizon rescales linearly (noted).
-    n_windows : past windows used as training examples (fewer when the data are short).
+    n_windows : past windows used as training examples (fewer when the data are short); None: 12 for
+        horizons of a week or more, about 12 weeks' worth of shorter windows (at most 60).
     harm : a harm scheme to add harm features (None: counts only).
     n_categories : per-category rate features for the most common categories (0: none).
     covariates : optional DataFrame indexed by place_id with numeric columns.
@@ -46,9 +47,9 @@ class GBMForecaster(GridModelMixin, Forecaster):
     name = "gbm"
     _min_events = 10
 
-    def __init__(self, *, horizon=None, n_windows=20, harm=None, n_categories=5, covariates=None, max_iter=200,
-                 learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=100, l2_regularization=1.0,
-                 max_rows=400_000, weight="count", cell=150.0, random_state=None):
+    def __init__(self, *, horizon=None, n_windows=None, harm=None, n_categories=5, covariates=None, max_iter=100,
+                 learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=100, l2_regularization=1.0,
+                 max_rows=200_000, weight="count", cell=150.0, random_state=None):
         self.horizon = horizon
         self.n_windows = n_windows
         self.harm = harm
@@ -66,21 +67,25 @@ class GBMForecaster(GridModelMixin, Forecaster):
 
     def _cutoffs(self, prep, h: float) -> list[float]:
         """Training cut-offs, newest first, each with a full window after it and some history before."""
+        n_windows = self.n_windows_
         min_hist = max(2 * h, 14.0)
         last = prep.end - h
         if prep.month_only and 28 <= h <= 31:
             end = from_days(prep.end).normalize()
             month_end = pd.Timestamp(end.year, end.month, 1) if end.day == 1 else end
-            cuts = [float(to_days([month_end - pd.DateOffset(months=k)])[0]) for k in range(1, self.n_windows + 1)]
+            cuts = [float(to_days([month_end - pd.DateOffset(months=k)])[0]) for k in range(1, n_windows + 1)]
         else:
-            cuts = [last - k * h for k in range(self.n_windows)]
+            cuts = [last - k * h for k in range(n_windows)]
         return [c for c in cuts if c - prep.start >= min_hist and c + h <= prep.end + 1e-9]
 
     def fit(self, events, *, places=None):
         from sklearn.ensemble import HistGradientBoostingRegressor
 
         hz = parse_horizon("7D" if self.horizon is None else self.horizon)
-        check_positive("n_windows", self.n_windows, integer=True)
+        if self.n_windows is not None:
+            check_positive("n_windows", self.n_windows, integer=True)
+        h = hz / pd.Timedelta(days=1)
+        self.n_windows_ = int(self.n_windows or min(60, max(12, round(84 / h))))
         check_positive("n_categories", self.n_categories, integer=True, allow_zero=True)
         check_positive("max_iter", self.max_iter, integer=True)
         check_positive("learning_rate", self.learning_rate)

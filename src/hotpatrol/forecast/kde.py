@@ -29,6 +29,7 @@ class _KernelBase(GridModelMixin, Forecaster):
         check_positive("bandwidth", self.bandwidth)
 
     def fit(self, events, *, places=None):
+        self.kernel_ = self._kernel
         self._validate()
         self._prepare(events, places)
         return self
@@ -43,7 +44,7 @@ class _KernelBase(GridModelMixin, Forecaster):
         e = min(s, prep.end)
         w, length = self._decay(prep, s, e)
         counts = np.bincount(prep.place, weights=prep.w * w, minlength=places.n)
-        risk = smooth(places, counts, self.bandwidth, self._kernel) / length * h
+        risk = smooth(places, counts, self.bandwidth, self.kernel_) / length * h
         return Forecast(self.name, places, risk, start, horizon, notes, self.random_state)
 
 
@@ -106,7 +107,7 @@ class KDEForecaster(_KernelBase):
         check_choice("kernel", self.kernel, ["gaussian", "quartic"])
         if self.time_scale is not None:
             check_positive("time_scale", self.time_scale)
-        self._kernel = self.kernel
+        self.kernel_ = self.kernel
 
     def _decay(self, prep, s, e):
         if self.time_scale is None:
