@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from hotpatrol.cli.common import console, json_option, print_json, user_errors
+from hotpatrol.cli.common import json_option, print_json, user_errors
 from hotpatrol.errors import HotpatrolError
 
 forecast_app = typer.Typer(help="Forecast risk, backtest models, analyse near repeats.", no_args_is_help=True)
@@ -122,7 +122,7 @@ def backtest_cmd(
             payload["files"] = {k: str(v) for k, v in paths.items()}
             print_json(payload)
         else:
-            console.print(result.summary().as_text(), highlight=False, markup=False)
+            typer.echo(result.summary().as_text())
             for key, path in paths.items():
                 typer.echo(f"{key}: {path}")
 
@@ -162,6 +162,6 @@ def predict_cmd(
             payload["file"] = str(path) if path else None
             print_json(payload)
         else:
-            console.print(result.summary().as_text(), highlight=False, markup=False)
+            typer.echo(result.summary().as_text())
             if path:
                 typer.echo(f"wrote {path}")

@@ -228,10 +228,23 @@ def prepare(
         notes.append(f"{n_dup} event(s) share place and time with another; each is counted.")
     prep = Prepared(
         place=idx[keep], t0=t0[keep], t1=t1[keep], w=w[keep],
-        start=float(np.min(t0[keep])), end=float(np.max(np.maximum(t1[keep], t0[keep] + 1.0 / 86400))),
+        start=float(np.min(t0[keep])), end=_data_end(t0[keep], t1[keep]),
         month_only=month_only, notes=notes, rows=np.flatnonzero(keep),
     )
     return prep, places
+
+
+def _data_end(t0: np.ndarray, t1: np.ndarray) -> float:
+    """Where the data stop: the end of the last window, or for exact times the end of the last event's day
+    (records are taken to be complete up to the end of that day)."""
+    exact = t1 <= t0
+    ends = []
+    if exact.any():
+        last = float(t0[exact].max())
+        ends.append(np.floor(last) + 1.0)
+    if (~exact).any():
+        ends.append(float(t1[~exact].max()))
+    return max(ends)
 
 
 def _weights(events: pd.DataFrame, weight) -> np.ndarray:
@@ -341,6 +354,9 @@ class GridModelMixin:
                                  allowed=f"after {self.data_start_}", given=str(start))
         if s < prep.end:
             notes.append(f"Forecast from {start} uses only the training events before it.")
+        elif s > prep.end + 1:
+            notes.append(f"The data end {s - prep.end:.0f} days before the forecast start; "
+                         "the latest data are used as they are.")
         h = horizon / pd.Timedelta(days=1)
         if h > (min(s, prep.end) - prep.start):
             notes.append("The horizon is longer than the training data: the rate is extrapolated.")

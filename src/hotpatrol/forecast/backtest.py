@@ -100,7 +100,9 @@ class BacktestResult:
         return (self.pooled if per == "pooled" else self.windows).copy()
 
     def table(self) -> pd.DataFrame:
-        """Wide comparison: one row per model, hit rate % [CI] and PAI per level, plus seconds."""
+        """Wide comparison: one row per model, hit rate % [CI] and PAI per level, plus seconds.
+
+        PEI, PEI* and RRI are in :meth:`to_frame`."""
         rows = []
         for model, g in self.pooled.groupby("model", sort=False):
             row: dict[str, Any] = {"model": model}
@@ -110,7 +112,6 @@ class BacktestResult:
                 if np.isfinite(r.get("ci_low", np.nan)):
                     row[f"hit {lv}"] += f" [{100 * r['ci_low']:.1f}, {100 * r['ci_high']:.1f}]"
                 row[f"PAI {lv}"] = round(float(r["pai"]), 2)
-                row[f"PEI {lv}"] = round(float(r["pei"]), 2)
             t = self.timings[self.timings["model"] == model]
             row["seconds"] = round(float(t["fit_seconds"].sum() + t["predict_seconds"].sum()), 2) if len(t) else None
             rows.append(row)
@@ -247,6 +248,9 @@ def backtest(
     win = np.isfinite(tt) & np.isfinite(tf) & (tt > tf)
     ev_start = np.where(win, tf, t0_all)
     ev_end = np.where(win, tt, t0_all)
+    # share of events known only to a window longer than the horizon (e.g. police.uk months in 7-day windows)
+    h_days = 31.0 if month else hz / pd.Timedelta(days=1)
+    coarse = float(np.mean(win & (ev_end - ev_start > h_days + 1e-6)))
     label_levels = _levels(levels, top_n, n)
     rows, event_rows, timing = [], [], []
     curves_sum: dict[str, np.ndarray] = {}
@@ -256,7 +260,7 @@ def backtest(
         ta, tb = to_days([a, b])
         train_mask = np.where(win, ev_end <= ta, ev_start < ta)
         test_mask = (ev_start >= ta) & (ev_start < tb) & (idx_all >= 0)
-        if (test_mask & win & (ev_end - ev_start > (tb - ta) + 1e-6)).any():
+        if (test_mask & win & (ev_end - ev_start > (tb - ta) + 1e-6)).any() or (wi == 0 and coarse > 0.05):
             raise HotpatrolError(
                 "Some test events are known only to a window longer than the forecast horizon "
                 "(e.g. police.uk months with a 7-day horizon), so hits cannot be scored.",

@@ -65,18 +65,19 @@ class GBMForecaster(GridModelMixin, Forecaster):
         self.cell = cell
         self.random_state = random_state
 
-    def _cutoffs(self, prep, h: float) -> list[float]:
-        """Training cut-offs, newest first, each with a full window after it and some history before."""
+    def _cutoffs(self, prep, h: float) -> list[tuple[float, float]]:
+        """Training windows ``(cut, end)``, newest first, each with some history before it."""
         n_windows = self.n_windows_
-        min_hist = max(2 * h, 14.0)
-        last = prep.end - h
+        min_hist = max(1.5 * h, 14.0)
         if prep.month_only and 28 <= h <= 31:
             end = from_days(prep.end).normalize()
-            month_end = pd.Timestamp(end.year, end.month, 1) if end.day == 1 else end
-            cuts = [float(to_days([month_end - pd.DateOffset(months=k)])[0]) for k in range(1, n_windows + 1)]
+            month_end = pd.Timestamp(end.year, end.month, 1)
+            starts = [month_end - pd.DateOffset(months=k) for k in range(0, n_windows + 1)]
+            pairs = [(float(to_days([a])[0]), float(to_days([b])[0])) for b, a in zip(starts[:-1], starts[1:])]
         else:
-            cuts = [last - k * h for k in range(n_windows)]
-        return [c for c in cuts if c - prep.start >= min_hist and c + h <= prep.end + 1e-9]
+            last = prep.end - h
+            pairs = [(last - k * h, last - k * h + h) for k in range(n_windows)]
+        return [(a, b) for a, b in pairs if a - prep.start >= min_hist and b <= prep.end + 1e-9]
 
     def fit(self, events, *, places=None):
         from sklearn.ensemble import HistGradientBoostingRegressor
@@ -117,9 +118,9 @@ class GBMForecaster(GridModelMixin, Forecaster):
         rng = np.random.default_rng(self.random_state)
         Xs, ys, ws = [], [], []
         per_window = max(1, int(self.max_rows) // len(cuts))
-        for c in cuts:
+        for c, c_end in cuts:
             X, names = self.features_.build(c, h)
-            y = prep.counts(n, c, c + h)
+            y = prep.counts(n, c, c_end)
             w = np.ones(n)
             if n > per_window:  # keep places with history nearby; subsample (and up-weight) the rest
                 busy = X[:, names.index(f"kde_all_{600:g}m")] > 0
@@ -139,7 +140,7 @@ class GBMForecaster(GridModelMixin, Forecaster):
             ys.append(y)
             ws.append(w)
         self.feature_names_ = names
-        self.train_cutoffs_ = [from_days(c) for c in cuts]
+        self.train_cutoffs_ = [from_days(c) for c, _ in cuts]
         self.horizon_ = hz
         self.model_ = HistGradientBoostingRegressor(
             loss="poisson", learning_rate=self.learning_rate, max_iter=int(self.max_iter),
