@@ -112,3 +112,18 @@ def test_month_only_needs_month_windows():
     w = res.windows.drop_duplicates(["model", "window"])
     assert list(w[w["model"] == "naive"]["start"]) == [pd.Timestamp("2024-07-01"), pd.Timestamp("2024-08-01")]
     assert (res.pooled["total"] > 0).all()
+
+
+def test_ensemble_reuses_member_forecasts(events):
+    from hotpatrol.forecast import EnsembleForecaster
+
+    models = {"naive": NaiveForecaster(), "kde": "kde",
+              "ensemble": EnsembleForecaster(models=("naive", "kde"))}
+    fast = backtest(events, models, windows=2, n_boot=0, ci="none", random_state=3)
+    alone = backtest(events, {"ensemble": EnsembleForecaster(models=("naive", "kde"))}, windows=2, n_boot=0,
+                     ci="none", random_state=3)
+    a = fast.pooled[fast.pooled["model"] == "ensemble"].reset_index(drop=True)
+    b = alone.pooled[alone.pooled["model"] == "ensemble"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)
+    t = fast.timings.set_index("model")
+    assert t.loc["ensemble", "fit_seconds"] == 0.0

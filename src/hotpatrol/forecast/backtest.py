@@ -273,6 +273,13 @@ def backtest(
         test_idx = idx_all[test_mask]
         forecasts: dict[str, Forecast] = {}
         for label, proto in model_map.items():
+            reuse = _reusable_members(proto, model_map, forecasts)
+            if reuse is not None:  # an ensemble of models already run on this window: combine, don't refit
+                t1 = time.perf_counter()
+                forecasts[label] = proto.combine(reuse, _ensemble_weights(proto))
+                timing.append({"model": label, "window": wi, "fit_seconds": 0.0,
+                               "predict_seconds": time.perf_counter() - t1})
+                continue
             model = type(proto)(**proto.get_params())
             if model.get_params().get("horizon", "") is None:  # models trained for one horizon
                 model.set_params(horizon=b - a)
@@ -324,6 +331,38 @@ def backtest(
                  "last": str(from_days(prep_all.end)), "crs": places.crs},
     }
     return BacktestResult(per_window, pooled, curves, tim, record, notes, places)
+
+
+def _reusable_members(proto, model_map, forecasts) -> list[Forecast] | None:
+    """The members' forecasts of this window when ``proto`` is an ensemble whose members (with the
+    settings the ensemble would give them) were all backtested already; else None."""
+    from hotpatrol.forecast import MODELS
+    from hotpatrol.forecast.ensemble import EnsembleForecaster
+
+    if not isinstance(proto, EnsembleForecaster):
+        return None
+    out = []
+    for name in proto.member_names():
+        done = model_map.get(name)
+        if name not in MODELS or done is None or type(done) is not MODELS[name] or name not in forecasts:
+            return None
+        expect = MODELS[name]().get_params()
+        for key in ("cell", "random_state", "horizon"):
+            if key in expect and getattr(proto, key) is not None:
+                expect[key] = getattr(proto, key)
+        got = done.get_params()
+        if "horizon" in expect and expect["horizon"] is None:
+            got = {**got, "horizon": None}
+        if _jsonable_params(got) != _jsonable_params(expect):
+            return None
+        out.append(forecasts[name])
+    return out
+
+
+def _ensemble_weights(proto):
+    n = len(proto.member_names())
+    w = np.ones(n) if proto.weights is None else np.asarray(proto.weights, dtype=float)
+    return w / w.sum()
 
 
 def _jsonable_params(params: dict) -> dict:

@@ -70,19 +70,27 @@ class EnsembleForecaster(Forecaster):
 
     def predict(self, start, horizon="7D") -> Forecast:
         self._check_fitted()
-        fcs = [m.predict(start, horizon) for m in self.members_]
-        risks = np.vstack([f.risk for f in fcs])
-        mean = self.weights_ @ risks
-        notes = sorted({f"{f.model}: {n}" for f in fcs for n in f.notes})
+        return self.combine([m.predict(start, horizon) for m in self.members_], self.weights_)
+
+    def member_names(self) -> list[str]:
+        return [m.strip() for m in self.models.split(",")] if isinstance(self.models, str) else list(self.models)
+
+    def combine(self, forecasts: list[Forecast], weights=None) -> Forecast:
+        """Combine the members' forecasts (same places, start and horizon) by this ensemble's method."""
+        check_choice("method", self.method, ["rank", "mean"])
+        w = np.full(len(forecasts), 1.0 / len(forecasts)) if weights is None else np.asarray(weights, float)
+        risks = np.vstack([f.risk for f in forecasts])
+        mean = w @ risks
+        notes = sorted({f"{f.model}: {n}" for f in forecasts for n in f.notes})
         if self.method == "mean":
             risk = mean
         else:
-            score = self.weights_ @ np.vstack([rankdata(r, method="average") for r in risks])
+            score = w @ np.vstack([rankdata(r, method="average") for r in risks])
             order = np.argsort(-score, kind="stable")
             risk = np.empty_like(mean)
             risk[order] = np.sort(mean)[::-1]
             # places with tied scores share the same value so ranking() breaks their ties fairly
             _, inv = np.unique(-score, return_inverse=True)
-            risk = np.bincount(inv, weights=risk) / np.bincount(inv)
-            risk = risk[inv]
-        return Forecast(self.name, self.places_, risk, fcs[0].start, fcs[0].horizon, notes, self.random_state)
+            risk = (np.bincount(inv, weights=risk) / np.bincount(inv))[inv]
+        f0 = forecasts[0]
+        return Forecast(self.name, f0.places, risk, f0.start, f0.horizon, notes, self.random_state)
