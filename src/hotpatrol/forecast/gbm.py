@@ -40,7 +40,8 @@ class GBMForecaster(GridModelMixin, Forecaster):
     n_categories : per-category rate features for the most common categories (0: none).
     covariates : optional DataFrame indexed by place_id with numeric columns.
     max_iter, learning_rate, max_leaf_nodes, min_samples_leaf, l2_regularization : boosting settings.
-    max_rows : cap on training rows (places with no history nearby are subsampled, re-weighted).
+    max_rows : cap on training rows (a uniform random subsample beyond it). Places with no event
+        within about 2 km are not learnt from; they get the pooled rate of such places.
     weight, cell, random_state : as for every model.
     """
 
@@ -116,40 +117,40 @@ class GBMForecaster(GridModelMixin, Forecaster):
                                         harm=harm, covariates=self.covariates)
         n = self.places_.n
         rng = np.random.default_rng(self.random_state)
-        Xs, ys, ws = [], [], []
-        per_window = max(1, int(self.max_rows) // len(cuts))
+        Xs, ys = [], []
+        quiet_sum = quiet_rows = 0.0
+        busy_col = None
         for c, c_end in cuts:
             X, names = self.features_.build(c, h)
             y = prep.counts(n, c, c_end)
-            w = np.ones(n)
-            if n > per_window:  # keep places with history nearby; subsample (and up-weight) the rest
-                busy = X[:, names.index(f"kde_all_{600:g}m")] > 0
-                keep = np.flatnonzero(busy)
-                quiet = np.flatnonzero(~busy)
-                room = max(per_window - len(keep), 0)
-                if len(keep) > per_window:
-                    keep = rng.choice(keep, per_window, replace=False)
-                    w[keep] = np.count_nonzero(busy) / per_window
-                    room = 0
-                if room and len(quiet):
-                    take = rng.choice(quiet, min(room, len(quiet)), replace=False)
-                    w[take] = len(quiet) / len(take)
-                    keep = np.concatenate([keep, take])
-                X, y, w = X[keep], y[keep], w[keep]
-            Xs.append(X)
-            ys.append(y)
-            ws.append(w)
+            busy_col = names.index("kde_all_600m")
+            # places with no event within ~2 km so far are not learnt from; they get the pooled rate
+            # of such places (large areas of empty cells would otherwise swamp the trees)
+            busy = X[:, busy_col] > 0
+            quiet_sum += float(y[~busy].sum())
+            quiet_rows += float((~busy).sum())
+            Xs.append(X[busy])
+            ys.append(y[busy])
+        X_all, y_all = np.vstack(Xs), np.concatenate(ys)
+        if len(y_all) > self.max_rows:  # a uniform subsample keeps the fit unbiased without weights
+            pick = np.sort(rng.choice(len(y_all), int(self.max_rows), replace=False))
+            X_all, y_all = X_all[pick], y_all[pick]
+            self.notes_.append(f"gbm learnt from a random {int(self.max_rows):,} of its training rows.")
         self.feature_names_ = names
         self.train_cutoffs_ = [from_days(c) for c, _ in cuts]
         self.horizon_ = hz
+        self.quiet_rate_ = quiet_sum / quiet_rows if quiet_rows else 0.0
+        self._busy_col_ = busy_col
         self.model_ = HistGradientBoostingRegressor(
             loss="poisson", learning_rate=self.learning_rate, max_iter=int(self.max_iter),
             max_leaf_nodes=int(self.max_leaf_nodes), min_samples_leaf=int(self.min_samples_leaf),
             l2_regularization=self.l2_regularization, early_stopping=False, random_state=self.random_state,
         )
-        w = np.concatenate(ws)
-        with _one_thread():  # unit weights go as None: weighted binning is much slower
-            self.model_.fit(np.vstack(Xs), np.concatenate(ys), sample_weight=None if (w == 1).all() else w)
+        if len(y_all) < 2 or y_all.sum() <= 0:
+            raise HotpatrolError("gbm has no past window with events to learn from.", parameter="events",
+                                 given=int(prep.n), fix="Use more history or a model without training (naive).")
+        with _one_thread():
+            self.model_.fit(X_all, y_all)
         if prep.month_only and h < 28:
             self.notes_.append("Month-only times with a horizon under a month: trained on fractional "
                                "(aoristic) window counts.")
@@ -160,8 +161,11 @@ class GBMForecaster(GridModelMixin, Forecaster):
         start, horizon, s, h, notes = self._predict_setup(start, horizon)
         h_fit = self.horizon_ / pd.Timedelta(days=1)
         X, _ = self.features_.build(min(s, self._prep_.end), h_fit)
-        with _one_thread():
-            risk = np.clip(self.model_.predict(X), 0.0, None)
+        busy = X[:, self._busy_col_] > 0
+        risk = np.full(len(X), self.quiet_rate_)
+        if busy.any():
+            with _one_thread():
+                risk[busy] = np.clip(self.model_.predict(X[busy]), 0.0, None)
         if abs(h - h_fit) > 1e-6 * h_fit and not (self._prep_.month_only and 28 <= h <= 31 and 28 <= h_fit <= 31):
             notes.append(f"Trained for {self.horizon_}; the {horizon} forecast is rescaled by {h / h_fit:.3g}.")
             risk = risk * (h / h_fit)
