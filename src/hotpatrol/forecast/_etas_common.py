@@ -1,0 +1,160 @@
+"""Shared plumbing of the self-exciting models: event times in days, coarse-time handling, predict windows."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from hotpatrol.errors import HotpatrolError, check_choice
+from hotpatrol.events import occurred_at
+
+DAY = pd.Timedelta(days=1)
+COARSE_TIMES = ("jitter", "midpoint", "start", "error")
+#: below this many events an EM fit of background + triggering is not worth reporting
+MIN_EVENTS = 20
+
+
+class ConvergenceWarning(UserWarning):
+    """EM stopped at max_iter before its parameters settled (converged_ is False)."""
+
+
+def _valid_times(frame: pd.DataFrame, col: str) -> pd.Series:
+    return pd.to_datetime(frame[col], errors="coerce") if col in frame.columns else pd.Series(pd.NaT, index=frame.index)
+
+
+def prepare_events(events, *, coarse_times: str, rng: np.random.Generator, model: str) -> dict:
+    """x, y (metres) and times (float days since ``origin``) of an events table, plus notes.
+
+    Events whose time is a window (police.uk month, a date, an hour, a from/to window) are placed by
+    ``coarse_times``: ``jitter`` (uniform in the window, seeded), ``midpoint``, ``start``, or ``error``.
+    Rows without coordinates or time are left out and counted in the notes.
+    """
+    check_choice("coarse_times", coarse_times, COARSE_TIMES)
+    if not isinstance(events, pd.DataFrame):
+        raise HotpatrolError("events must be an events table (pandas DataFrame).", parameter="events",
+                             given=type(events).__name__)
+    if "x" not in events.columns or "y" not in events.columns:
+        raise HotpatrolError(f"{model} needs event coordinates x/y in metres.", parameter="events",
+                             fix="Project first: events = hotpatrol.places.project(events).")
+    if "occurred_from" not in events.columns and "occurred_at" not in events.columns:
+        raise HotpatrolError(f"{model} needs event times (occurred_at or occurred_from).", parameter="events",
+                             fix="Build the table with hotpatrol.events.conform() or the store.")
+    frame = events
+    start = pd.to_datetime(occurred_at(frame) if "occurred_from" in frame.columns else frame["occurred_at"],
+                           errors="coerce")
+    lo = _valid_times(frame, "occurred_from").fillna(start)
+    hi = _valid_times(frame, "occurred_to")
+    if "time_precision" in frame.columns:
+        prec = frame["time_precision"].astype("string").fillna("minute").to_numpy(dtype=object)
+    else:
+        prec = np.full(len(frame), "minute", dtype=object)
+    coarse = (prec != "minute") & hi.notna().to_numpy() & (hi > lo).fillna(False).to_numpy()
+    notes: list[str] = []
+    n_coarse = int(coarse.sum())
+    t_ns = start.to_numpy("datetime64[ns]").astype("int64").astype(float)
+    t_ns[start.isna().to_numpy()] = np.nan
+    if n_coarse:
+        kinds = pd.Series(prec[coarse]).value_counts()
+        what = ", ".join(f"{v} {k}" for k, v in kinds.items())
+        if coarse_times == "error":
+            raise HotpatrolError(
+                f"{model} needs exact times but {n_coarse} events have only a time window ({what}).",
+                parameter="coarse_times", given="error", allowed=list(COARSE_TIMES),
+                fix="Use coarse_times='jitter' (spread within the window) or a model for binned data "
+                    "(grid-etas with coarse_times='midpoint').",
+            )
+        lo_ns = lo.to_numpy("datetime64[ns]").astype("int64")[coarse].astype(float)
+        hi_ns = hi.to_numpy("datetime64[ns]").astype("int64")[coarse].astype(float)
+        if coarse_times == "jitter":
+            u = rng.random(n_coarse)
+            t_ns[coarse] = lo_ns + u * (hi_ns - lo_ns)
+            how = "spread uniformly within their window (seeded jitter)"
+        elif coarse_times == "midpoint":
+            t_ns[coarse] = 0.5 * (lo_ns + hi_ns)
+            how = "placed at the middle of their window (ties between them are handled analytically)"
+        else:
+            t_ns[coarse] = lo_ns
+            how = "placed at the start of their window"
+        notes.append(f"{n_coarse} events have only a time window ({what}): {how}.")
+        if (kinds.get("month", 0) > 0.5 * len(frame)) and coarse_times == "jitter":
+            notes.append("Monthly times: triggering faster than about a month cannot be identified from these "
+                         "data; the fitted decay reflects the jitter as much as the crimes.")
+    x = frame["x"].to_numpy(dtype=float)
+    y = frame["y"].to_numpy(dtype=float)
+    ok = np.isfinite(x) & np.isfinite(y) & np.isfinite(t_ns)
+    if (~ok).any():
+        notes.append(f"{int((~ok).sum())} events without coordinates or time were left out.")
+    x, y, t_ns = x[ok], y[ok], t_ns[ok]
+    if len(x) < MIN_EVENTS:
+        raise HotpatrolError(
+            f"Too few events to fit {model}: {len(x)} usable (at least {MIN_EVENTS} needed).",
+            parameter="events", given=len(x), fix="Use a longer training period, a wider area or more categories.",
+        )
+    # the training period: first window start .. last window end (or last instant)
+    lo_all = lo.to_numpy("datetime64[ns]").astype("int64")[ok].astype(float)
+    end_ns = np.where(coarse[ok], hi.to_numpy("datetime64[ns]").astype("int64")[ok].astype(float), t_ns)
+    origin_ns = float(np.nanmin(np.minimum(lo_all, t_ns)))
+    end = float(np.nanmax(end_ns))
+    if not end > origin_ns:
+        raise HotpatrolError(f"All events fall at one instant: {model} needs a training period that spans time.",
+                             parameter="events", fix="Give events from a period of at least a few weeks.")
+    origin = pd.Timestamp(int(origin_ns))
+    day_ns = float(DAY.value)
+    t = (t_ns - origin_ns) / day_ns
+    order = np.argsort(t, kind="stable")
+    x, y, t = x[order], y[order], t[order]
+    # exact duplicates (same instant, same point) cannot trigger one another: both count, neither is a parent
+    key = pd.DataFrame({"x": x, "y": y, "t": t})
+    n_dup = int(key.duplicated().sum())
+    if n_dup:
+        notes.append(f"{n_dup} events duplicate another's time and place: kept, and never treated as "
+                     "triggering one another (zero time apart).")
+    return {
+        "x": x,
+        "y": y,
+        "t": t,
+        "origin": origin,
+        "end_days": (end - origin_ns) / day_ns,
+        "fitted_until": pd.Timestamp(int(end)),
+        "notes": notes,
+        "n_duplicates": n_dup,
+    }
+
+
+def default_places(x, y, *, cell: float, crs: str | None):
+    from hotpatrol.places.grid import Grid
+    from hotpatrol.places.layer import PlacesLayer
+
+    return PlacesLayer.from_grid(Grid.covering(x, y, cell=cell, crs=crs or "unknown"))
+
+
+def predict_window(model, start, horizon) -> tuple[float, float, list[str], pd.Timestamp, pd.Timedelta]:
+    """(start, end) in model days plus notes about gaps or overlap with the training period."""
+    try:
+        start = pd.Timestamp(start)
+    except (TypeError, ValueError):
+        raise HotpatrolError("start must be a date/time.", parameter="start", given=start) from None
+    try:
+        horizon = pd.Timedelta(horizon)
+    except (TypeError, ValueError):
+        raise HotpatrolError("horizon must be a duration such as '7D'.", parameter="horizon", given=horizon) from None
+    if pd.isna(start) or pd.isna(horizon) or horizon <= pd.Timedelta(0):
+        raise HotpatrolError("horizon must be positive and start a date.", parameter="horizon", given=str(horizon))
+    s = (start - model.origin_) / DAY
+    h = horizon / DAY
+    notes = []
+    gap = (start - model.fitted_until_) / DAY
+    if gap > 1e-9:
+        notes.append(f"The forecast starts {gap:.1f} days after the training data end: events in that gap are "
+                     "unknown to the model and assumed absent (triggering has decayed by then).")
+    elif gap < -1e-9:
+        notes.append(f"The forecast starts {-gap:.1f} days before the training data end: only events before "
+                     "the start act as triggers.")
+    return s, h, notes, start, horizon
+
+
+def warn_not_converged(model: str, n_iter: int) -> None:
+    warnings.warn(f"{model}: EM did not converge in {n_iter} iterations; returning the last state "
+                  "(converged_=False). Raise max_iter or loosen tol.", ConvergenceWarning, stacklevel=3)
