@@ -33,6 +33,7 @@ def _register() -> None:
 
     core.register(app)
     forecast.register(app)
+    from hotpatrol.cli import forecast_etas; forecast_etas.register(app)  # noqa: E702
 
 
 _register()
