@@ -146,10 +146,10 @@ def predict_window(model, start, horizon) -> tuple[float, float, list[str], pd.T
     h = horizon / DAY
     notes = []
     gap = (start - model.fitted_until_) / DAY
-    if gap > 1e-9:
+    if gap > 1.0:  # the last event rarely falls on the boundary itself: only a real gap is worth a note
         notes.append(f"The forecast starts {gap:.1f} days after the training data end: events in that gap are "
                      "unknown to the model and assumed absent (triggering has decayed by then).")
-    elif gap < -1e-9:
+    elif gap < -1e-6:
         notes.append(f"The forecast starts {-gap:.1f} days before the training data end: only events before "
                      "the start act as triggers.")
     return s, h, notes, start, horizon
