@@ -73,6 +73,8 @@ def test_etas_contract_and_horizon_integration(etas_fit):
     assert f7.risk.sum() == pytest.approx(m.background_rate_ * 7 + a.sum(), rel=0.05)
     # same seed, same fit and ranking
     assert (f7.ranking() == m.predict(m.fitted_until_, "7D").ranking()).all()
+    text = m.summary().as_text()
+    assert "theta" in text and "sigma (m)" in text and "converged" in text
 
 
 def _window(m, days):
@@ -113,6 +115,7 @@ def test_grid_etas_recovers_known_parameters():
     np.testing.assert_allclose((f2.risk - 2 * f.risk).sum(),
                                _grid_trig(m, 14).sum() - 2 * _grid_trig(m, 7).sum(), rtol=1e-9)
     assert f.model == "grid-etas" and f.risk.sum() > m.mu_.sum() * 7
+    assert "mean delay (days)" in m.summary().as_text()
 
 
 def _grid_trig(m, days):

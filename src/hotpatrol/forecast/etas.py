@@ -381,6 +381,27 @@ class ETASForecaster(Forecaster):
         self.places_ = places
         return self
 
+    def summary(self):
+        """Fitted parameters as a :class:`~hotpatrol.hotspots.result.Summary` (text/HTML/CSV)."""
+        from hotpatrol.hotspots.result import Summary
+
+        self._check_fitted()
+        rows = [
+            ("theta", self.theta_, "expected events directly triggered by each event"),
+            ("omega", self.omega_, "triggering decay per day"),
+            ("mean delay (days)", 1.0 / self.omega_, "1 / omega"),
+            ("sigma (m)", self.sigma_, "spatial spread of triggering (Gaussian sd)"),
+            ("background rate (events/day)", self.background_rate_, f"KDE bandwidth {self.bandwidth:g} m"),
+            ("background share", float(self.p_background_.mean()), "mean P(background) over events"),
+            ("log-likelihood", self.loglik_, ""),
+            ("events", self.n_events_, f"{self.training_days_:.0f} days to {self.fitted_until_}"),
+            ("candidate pairs", self.n_pairs_, f"within {self.time_cutoff:g} days and {self.distance_cutoff:g} m"),
+            ("kernel mass beyond cut-offs", self.truncated_mass_, ""),
+            ("EM iterations", self.n_iter_, "converged" if self.converged_ else "NOT converged"),
+        ]
+        table = pd.DataFrame(rows, columns=["parameter", "value", "meaning"])
+        return Summary(title="Continuous ETAS (self-exciting point process)", table=table, notes=list(self.notes_))
+
     # ---------------------------------------------------------------- predict
     def triggering_per_place(self, s: float, h: float) -> np.ndarray:
         """Expected triggered events per place over [s, s + h) (model days) from events before s."""

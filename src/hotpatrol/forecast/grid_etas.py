@@ -186,6 +186,24 @@ class GridETASForecaster(Forecaster):
         self.places_ = places
         return self
 
+    def summary(self):
+        """Fitted parameters as a :class:`~hotpatrol.hotspots.result.Summary` (text/HTML/CSV)."""
+        from hotpatrol.hotspots.result import Summary
+
+        self._check_fitted()
+        rows = [
+            ("theta", self.theta_, "expected events directly triggered by each event (same cell)"),
+            ("omega", self.omega_, "triggering decay per day"),
+            ("mean delay (days)", 1.0 / self.omega_, "1 / omega"),
+            ("background rate (events/day)", float(self.mu_.sum()), "sum over places"),
+            ("places with background > 0", int((self.mu_ > 0).sum()), f"of {self.places_.n}"),
+            ("log-likelihood", self.loglik_, ""),
+            ("events", self.n_events_, f"{self.training_days_:.0f} days to {self.fitted_until_}"),
+            ("EM iterations", self.n_iter_, "converged" if self.converged_ else "NOT converged"),
+        ]
+        table = pd.DataFrame(rows, columns=["parameter", "value", "meaning"])
+        return Summary(title="Grid ETAS (PredPol-style self-exciting model)", table=table, notes=list(self.notes_))
+
     def predict(self, start, horizon) -> Forecast:
         """Expected events per place over ``[start, start + horizon)``: mu_n H + triggering integrated over H."""
         self._check_fitted()
