@@ -202,6 +202,11 @@ def test_bad_input_errors():
     # a gap between training end and forecast start is stated
     f = m.predict(m.fitted_until_ + pd.Timedelta(days=30), "7D")
     assert any("after the training data end" in note for note in f.notes)
+    # a bare number is days; unreadable input names the parameter
+    np.testing.assert_allclose(m.predict(m.fitted_until_, 7).risk, m.predict(m.fitted_until_, "7D").risk)
+    with pytest.raises(HotpatrolError) as err:
+        m.predict("not a date", "7D")
+    assert err.value.parameter == "start"
 
 
 def test_non_convergence_warns_and_keeps_last_state(etas_sim):

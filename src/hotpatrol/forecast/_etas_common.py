@@ -132,16 +132,27 @@ def default_places(x, y, *, cell: float, crs: str | None):
 
 def predict_window(model, start, horizon) -> tuple[float, float, list[str], pd.Timestamp, pd.Timedelta]:
     """(start, end) in model days plus notes about gaps or overlap with the training period."""
+    if isinstance(start, str) and start.lower() in ("today", "tomorrow"):
+        start = pd.Timestamp.now().normalize() + pd.Timedelta(days=start.lower() == "tomorrow")
     try:
         start = pd.Timestamp(start)
     except (TypeError, ValueError):
-        raise HotpatrolError("start must be a date/time.", parameter="start", given=start) from None
+        start = pd.NaT
+    if pd.isna(start):
+        raise HotpatrolError("start must be a date/time.", parameter="start", given=str(start),
+                             allowed="a date such as '2025-06-01', 'today' or 'tomorrow'")
+    if start.tzinfo is not None:  # events hold naive local wall-clock time
+        start = start.tz_localize(None)
     try:
-        horizon = pd.Timedelta(horizon)
+        if isinstance(horizon, (int, float, np.integer, np.floating)) and not isinstance(horizon, bool):
+            horizon = pd.Timedelta(days=float(horizon))  # a bare number is days
+        else:
+            horizon = pd.Timedelta(horizon)
     except (TypeError, ValueError):
-        raise HotpatrolError("horizon must be a duration such as '7D'.", parameter="horizon", given=horizon) from None
-    if pd.isna(start) or pd.isna(horizon) or horizon <= pd.Timedelta(0):
-        raise HotpatrolError("horizon must be positive and start a date.", parameter="horizon", given=str(horizon))
+        horizon = pd.NaT
+    if pd.isna(horizon) or horizon <= pd.Timedelta(0):
+        raise HotpatrolError("horizon must be a positive duration.", parameter="horizon", given=str(horizon),
+                             allowed="a duration such as '7D', '24h' or a number of days")
     s = (start - model.origin_) / DAY
     h = horizon / DAY
     notes = []
