@@ -296,3 +296,27 @@ def test_models_on_chicago_dated_burglary(shared_data):
         hit, f = _hit_rate(model, events, "2016-12-01")
         assert hit > 0.05  # 5x the area share (measured ~0.11-0.12)
         assert any("day" in note and "window" in note for note in f.notes)
+
+
+def test_models_on_police_uk_monthly_data(shared_data):
+    from hotpatrol.places import project
+
+    files = sorted((shared_data / "police_uk_city_of_london_2018-04_2020-11").glob("2019-*/*-city-of-london-street.csv.gz"))
+    raw = pd.concat([pd.read_csv(f) for f in files]).dropna(subset=["Longitude"])
+    raw = raw[raw["Crime type"] == "Theft from the person"]
+    month = pd.to_datetime(raw["Month"])
+    events = conform(pd.DataFrame({
+        "event_id": [f"col{i}" for i in range(len(raw))], "occurred_from": month,
+        "occurred_to": month + pd.offsets.MonthBegin(1), "occurred_at": month, "time_precision": "month",
+        "category": raw["Crime type"].to_numpy(), "lon": raw["Longitude"].to_numpy(), "lat": raw["Latitude"].to_numpy(),
+    }))
+    events = project(events, "EPSG:27700")
+    train = events[events["occurred_from"] < "2019-12-01"]
+    for model in (ETASForecaster(random_state=0), GridETASForecaster(random_state=0)):
+        model.fit(train)
+        assert model.fitted_until_ == pd.Timestamp("2019-12-01")
+        f = model.predict("2019-12-01", "31D")
+        assert np.isfinite(f.risk).all() and f.risk.sum() > 0
+        assert any("month" in note for note in f.notes)  # the monthly handling is stated
+        # about a month's worth of thefts is forecast (this category runs steadily in the City)
+        assert f.risk.sum() == pytest.approx(len(train) / 11, rel=0.5)
