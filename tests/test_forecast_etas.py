@@ -320,3 +320,30 @@ def test_models_on_police_uk_monthly_data(shared_data):
         assert any("month" in note for note in f.notes)  # the monthly handling is stated
         # about a month's worth of thefts is forecast (this category runs steadily in the City)
         assert f.risk.sum() == pytest.approx(len(train) / 11, rel=0.5)
+
+
+def test_etas_background_trend():
+    # background doubles after the first year; triggering as in TRUTH
+    a = simulate_etas(mu=2.0, days=365, bounds=(0, 0, 10_000, 10_000), random_state=1, **TRUTH)
+    b = simulate_etas(mu=4.0, days=365, bounds=(0, 0, 10_000, 10_000), random_state=2, **TRUTH)
+    x = np.r_[a["x"], b["x"]]
+    y = np.r_[a["y"], b["y"]]
+    t = np.r_[a["t"], b["t"] + 365]
+    events = as_events(x, y, t)
+    flat = ETASForecaster(random_state=0).fit(events)
+    trend = ETASForecaster(random_state=0, trend_days=73).fit(events)
+    levels = trend.trend_["level"].to_numpy()
+    assert len(levels) == 10
+    assert levels[:5].mean() == pytest.approx(2 / 3, abs=0.1)
+    assert levels[5:].mean() == pytest.approx(4 / 3, abs=0.1)
+    assert trend.theta_ == pytest.approx(TRUTH["theta"], abs=0.07)
+    assert trend.loglik_ > flat.loglik_
+    f_flat = flat.predict(flat.fitted_until_, "30D")
+    f_trend = trend.predict(trend.fitted_until_, "30D")
+    bg_trend = f_trend.risk.sum() - trend.triggering_per_place(*_window(trend, 30)).sum()
+    assert bg_trend == pytest.approx(4.0 * 30, rel=0.15)  # the recent background rate
+    assert f_trend.risk.sum() > f_flat.risk.sum()
+    assert any("Background trend" in note for note in f_trend.notes)
+    with pytest.raises(HotpatrolError) as err:
+        ETASForecaster(trend_days=0).fit(events)
+    assert err.value.parameter == "trend_days"

@@ -238,6 +238,28 @@ def find_pairs(x, y, t, time_cutoff: float, distance_cutoff: float):
 
 
 
+def _trend_edges(T: float, width: float | None) -> np.ndarray:
+    """Bin edges (days) of a piecewise-constant background trend; one bin when width is None."""
+    if width is None or width >= T:
+        return np.array([0.0, T])
+    k = max(1, int(round(T / width)))  # whole bins; the last absorbs the remainder
+    edges = np.arange(k + 1) * float(width)
+    edges[-1] = T
+    return edges
+
+
+def _trend_levels(tbin: np.ndarray, weight: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Background rate in each bin relative to the period average (time-weighted mean 1)."""
+    widths = np.diff(edges)
+    rate = np.bincount(tbin, weights=weight, minlength=len(widths)) / widths
+    avg = weight.sum() / edges[-1]
+    return rate / avg if avg > 0 else np.ones(len(widths))
+
+
+def _origin_plus(origin: pd.Timestamp, days: np.ndarray) -> pd.DatetimeIndex:
+    return origin + pd.to_timedelta(days, unit="D")
+
+
 class ETASForecaster(Forecaster):
     """Continuous space-time ETAS with a KDE background, fitted by EM (Mohler et al. 2011).
 
@@ -250,13 +272,16 @@ class ETASForecaster(Forecaster):
     max_iter, tol : EM stops when theta changes by less than ``tol`` and omega, sigma by less than
         ``tol / theta`` (relative).
     coarse_times : events known only to a window: ``jitter`` (default, seeded), ``midpoint``, ``start``, ``error``.
+    trend_days : optional piecewise-constant temporal trend of the background, in bins of this many days
+        (e.g. 28); forecasts carry the last bin's level forward. None (default): constant background.
     min_sigma : floor on sigma (metres): police.uk points are snapped to a map point so many events share
         coordinates and sigma could otherwise collapse to zero.
     initial : starting values, e.g. ``{"theta": 0.3, "omega": 0.1, "sigma": 100}``.
     random_state : seed for the jitter and for tie-breaking in ``Forecast.ranking``.
 
     Fitted attributes: ``theta_``, ``omega_`` (per day), ``sigma_`` (m), ``background_rate_`` (background
-    events per day over the area), ``p_background_`` (per event, in time order), ``loglik_``, ``n_iter_``,
+    events per day over the area), ``trend_`` (bins and levels) and ``trend_level_``, ``p_background_``
+    (per event, in time order), ``loglik_``, ``n_iter_``,
     ``converged_``, ``n_pairs_``, ``truncated_mass_``, ``places_``, ``fitted_until_``, ``origin_``,
     ``n_events_``, ``notes_``.
     """
@@ -265,8 +290,8 @@ class ETASForecaster(Forecaster):
 
     def __init__(self, *, cell: float = 150.0, bandwidth: float = 300.0, time_cutoff: float = 120.0,
                  distance_cutoff: float = 500.0, max_iter: int = 200, tol: float = 1e-4,
-                 coarse_times: str = "jitter", min_sigma: float = 5.0, initial: dict | None = None,
-                 random_state: int | None = None):
+                 coarse_times: str = "jitter", min_sigma: float = 5.0, trend_days: float | None = None,
+                 initial: dict | None = None, random_state: int | None = None):
         self.cell = cell
         self.bandwidth = bandwidth
         self.time_cutoff = time_cutoff
@@ -275,6 +300,7 @@ class ETASForecaster(Forecaster):
         self.tol = tol
         self.coarse_times = coarse_times
         self.min_sigma = min_sigma
+        self.trend_days = trend_days
         self.initial = initial
         self.random_state = random_state
 
@@ -287,6 +313,10 @@ class ETASForecaster(Forecaster):
             raise HotpatrolError("max_iter must be a whole number >= 1.", parameter="max_iter", given=self.max_iter)
         if not (0 < self.tol < 1):
             raise HotpatrolError("tol must be between 0 and 1.", parameter="tol", given=self.tol)
+        td = self.trend_days
+        if td is not None and (not isinstance(td, (int, float)) or not np.isfinite(td) or td <= 0):
+            raise HotpatrolError("trend_days must be a positive number of days or None.", parameter="trend_days",
+                                 given=td, fix="Use e.g. 28 for a four-weekly background trend, None for none.")
 
     # ---------------------------------------------------------------- fit
     def _pairs(self, x, y, t):
@@ -313,14 +343,17 @@ class ETASForecaster(Forecaster):
         sigma = float(init.get("sigma", self.distance_cutoff / 5.0))
         w_bg = np.full(n, 1.0 - theta)
         mass = raster.smooth(x, y, w_bg, self.bandwidth)
-        mu = raster.sample(mass, x, y) / T
+        edges = _trend_edges(T, self.trend_days)
+        tbin = np.clip(np.searchsorted(edges, t, side="right") - 1, 0, len(edges) - 2)
+        level = _trend_levels(tbin, w_bg, edges)
+        mu = raster.sample(mass, x, y) / T * level[tbin]
         p_trig = np.empty(n_pairs)
         p_bg = np.empty(n)
         lam = np.empty(n)
         tail = T - t
         converged = False
         loglik = -np.inf
-        state = (theta, omega, sigma, mass, p_bg.copy())
+        state = (theta, omega, sigma, mass, p_bg.copy(), level)
         for it in range(1, int(self.max_iter) + 1):
             ll = _e_step(dt, d2, start, mu, theta, omega, sigma, p_trig, p_bg, lam)
             loglik = ll - mass.sum() - theta * np.sum(1.0 - np.exp(-omega * tail))
@@ -332,16 +365,18 @@ class ETASForecaster(Forecaster):
                 new_omega, new_sigma = omega, sigma
             new_theta = n_trig / np.sum(1.0 - np.exp(-new_omega * tail))
             new_mass = raster.smooth(x, y, p_bg, self.bandwidth)
+            new_level = _trend_levels(tbin, p_bg, edges)
             if not (np.isfinite([new_theta, new_omega, new_sigma]).all() and np.isfinite(new_mass).all()):
                 notes.append(f"EM stopped at iteration {it}: non-finite update; the last good state is kept.")
-                theta, omega, sigma, mass, p_bg = state
+                theta, omega, sigma, mass, p_bg, level = state
                 break
             # omega and sigma only matter in proportion to theta (they wander freely as theta -> 0)
             change = max(abs(new_theta - theta), theta * abs(new_omega - omega) / omega,
                          theta * abs(new_sigma - sigma) / sigma)
-            state = (theta, omega, sigma, mass, p_bg.copy())
+            state = (theta, omega, sigma, mass, p_bg.copy(), level)
             theta, omega, sigma, mass = float(new_theta), float(new_omega), float(new_sigma), new_mass
-            mu = raster.sample(mass, x, y) / T
+            level = new_level
+            mu = raster.sample(mass, x, y) / T * level[tbin]
             if change < self.tol:
                 converged = True
                 break
@@ -365,6 +400,10 @@ class ETASForecaster(Forecaster):
         self.omega_ = omega
         self.sigma_ = sigma
         self.background_rate_ = float(mass.sum() / T)
+        # background multiplier per trend bin (mean 1 over the training period); forecasts use the last
+        self.trend_ = pd.DataFrame({"from": _origin_plus(prep["origin"], edges[:-1]),
+                                    "to": _origin_plus(prep["origin"], edges[1:]), "level": level})
+        self.trend_level_ = float(level[-1])
         self.p_background_ = p_bg
         self.loglik_ = float(loglik)
         self.n_iter_ = it
@@ -434,7 +473,10 @@ class ETASForecaster(Forecaster):
         """
         self._check_fitted()
         s, h, notes, start, horizon = predict_window(self, start, horizon)
-        risk = self.background_per_place_ * h + self.triggering_per_place(s, h)
+        risk = self.background_per_place_ * h * self.trend_level_ + self.triggering_per_place(s, h)
+        if self.trend_days is not None:
+            notes.append(f"Background trend: the last {self.trend_days:g}-day level ({self.trend_level_:.2f} x the "
+                         "training average) is carried into the forecast.")
         notes = list(self.notes_) + notes + [
             f"ETAS: theta={self.theta_:.3f}, omega={self.omega_:.4f}/day (mean delay {1 / self.omega_:.1f} days), "
             f"sigma={self.sigma_:.0f} m, background {self.background_rate_:.2f} events/day (KDE bandwidth "
