@@ -28,12 +28,18 @@ def _root(
 
 
 def _register() -> None:
-    # One line per stage; each module exposes ``register(app)``.
-    from hotpatrol.cli import core, forecast
+    # Each stage's CLI module exposes ``register(app)``; order sets the help listing.
+    import importlib
 
-    core.register(app)
-    forecast.register(app)
-    from hotpatrol.cli import forecast_etas; forecast_etas.register(app)  # noqa: E702
+    for name in ("core", "ingest", "synth", "hotspots", "trends", "forecast", "forecast_etas", "plan", "trial",
+                 "report", "demo"):
+        try:
+            module = importlib.import_module(f"hotpatrol.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"hotpatrol.cli.{name}":
+                raise
+            continue  # stage not installed in this build
+        module.register(app)
 
 
 _register()

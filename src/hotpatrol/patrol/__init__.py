@@ -1,0 +1,1 @@
+"""Randomised hotspot patrols: selection, experiment design, schedules, dosage and evaluation."""

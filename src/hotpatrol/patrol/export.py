@@ -1,0 +1,305 @@
+"""Exports of a patrol plan for officers and supervisors: CSV, GeoJSON, iCalendar and a briefing.
+
+- ``write_csv``: every visit with times, team, shift and the hotspot's lon/lat;
+- ``write_geojson``: the hotspots (cells or points) in WGS84 with patrol days, peak hours, shift shares;
+- ``write_ics``: one RFC 5545 calendar per team (a VEVENT per visit; floating local times, GEO and
+  LOCATION set), written directly - the format is a few lines of text, so no dependency is needed;
+- ``write_briefing``: a printable HTML briefing (and PDF via WeasyPrint) with a map of each hotspot
+  (matplotlib PNG embedded), its boundary and its recent harmful crimes.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import html
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hotpatrol.errors import HotpatrolError
+from hotpatrol.places.crs import to_lonlat
+
+
+def _lonlat(plan) -> pd.DataFrame:
+    hs = plan.hotspots
+    lon, lat = to_lonlat(hs["x"].to_numpy(float), hs["y"].to_numpy(float), plan.crs)
+    return pd.DataFrame({"place_id": hs["place_id"].to_numpy(), "lon": lon, "lat": lat})
+
+
+def write_csv(plan, path: str | Path) -> Path:
+    """The visit schedule with the hotspot's rank and lon/lat, one row per visit."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ll = _lonlat(plan).assign(rank=plan.hotspots["rank"].to_numpy())
+    ll["key"] = ll["place_id"].astype(str)
+    out = plan.schedule.assign(key=plan.schedule["hotspot_id"].astype(str)).merge(
+        ll.drop(columns="place_id"), on="key", how="left").drop(columns="key")
+    out["lon"] = out["lon"].round(6)
+    out["lat"] = out["lat"].round(6)
+    out.to_csv(path, index=False)
+    return path
+
+
+def hotspot_geodataframe(plan):
+    """Hotspot cells (squares of ``cell`` metres) or points, WGS84, with plan attributes."""
+    import geopandas as gpd
+    import shapely
+
+    hs = plan.hotspots.copy()
+    cell = plan.params.get("cell")
+    if cell:
+        h = float(cell) / 2
+        geom = shapely.box(hs["x"] - h, hs["y"] - h, hs["x"] + h, hs["y"] + h)
+    else:
+        geom = shapely.points(hs["x"], hs["y"])
+    counts = plan.allocation.counts()
+    hs["patrol_days"] = [int(counts.get(p, 0)) for p in hs["place_id"]]
+    peaks = plan.profile.peak_hours(3).set_index("place_id")["peak_hours"]
+    hs["peak_hours"] = [peaks.get(p, "") for p in hs["place_id"]]
+    shares = plan.profile.shift_shares([tuple(s) for s in plan.params["shifts"]])
+    wide = shares.pivot(index="place_id", columns="shift", values="share")
+    for s in wide.columns:
+        hs[f"share_{s}"] = [round(float(wide.loc[p, s]), 4) if p in wide.index else np.nan for p in hs["place_id"]]
+    hs["place_id"] = hs["place_id"].astype(str)
+    gdf = gpd.GeoDataFrame(hs, geometry=np.asarray(geom), crs=plan.crs)
+    return gdf.to_crs("EPSG:4326")
+
+
+def write_geojson(plan, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        path.unlink()
+    hotspot_geodataframe(plan).to_file(path, driver="GeoJSON")
+    return path
+
+
+# ------------------------------------------------------------------------------------------------
+# iCalendar (RFC 5545)
+# ------------------------------------------------------------------------------------------------
+def _ics_text(value: str) -> str:
+    """Escape TEXT values (RFC 5545 3.3.11)."""
+    return (str(value).replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\r\n", "\\n").replace("\n", "\\n"))
+
+
+def _fold(line: str) -> str:
+    """Fold content lines longer than 75 octets (RFC 5545 3.1), never splitting a UTF-8 character."""
+    raw = line.encode("utf-8")
+    if len(raw) <= 75:
+        return line
+    parts, cur, limit = [], b"", 75
+    for ch in line:
+        b = ch.encode("utf-8")
+        if len(cur) + len(b) > limit:
+            parts.append(cur.decode("utf-8"))
+            cur, limit = b"", 74  # continuation lines start with a space
+        cur += b
+    parts.append(cur.decode("utf-8"))
+    return "\r\n ".join(parts)
+
+
+def _ics_dt(ts: pd.Timestamp) -> str:
+    return pd.Timestamp(ts).strftime("%Y%m%dT%H%M%S")
+
+
+def ics_calendar(plan, team: str) -> str:
+    """The RFC 5545 text of one team's calendar (floating local times: the force's wall clock)."""
+    sched = plan.schedule[plan.schedule["team"] == team].sort_values("start")
+    ll = _lonlat(plan)
+    ll["key"] = ll["place_id"].astype(str)
+    ll = ll.set_index("key")
+    rank = dict(zip(plan.hotspots["place_id"].astype(str), plan.hotspots["rank"]))
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    sha = plan.allocation.sha256[:16]
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//hotpatrol//patrol plan//EN", "CALSCALE:GREGORIAN",
+             "METHOD:PUBLISH", f"X-WR-CALNAME:{_ics_text('Hotspot patrols - ' + team)}"]
+    for r in sched.itertuples(index=False):
+        key = str(r.hotspot_id)
+        lon, lat = float(ll.loc[key, "lon"]), float(ll.loc[key, "lat"])
+        uid = hashlib.sha1(f"{sha}|{team}|{key}|{r.start}".encode()).hexdigest()
+        summary = f"Hotspot patrol #{rank.get(key, '')} ({key}) visit {r.visit}"
+        desc = (f"Stay {int((pd.Timestamp(r.end) - pd.Timestamp(r.start)).total_seconds() // 60)} minutes in the "
+                f"hotspot, highly visible, on foot. Shift: {r.shift}. Operational day {r.day}. "
+                f"Covers {r.risk_share:.0%} of the day's risk here. Plan {sha}.")
+        lines += ["BEGIN:VEVENT", f"UID:{uid}@hotpatrol", f"DTSTAMP:{stamp}", f"DTSTART:{_ics_dt(r.start)}",
+                  f"DTEND:{_ics_dt(r.end)}", f"SUMMARY:{_ics_text(summary)}",
+                  f"DESCRIPTION:{_ics_text(desc)}", f"LOCATION:{_ics_text(f'{lat:.6f}, {lon:.6f}')}",
+                  f"GEO:{lat:.6f};{lon:.6f}", f"CATEGORIES:{_ics_text('Hotspot patrol')}", "END:VEVENT"]
+    lines.append("END:VCALENDAR")
+    return "\r\n".join(_fold(line) for line in lines) + "\r\n"
+
+
+def write_ics(plan, folder: str | Path) -> list[Path]:
+    """One ``<team>.ics`` per team in ``folder``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for team in plan.teams:
+        name = "".join(c if c.isalnum() or c in "-_" else "_" for c in team) or "team"
+        p = folder / f"{name}.ics"
+        p.write_bytes(ics_calendar(plan, team).encode("utf-8"))
+        out.append(p)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# briefing
+# ------------------------------------------------------------------------------------------------
+def hotspot_map_png(plan, place_id, *, margin: float = 250.0, dpi: int = 110) -> bytes:
+    """A PNG map of one hotspot: its boundary, recent harmful crimes sized by harm, a scale bar."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    row = plan.hotspots[plan.hotspots["place_id"].astype(str) == str(place_id)].iloc[0]
+    cx, cy = float(row["x"]), float(row["y"])
+    cell = plan.params.get("cell")
+    fig, ax = plt.subplots(figsize=(3.4, 3.4))
+    # neighbouring selected hotspots for context
+    others = plan.hotspots[(np.abs(plan.hotspots["x"] - cx) < margin * 2) & (np.abs(plan.hotspots["y"] - cy) < margin * 2)]
+    h = float(cell) / 2 if cell else 40.0
+    for o in others.itertuples():
+        own = str(o.place_id) == str(place_id)
+        ax.add_patch(Rectangle((o.x - h, o.y - h), 2 * h, 2 * h, fill=own, alpha=0.15 if own else 1,
+                               facecolor="crimson", edgecolor="crimson" if own else "0.5",
+                               lw=2 if own else 0.8, ls="-" if own else "--"))
+    crimes = plan.crimes
+    if len(crimes):
+        c = crimes[crimes["place_id"].astype(str) == str(place_id)]
+        if len(c):
+            size = 15 + 120 * np.sqrt(c["harm"] / max(float(crimes["harm"].max()), 1e-9))
+            ax.scatter(c["x"], c["y"], s=size, c="black", alpha=0.6, edgecolors="white", lw=0.5, zorder=3)
+    ax.set_xlim(cx - margin, cx + margin)
+    ax.set_ylim(cy - margin, cy + margin)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.plot([cx - margin * 0.9, cx - margin * 0.9 + 100], [cy - margin * 0.88] * 2, c="k", lw=2)
+    ax.text(cx - margin * 0.9 + 50, cy - margin * 0.82, "100 m", ha="center", fontsize=7)
+    ax.annotate("N", (cx + margin * 0.85, cy + margin * 0.7), ha="center", fontsize=9, weight="bold")
+    ax.set_title(f"#{row['rank']} {place_id}", fontsize=9)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+_CSS = """
+@page { size: A4; margin: 14mm; }
+body { font-family: DejaVu Sans, Arial, sans-serif; font-size: 10pt; color: #111; }
+h1 { font-size: 16pt; margin: 0 0 4pt 0; } h2 { font-size: 12pt; margin: 10pt 0 4pt 0; }
+table { border-collapse: collapse; width: 100%; margin: 4pt 0; } th, td { border: 1px solid #bbb; padding: 2pt 4pt; text-align: left; }
+th { background: #eee; } .hotspot { page-break-inside: avoid; border-top: 2px solid #900; margin-top: 8pt; padding-top: 4pt; }
+.cols { display: flex; gap: 8pt; } .map { width: 62mm; } .notes { font-size: 8.5pt; color: #444; }
+"""
+
+
+def briefing_html(plan, *, day=None, max_crimes: int = 8) -> str:
+    """Printable briefing: the day's visits (or the whole plan), then one section per hotspot."""
+    from jinja2 import Environment
+
+    esc = html.escape
+    s = plan.allocation.scheme
+    if day is not None:
+        visits = plan.day(day)
+        ids = list(dict.fromkeys(visits["hotspot_id"].tolist()))
+        heading = f"Hotspot patrol briefing - operational day {pd.Timestamp(day).date()} ({s['day_start']} start)"
+    else:
+        visits = plan.schedule.iloc[0:0]
+        ids = plan.hotspots["place_id"].tolist()
+        heading = f"Hotspot patrol plan - {s['days']} days from {s['start']}"
+    shares = plan.profile.shift_shares([tuple(x) for x in plan.params["shifts"]])
+    peaks = plan.profile.peak_hours(3).set_index("place_id")["peak_hours"]
+    counts = plan.allocation.counts()
+    sections = []
+    for pid in ids:
+        row = plan.hotspots[plan.hotspots["place_id"].astype(str) == str(pid)].iloc[0]
+        png = base64.b64encode(hotspot_map_png(plan, pid)).decode()
+        sh = shares[shares["place_id"].astype(str) == str(pid)]
+        crimes = plan.crimes[plan.crimes["place_id"].astype(str) == str(pid)].head(max_crimes) if len(plan.crimes) else plan.crimes
+        v = visits[visits["hotspot_id"].astype(str) == str(pid)] if len(visits) else visits
+        sections.append({
+            "rank": row["rank"], "pid": esc(str(pid)), "harm": f"{row['harm']:,.1f}" if pd.notna(row["harm"]) else "-",
+            "district": esc(str(row["district"])) if "district" in row and pd.notna(row.get("district")) else "",
+            "png": png, "peaks": esc(peaks.get(pid, "")), "days": int(counts.get(pid, 0)),
+            "shares": [(esc(r.shift), f"{r.share:.0%}") for r in sh.itertuples()],
+            "crimes": [(pd.Timestamp(c.occurred_at).strftime("%d %b %Y %H:%M"), esc(str(c.category)), f"{c.harm:,.0f}")
+                       for c in crimes.itertuples()],
+            "visits": [(pd.Timestamp(x.start).strftime("%H:%M"), pd.Timestamp(x.end).strftime("%H:%M"), esc(x.team))
+                       for x in v.itertuples()],
+        })
+    vis_rows = [(pd.Timestamp(r.start).strftime("%H:%M"), pd.Timestamp(r.end).strftime("%H:%M"), esc(str(r.hotspot_id)),
+                 esc(r.team), esc(r.shift), f"{r.risk_share:.0%}") for r in visits.itertuples()]
+    env = Environment(autoescape=False)
+    tpl = env.from_string(_TEMPLATE)
+    return tpl.render(css=_CSS, heading=esc(heading), visits=vis_rows, sections=sections,
+                      dwell=plan.params["dwell"], sha=plan.allocation.sha256[:16], notes=[esc(n) for n in plan.profile.notes],
+                      no_crimes=not len(plan.crimes))
+
+
+_TEMPLATE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>{{ heading }}</title><style>{{ css }}</style></head>
+<body><h1>{{ heading }}</h1>
+<p>Each visit: walk to the hotspot and stay <b>{{ '%g' % dwell }} minutes</b>, visible and on foot, then leave.
+Do not patrol hotspots that are not on today's list: they are the comparison. Plan {{ sha }}.</p>
+{% if visits %}<h2>Today's visits</h2><table><tr><th>Start</th><th>End</th><th>Hotspot</th><th>Team</th><th>Shift</th><th>Risk covered</th></tr>
+{% for v in visits %}<tr><td>{{ v[0] }}</td><td>{{ v[1] }}</td><td>{{ v[2] }}</td><td>{{ v[3] }}</td><td>{{ v[4] }}</td><td>{{ v[5] }}</td></tr>{% endfor %}</table>{% endif %}
+{% for s in sections %}<div class="hotspot"><h2>#{{ s.rank }} - {{ s.pid }}{% if s.district %} ({{ s.district }}){% endif %}</h2>
+<div class="cols"><img class="map" src="data:image/png;base64,{{ s.png }}" alt="map of hotspot {{ s.pid }}"/>
+<div><p>Harm score {{ s.harm }} &middot; patrol days in plan {{ s.days }} &middot; riskiest hours {{ s.peaks }}</p>
+<table><tr>{% for sh in s.shares %}<th>{{ sh[0] }}</th>{% endfor %}</tr><tr>{% for sh in s.shares %}<td>{{ sh[1] }}</td>{% endfor %}</tr></table>
+{% if s.visits %}<p>Visits: {% for v in s.visits %}{{ v[0] }}-{{ v[1] }} ({{ v[2] }}){% if not loop.last %}, {% endif %}{% endfor %}</p>{% endif %}
+{% if s.crimes %}<table><tr><th>When</th><th>Recent harmful crime</th><th>Harm</th></tr>
+{% for c in s.crimes %}<tr><td>{{ c[0] }}</td><td>{{ c[1] }}</td><td>{{ c[2] }}</td></tr>{% endfor %}</table>
+{% elif no_crimes %}<p class="notes">No crime records were given with the plan.</p>{% else %}<p class="notes">No recorded crimes here in the look-back window.</p>{% endif %}
+</div></div></div>{% endfor %}
+{% if notes %}<h2>Notes</h2><ul class="notes">{% for n in notes %}<li>{{ n }}</li>{% endfor %}</ul>{% endif %}
+</body></html>"""
+
+
+def write_briefing(plan, path: str | Path, *, day=None) -> Path:
+    """Write the briefing as ``.html`` or ``.pdf`` (WeasyPrint) by the path's suffix."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = briefing_html(plan, day=day)
+    suffix = path.suffix.lower()
+    if suffix in (".html", ".htm"):
+        path.write_text(text, encoding="utf-8")
+    elif suffix == ".pdf":
+        _write_pdf(text, path)
+    else:
+        raise HotpatrolError("Unknown briefing format.", parameter="path", allowed=[".html", ".pdf"], given=str(path))
+    return path
+
+
+def _write_pdf(text: str, path: Path) -> int:
+    from weasyprint import HTML
+
+    doc = HTML(string=text).render()
+    doc.write_pdf(path)
+    return len(doc.pages)
+
+
+def briefing_pdf(plan, path: str | Path, *, day=None) -> int:
+    """Write the briefing PDF and return its number of pages."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return _write_pdf(briefing_html(plan, day=day), path)
+
+
+def export_all(plan, folder: str | Path, *, pdf: bool = True, day=None) -> dict[str, list[str]]:
+    """Write CSV, GeoJSON, one .ics per team and the briefing (HTML, and PDF unless ``pdf=False``)."""
+    folder = Path(folder)
+    out = {"csv": [str(write_csv(plan, folder / "visits.csv"))],
+           "geojson": [str(write_geojson(plan, folder / "hotspots.geojson"))],
+           "ics": [str(p) for p in write_ics(plan, folder / "calendars")],
+           "briefing": [str(write_briefing(plan, folder / "briefing.html", day=day))]}
+    if pdf:
+        out["briefing"].append(str(write_briefing(plan, folder / "briefing.pdf", day=day)))
+    return out

@@ -1,0 +1,417 @@
+"""The monthly performance report: recorded crime against the same months last year.
+
+Layout and rounding follow the published force/PCC reports (e.g. Kent's): for each group, one row per
+month with *Recorded crime*, *Last year*, *% change* (one decimal place, half away from zero, computed
+exactly from the two counts) and *Number change*, then an n-month total row. Beyond the published table
+each change carries:
+
+- an exact conditional test for two Poisson counts (this year ``a``, last year ``b``: under equal rates
+  ``a | a + b ~ Binomial(a + b, 1/2)``; same calendar months, so equal exposure is assumed), and
+- a control chart of the monthly series: expected count from a seasonal Poisson GLM (month of year +
+  trend) when 24+ earlier months exist, else the mean of up to 12 earlier months (a c-chart), with
+  99.73% Poisson limits (the 3-sigma convention).
+
+A change is called "more than normal variation" only when the exact test gives p < ``alpha``.
+Missing months are reported in place ("no data for October 2021"); no percentage is printed without a
+non-zero base.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from hotpatrol.errors import HotpatrolError
+from hotpatrol.hotspots.result import Summary
+from hotpatrol.report.groups import CategoryGroups, load_groups, load_outcome_map
+
+ALPHA = 0.05
+
+
+def pct_change(this: int, last: int) -> Decimal | None:
+    """Exact % change rounded to one decimal place, half away from zero; None when ``last`` is 0."""
+    if last == 0:
+        return None
+    exact = Fraction(int(this) - int(last), int(last)) * 100
+    value = Decimal(exact.numerator) / Decimal(exact.denominator)
+    return value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def exact_poisson_test(this: int, last: int) -> float:
+    """Two-sided p-value for equal Poisson rates given counts ``this`` and ``last`` (conditional binomial)."""
+    n = int(this) + int(last)
+    if n == 0:
+        return 1.0
+    return float(stats.binomtest(int(this), n, 0.5).pvalue)
+
+
+def change_row(label: str, this: int | None, last: int | None, *, missing: str | None = None) -> dict[str, Any]:
+    """One table row. ``None`` counts mean no data; ``missing`` names what is missing."""
+    row: dict[str, Any] = {"label": label, "recorded": this, "last_year": last}
+    if this is None or last is None:
+        row.update(pct_change=None, number_change=None, p_value=None,
+                   pct_text=missing or "no data", number_text="")
+        return row
+    pct = pct_change(this, last)
+    if this == 0 and last == 0:
+        row.update(pct_change=None, number_change=0, p_value=None, pct_text="none in either year", number_text="0")
+        return row
+    row["number_change"] = int(this) - int(last)
+    row["pct_change"] = None if pct is None else float(pct)
+    row["pct_text"] = "n/a (none last year)" if pct is None else f"{pct}%"
+    row["number_text"] = str(row["number_change"])
+    row["p_value"] = exact_poisson_test(this, last)
+    return row
+
+
+@dataclass
+class ChangeTable:
+    """Rows of (label, recorded, last year) plus the total row, as the published reports print them."""
+
+    title: str
+    rows: list[dict[str, Any]]
+    total: dict[str, Any] | None
+    noun: str = "crimes"
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_counts(
+        cls, counts: Sequence[tuple[str, int | None, int | None]] | dict, *, title: str = "Recorded crime",
+        total_label: str | None = None, noun: str = "crimes", missing: dict[str, str] | None = None,
+    ) -> "ChangeTable":
+        """Build from ``[(label, this_year, last_year), ...]`` (or ``{label: (this, last)}``)."""
+        if isinstance(counts, dict):
+            items = [(label, pair[0], pair[1]) for label, pair in counts.items()]
+        else:
+            items = [(c[0], c[1], c[2]) for c in counts]
+        missing = missing or {}
+        rows = [change_row(label, a, b, missing=missing.get(label)) for label, a, b in items]
+        complete = [r for r in rows if r["recorded"] is not None and r["last_year"] is not None]
+        total_label = total_label or f"{len(rows)} month total"
+        if complete and len(complete) == len(rows):
+            total = change_row(total_label, sum(r["recorded"] for r in rows), sum(r["last_year"] for r in rows))
+        elif complete:
+            total = change_row(f"{total_label} ({len(complete)} of {len(rows)} months with data)",
+                               sum(r["recorded"] for r in complete), sum(r["last_year"] for r in complete))
+        else:
+            total = change_row(total_label, None, None, missing="no comparable months")
+        return cls(title=title, rows=rows, total=total, noun=noun)
+
+    def to_frame(self) -> pd.DataFrame:
+        rows = self.rows + ([self.total] if self.total else [])
+        return pd.DataFrame({
+            "": [r["label"] for r in rows],
+            "Recorded crime": [r["recorded"] for r in rows],
+            "Last year": [r["last_year"] for r in rows],
+            "% change": [r["pct_text"] for r in rows],
+            "Number change": [r["number_text"] for r in rows],
+            "p (exact)": [None if r["p_value"] is None else round(r["p_value"], 4) for r in rows],
+        })
+
+    def commentary(self, *, alpha: float = ALPHA) -> str:
+        return commentary(self.title, self.total, noun=self.noun, alpha=alpha)
+
+    def summary(self) -> Summary:
+        return Summary(self.title, self.to_frame(), [self.commentary()] + self.notes)
+
+
+def commentary(subject: str, row: dict[str, Any] | None, *, noun: str = "crimes", alpha: float = ALPHA) -> str:
+    """One sentence in the reports' plain style, built only from the row's own figures."""
+    if row is None or row.get("recorded") is None or row.get("last_year") is None:
+        return f"{subject}: no comparison is possible ({(row or {}).get('pct_text', 'no data')})."
+    this, last, diff = row["recorded"], row["last_year"], row["number_change"]
+    period = row["label"].lower() if "total" in row["label"].lower() else row["label"]
+    if this == 0 and last == 0:
+        return f"{subject}: none recorded in either period."
+    if row["pct_change"] is None:
+        return f"{subject}: {this} {noun} recorded against none in the same period last year."
+    if diff == 0:
+        sentence = f"{subject} was unchanged at {this} {noun} ({period}) compared with the same period last year."
+    else:
+        direction = "increase" if diff > 0 else "decrease"
+        size = "a slight " if abs(row["pct_change"]) < 1 else "an " if direction == "increase" else "a "
+        more = "more" if diff > 0 else "fewer"
+        sentence = (f"{subject} has experienced {size}{direction} of {abs(row['pct_change']):.1f}%, "
+                    f"with {abs(diff)} {more} {noun} than the same period last year ({this} against {last}).")
+    p = row["p_value"]
+    if diff != 0:
+        if p < alpha:
+            sentence += f" This is more than normal variation would explain (exact test p = {_fmt_p(p)})."
+        else:
+            sentence += f" This is within normal variation (exact test p = {_fmt_p(p)})."
+    return sentence
+
+
+def _fmt_p(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def control_chart(series: pd.Series) -> pd.DataFrame:
+    """Expected value and 99.73% Poisson limits for each month from earlier months only.
+
+    ``series``: counts indexed by ``pd.Period`` (monthly), may have gaps (missing months are not zeros).
+    """
+    series = series.sort_index()
+    out = []
+    for period, count in series.items():
+        prior = series[series.index < period]
+        prior = prior[prior.index >= period - 36]
+        expected, method = None, "insufficient history"
+        if len(prior) >= 24 and prior.sum() > 0:
+            expected, method = _seasonal_expectation(prior, period), "seasonal GLM"
+            if expected is None:
+                expected, method = float(prior.iloc[-12:].mean()), "mean of 12 months (GLM failed)"
+        elif len(prior) >= 3:
+            expected, method = float(prior.iloc[-12:].mean()), f"mean of {min(len(prior), 12)} months"
+        if expected is None:
+            lower = upper = None
+            signal = None
+        else:
+            lower = float(stats.poisson.ppf(0.00135, expected))
+            upper = float(stats.poisson.ppf(0.99865, expected))
+            signal = "above" if count > upper else "below" if count < lower else "within"
+        out.append({"month": str(period), "count": int(count), "expected": expected, "lower": lower,
+                    "upper": upper, "signal": signal, "baseline": method})
+    return pd.DataFrame(out)
+
+
+def _seasonal_expectation(prior: pd.Series, target: pd.Period) -> float | None:
+    import warnings
+
+    import statsmodels.api as sm
+
+    origin = prior.index.min()
+    t = np.array([(p - origin).n for p in prior.index], dtype=float)
+    moy = np.array([p.month for p in prior.index])
+    X = np.column_stack([np.ones_like(t), t] + [(moy == m).astype(float) for m in range(2, 13)])
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = sm.GLM(prior.to_numpy(float), X, family=sm.families.Poisson()).fit()
+    except (ValueError, np.linalg.LinAlgError):
+        return None
+    if not np.all(np.isfinite(fit.params)):
+        return None
+    tt = float((target - origin).n)
+    x = np.array([1.0, tt] + [float(target.month == m) for m in range(2, 13)])
+    return float(np.exp(x @ fit.params))
+
+
+def parse_months(text: str | Iterable[str]) -> list[pd.Period]:
+    """``2022-03``, ``2022-01..2022-03`` or ``2022-01,2022-02`` -> monthly periods."""
+    parts = text if not isinstance(text, str) else [text]
+    months: list[pd.Period] = []
+    for part in parts:
+        for piece in str(part).split(","):
+            piece = piece.strip()
+            if piece and not re.fullmatch(r"\d{4}-\d{2}(\.\.\d{4}-\d{2})?", piece):
+                raise HotpatrolError("Months must look like 2022-03, 2022-01..2022-03 or 2022-01,2022-02.",
+                                     parameter="months", given=piece)
+            try:
+                if ".." in piece:
+                    a, b = piece.split("..")
+                    months.extend(pd.period_range(pd.Period(a, "M"), pd.Period(b, "M"), freq="M"))
+                elif piece:
+                    months.append(pd.Period(piece, "M"))
+            except (ValueError, TypeError):
+                raise HotpatrolError("Months must look like 2022-03, 2022-01..2022-03 or 2022-01,2022-02.",
+                                     parameter="months", given=piece) from None
+    if not months:
+        raise HotpatrolError("No months given.", parameter="months", fix="e.g. --months 2022-01..2022-03")
+    return sorted(set(months))
+
+
+def district_of(events: pd.DataFrame) -> pd.Series:
+    """District from the police.uk LSOA name ("Ashford 001B" -> "Ashford"); 'Unknown' without one."""
+    if "district" in events.columns:
+        return events["district"].astype("object").fillna("Unknown")
+    names = events.get("lsoa_name", pd.Series(pd.NA, index=events.index)).astype("object")
+    return names.str.replace(r"\s+\d{3}[A-Z]$", "", regex=True).fillna("Unknown")
+
+
+@dataclass
+class PerformanceReport:
+    """Every table of a performance report, with the notes that qualify them."""
+
+    months: list[pd.Period]
+    compare: str
+    area: str
+    tables: dict[str, ChangeTable]
+    outcomes: pd.DataFrame
+    districts: pd.DataFrame
+    charts: dict[str, pd.DataFrame]
+    notes: list[str]
+    alpha: float = ALPHA
+
+    def summary(self) -> Summary:
+        rows = []
+        for name, table in self.tables.items():
+            t = table.total
+            rows.append({"group": name, "recorded": t["recorded"], "last_year": t["last_year"],
+                         "% change": t["pct_text"], "number change": t["number_text"],
+                         "p (exact)": None if t["p_value"] is None else round(t["p_value"], 4)})
+        title = f"Performance report: {self.area}, {_period_label(self.months)} vs {self.compare}"
+        return Summary(title, pd.DataFrame(rows), self.notes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "area": self.area,
+            "months": [str(m) for m in self.months],
+            "compare": self.compare,
+            "tables": {k: {"rows": v.rows, "total": v.total, "commentary": v.commentary(alpha=self.alpha),
+                           "notes": v.notes} for k, v in self.tables.items()},
+            "outcomes": self.outcomes.to_dict(orient="records"),
+            "districts": self.districts.to_dict(orient="records"),
+            "control_charts": {k: v.to_dict(orient="records") for k, v in self.charts.items()},
+            "notes": self.notes,
+        }
+
+
+def _period_label(months: list[pd.Period]) -> str:
+    if len(months) == 1:
+        return months[0].strftime("%B %Y")
+    return f"{months[0].strftime('%B %Y')} to {months[-1].strftime('%B %Y')}"
+
+
+def performance_report(
+    events: pd.DataFrame,
+    *,
+    months: str | Sequence[str] | Sequence[pd.Period],
+    compare: str = "previous-year",
+    groups: CategoryGroups | str | None = None,
+    outcome_map: str | pd.DataFrame | None = None,
+    area: str | None = None,
+    alpha: float = ALPHA,
+) -> PerformanceReport:
+    """Build the report from an events table (``month``, ``category``, optional ``offence_code``,
+    ``outcome``, ``lsoa_name``/``district``)."""
+    if compare != "previous-year":
+        raise HotpatrolError("Unknown comparison.", parameter="compare", allowed=["previous-year"], given=compare)
+    for col in ("month", "category"):
+        if col not in events.columns:
+            raise HotpatrolError(f"The events table has no {col!r} column.", parameter="events", column=col)
+    months = parse_months([str(m) for m in months] if not isinstance(months, str) else months)
+    groups = groups if isinstance(groups, CategoryGroups) else load_groups(groups)
+    outcome_map = outcome_map if isinstance(outcome_map, pd.DataFrame) else load_outcome_map(outcome_map)
+    ev_month = pd.PeriodIndex(events["month"].astype(str), freq="M")
+    present = set(ev_month.unique())
+    notes: list[str] = []
+    if not any(m in present for m in months):
+        raise HotpatrolError(
+            f"No data for any of the months {[str(m) for m in months]}.", parameter="months",
+            given=[str(m) for m in months],
+            fix=f"The data cover {min(present) if present else '-'} to {max(present) if present else '-'}.",
+        )
+    for m in months:
+        for label, month in (("", m), (" (comparison)", m - 12)):
+            if month not in present:
+                notes.append(f"No data for {month.strftime('%B %Y')}{label}.")
+    area = area or _area_name(events)
+
+    tables: dict[str, ChangeTable] = {}
+    charts: dict[str, pd.DataFrame] = {}
+    all_months = pd.period_range(min(present), max(present), freq="M")
+    for group in groups.names:
+        mask, reason = groups.members(events, group)
+        if mask is None:
+            notes.append(reason)
+            continue
+        counts = pd.Series(ev_month[mask]).value_counts()
+        table = ChangeTable.from_counts(
+            [(m.strftime("%B %Y"), _count(counts, m, present), _count(counts, m - 12, present)) for m in months],
+            title=group, noun="incidents" if group == "Anti-social behaviour" else "crimes",
+            missing={m.strftime("%B %Y"): _missing_text(m, present) for m in months},
+        )
+        note = groups.note(group)
+        if note:
+            table.notes.append(note)
+        tables[group] = table
+        series = pd.Series([counts.get(p, 0) for p in all_months if p in present],
+                           index=pd.PeriodIndex([p for p in all_months if p in present], freq="M"))
+        charts[group] = control_chart(series)
+
+    outcomes = _outcome_rates(events, ev_month, months, present, outcome_map)
+    districts = _district_table(events, ev_month, months, present, groups)
+    if "Burglary residential" not in tables and "Burglary (all)" in tables:
+        notes.append("Burglary is shown as one group because the data do not separate residential from "
+                     "business and community burglary.")
+    return PerformanceReport(months, compare, area, tables, outcomes, districts, charts, list(dict.fromkeys(notes)),
+                             alpha)
+
+
+def _area_name(events: pd.DataFrame) -> str:
+    forces = events["force"].dropna().unique() if "force" in events.columns else []
+    return ", ".join(map(str, forces)) if len(forces) else "All areas"
+
+
+def _count(counts: pd.Series, month: pd.Period, present: set) -> int | None:
+    return int(counts.get(month, 0)) if month in present else None
+
+
+def _missing_text(month: pd.Period, present: set) -> str:
+    gaps = [m for m in (month, month - 12) if m not in present]
+    return "; ".join(f"no data for {m.strftime('%B %Y')}" for m in gaps) or "no data"
+
+
+def _outcome_rates(events, ev_month, months, present, outcome_map) -> pd.DataFrame:
+    """Solved and charge rates of crimes (not ASB) recorded in the months, by their latest outcome."""
+    if "outcome" not in events.columns:
+        return pd.DataFrame()
+    crimes = (events["category"].astype("object") != "Anti-social behaviour").to_numpy()
+    solved_set = set(outcome_map.loc[outcome_map["solved"], "outcome"])
+    charged_set = set(outcome_map.loc[outcome_map["charged"], "outcome"])
+    outcome = events["outcome"].astype("object")
+    rows = []
+    for label, sel_months in (("This year", months), ("Last year", [m - 12 for m in months])):
+        usable = [m for m in sel_months if m in present]
+        in_period = crimes & np.isin(ev_month, usable)
+        n = int(in_period.sum())
+        solved = int((in_period & outcome.isin(solved_set).to_numpy()).sum())
+        charged = int((in_period & outcome.isin(charged_set).to_numpy()).sum())
+        rows.append({"period": label, "months": ", ".join(str(m) for m in usable) or "no data",
+                     "crimes": n, "solved": solved, "charged": charged,
+                     "solved_rate": _rate(solved, n), "charge_rate": _rate(charged, n)})
+    table = pd.DataFrame(rows)
+    a, b = table.iloc[0], table.iloc[1]
+    for kind in ("solved", "charged"):
+        p = None
+        if a["crimes"] and b["crimes"]:
+            p = float(stats.fisher_exact([[a[kind], a["crimes"] - a[kind]], [b[kind], b["crimes"] - b[kind]]])[1])
+        table[f"p_{kind}"] = p
+    return table
+
+
+def _rate(k: int, n: int) -> float | None:
+    if n == 0:
+        return None
+    return float((Decimal(k * 100) / Decimal(n)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def _district_table(events, ev_month, months, present, groups: CategoryGroups) -> pd.DataFrame:
+    """Per district: the total of each group over the months vs last year."""
+    comparable = [m for m in months if m in present and (m - 12) in present]
+    if not comparable:
+        return pd.DataFrame()
+    district = district_of(events).to_numpy()
+    last_mask = np.isin(ev_month, [m - 12 for m in comparable])
+    this_cmp = np.isin(ev_month, comparable)
+    rows = []
+    for group in groups.names:
+        mask, _ = groups.members(events, group)
+        if mask is None:
+            continue
+        a = pd.Series(district[mask & this_cmp]).value_counts()
+        b = pd.Series(district[mask & last_mask]).value_counts()
+        for name in sorted(set(a.index) | set(b.index)):
+            r = change_row(str(name), int(a.get(name, 0)), int(b.get(name, 0)))
+            rows.append({"group": group, "district": name, "recorded": r["recorded"], "last_year": r["last_year"],
+                         "pct_change": r["pct_change"], "pct_text": r["pct_text"],
+                         "number_change": r["number_change"], "p_value": r["p_value"]})
+    return pd.DataFrame(rows)
