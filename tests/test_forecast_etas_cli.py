@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from hotpatrol.cli import app
@@ -44,3 +45,28 @@ def test_knox_cli_text_and_errors(tmp_path):
     assert res.exit_code == 2 and json.loads(res.output)["error"]["parameter"] == "metric"
     res = runner.invoke(app, ["forecast", "knox", "--csv", str(tmp_path / "nope.csv"), "--json"])
     assert res.exit_code == 2 and "not found" in json.loads(res.output)["error"]["message"]
+
+
+def test_etas_cli_fits_and_forecasts(tmp_path):
+    from hotpatrol.forecast.simulate import simulate_etas
+
+    sim = simulate_etas(mu=3.0, theta=0.5, omega=0.2, sigma=50.0, days=365, bounds=(500_000, 170_000, 510_000, 180_000),
+                        random_state=4)
+    when = pd.Timestamp("2024-01-01") + pd.to_timedelta(sim["t"], unit="D")
+    pd.DataFrame({"x": sim["x"], "y": sim["y"], "occurred_at": when}).to_csv(tmp_path / "ev.csv", index=False)
+    out = tmp_path / "fc.csv"
+    res = runner.invoke(app, ["forecast", "etas", "--csv", str(tmp_path / "ev.csv"), "--crs", "EPSG:27700",
+                              "--start", "2024-12-01", "--horizon", "7D", "--top", "3", "--json",
+                              "--output", str(out)])
+    assert res.exit_code == 0, res.output
+    body = json.loads(res.output)
+    assert body["converged"] and 0.35 < body["parameters"]["theta"] < 0.65
+    assert body["start"].startswith("2024-12-01") and len(body["top"]) == 3
+    frame = pd.read_csv(out)
+    assert frame["risk"].sum() == pytest.approx(body["expected_total"])
+    assert list(frame["rank"][:3]) == [1, 2, 3]
+    res = runner.invoke(app, ["forecast", "etas", "--csv", str(tmp_path / "ev.csv"), "--model", "grid-etas",
+                              "--top", "2"])
+    assert res.exit_code == 0 and "Grid ETAS" in res.output and "mean delay" in res.output
+    res = runner.invoke(app, ["forecast", "etas", "--csv", str(tmp_path / "ev.csv"), "--model", "hawkes", "--json"])
+    assert res.exit_code == 2 and json.loads(res.output)["error"]["parameter"] == "--model"

@@ -125,3 +125,112 @@ def register(app: typer.Typer | None = None) -> None:  # commands live on foreca
                 typer.echo(result.table("ratio").round(2).to_string())
                 typer.echo("\np-values:")
                 typer.echo(result.table("p_values").round(3).to_string())
+
+
+def points_to_events(xs, ys, ts: pd.Series, *, crs: str | None) -> pd.DataFrame:
+    """An events table from CSV points; date-only times become one-day windows (precision 'day')."""
+    from hotpatrol.events import conform
+
+    ts = pd.to_datetime(ts, errors="coerce").reset_index(drop=True)
+    dated = bool(ts.dropna().eq(ts.dropna().dt.normalize()).all())
+    frame = pd.DataFrame({
+        "event_id": [f"row{i + 2}" for i in range(len(ts))],
+        "source": "csv",
+        "occurred_at": ts,
+        "occurred_from": ts,
+        "occurred_to": ts + pd.Timedelta(days=1) if dated else pd.Series(pd.NaT, index=ts.index),
+        "time_precision": "day" if dated else "minute",
+        "category": "csv",
+    })
+    events = conform(frame)
+    events["x"], events["y"] = np.asarray(xs, float), np.asarray(ys, float)
+    events.attrs["crs"] = crs or "unknown"
+    return events
+
+
+def _register_etas() -> None:
+    @forecast_app.command("etas")
+    def etas_command(
+        db: str = typer.Option(None, "--db", help="Store URL or SQLite file (events already ingested)."),
+        csv: Path = typer.Option(None, "--csv", help="CSV of points: x,y (metres) or lon,lat, and a date/time."),
+        category: list[str] = typer.Option(None, "--category", help="Only these categories (--db; repeatable)."),
+        force: str = typer.Option(None, "--force", help="Only this force (--db)."),
+        train_start: str = typer.Option(None, "--train-start", help="First training date (inclusive)."),
+        start: str = typer.Option(None, "--start", help="Forecast start (default: end of the training data). "
+                                  "Training uses events before it."),
+        horizon: str = typer.Option("7D", "--horizon", help="Forecast window, e.g. 1D, 7D, 31D."),
+        model: str = typer.Option("etas", "--model", help="etas (continuous) or grid-etas (PredPol-style)."),
+        cell: float = typer.Option(150.0, "--cell", help="Grid cell size (metres)."),
+        bandwidth: float = typer.Option(300.0, "--bandwidth", help="etas: background KDE bandwidth (metres)."),
+        trend_days: float = typer.Option(None, "--trend-days", help="etas: background trend bins (days)."),
+        x: str = typer.Option(None, "--x", help="x column of --csv."),
+        y: str = typer.Option(None, "--y", help="y column of --csv."),
+        time: str = typer.Option(None, "--time", help="time column of --csv."),
+        crs: str = typer.Option(None, "--crs", help="Metric CRS (default: chosen from the data)."),
+        top: int = typer.Option(20, "--top", help="How many top places to list."),
+        seed: int = typer.Option(0, "--seed", help="Random seed (jitter of coarse times, tie-breaking)."),
+        output: Path = typer.Option(None, "--output", help="Write every place's forecast to this CSV."),
+        as_json: bool = json_option(),
+    ) -> None:
+        """Fit a self-exciting model (ETAS / grid ETAS) and forecast expected events per cell."""
+        from hotpatrol.errors import check_choice
+        from hotpatrol.forecast.etas import ETASForecaster
+        from hotpatrol.forecast.grid_etas import GridETASForecaster
+
+        with user_errors(as_json):
+            check_choice("--model", model, ["etas", "grid-etas"])
+            if (db is None) == (csv is None):
+                raise HotpatrolError("Give exactly one of --db or --csv.", parameter="--db/--csv",
+                                     fix="hotpatrol forecast etas --csv points.csv (or --db hotpatrol.db)")
+            if output is not None and output.suffix.lower() != ".csv":
+                raise HotpatrolError("--output must be a .csv file.", parameter="--output", given=str(output))
+            if csv is not None:
+                xs, ys, ts = read_points_csv(csv, x=x, y=y, time=time, crs=crs)
+                events = points_to_events(xs, ys, ts, crs=crs)
+            else:
+                try:
+                    from hotpatrol.store import Store
+                except ImportError:
+                    raise HotpatrolError("The store is not available in this installation.", parameter="--db",
+                                         fix="Use --csv.") from None
+                from hotpatrol.places import project
+
+                events = Store(db).load_events(force=force, categories=category or None, start=train_start)
+                if events.empty:
+                    raise HotpatrolError("No events match.", parameter="--db",
+                                         given={"force": force, "category": category})
+                events = project(events, crs)
+            if csv is not None and train_start is not None:
+                events = events[events["occurred_from"] >= pd.Timestamp(train_start)]
+            if start is not None:
+                events = events[events["occurred_from"] < pd.Timestamp(start)]
+            if model == "etas":
+                est = ETASForecaster(cell=cell, bandwidth=bandwidth, trend_days=trend_days, random_state=seed)
+            else:
+                est = GridETASForecaster(cell=cell, random_state=seed)
+            est.fit(events)
+            fc = est.predict(start if start is not None else est.fitted_until_, horizon)
+            frame = fc.to_frame()
+            if output is not None:
+                frame.to_csv(output, index=False)
+            summary = est.summary()
+            if as_json:
+                print_json({
+                    "model": model,
+                    "parameters": dict(zip(summary.table["parameter"], summary.table["value"])),
+                    "converged": bool(est.converged_),
+                    "start": fc.start, "horizon": str(fc.horizon),
+                    "expected_total": float(fc.risk.sum()),
+                    "top": frame.head(top).to_dict(orient="records"),
+                    "notes": fc.notes,
+                })
+            else:
+                typer.echo(summary.as_text())
+                typer.echo(f"\nForecast {fc.start} + {fc.horizon}: {fc.risk.sum():.1f} events expected "
+                           f"over {est.places_.n:,} places. Top {top}:")
+                typer.echo(frame.head(top).to_string(index=False))
+                for note in fc.notes:
+                    typer.echo(f"- {note}")
+
+
+_register_etas()

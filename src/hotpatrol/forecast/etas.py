@@ -438,7 +438,8 @@ class ETASForecaster(Forecaster):
             ("kernel mass beyond cut-offs", self.truncated_mass_, ""),
             ("EM iterations", self.n_iter_, "converged" if self.converged_ else "NOT converged"),
         ]
-        table = pd.DataFrame(rows, columns=["parameter", "value", "meaning"])
+        rows = [(k, v if isinstance(v, (int, np.integer)) else float(f"{v:.6g}"), m) for k, v, m in rows]
+        table = pd.DataFrame(rows, columns=["parameter", "value", "meaning"], dtype=object)
         return Summary(title="Continuous ETAS (self-exciting point process)", table=table, notes=list(self.notes_))
 
     # ---------------------------------------------------------------- predict

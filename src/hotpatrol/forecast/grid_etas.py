@@ -201,7 +201,8 @@ class GridETASForecaster(Forecaster):
             ("events", self.n_events_, f"{self.training_days_:.0f} days to {self.fitted_until_}"),
             ("EM iterations", self.n_iter_, "converged" if self.converged_ else "NOT converged"),
         ]
-        table = pd.DataFrame(rows, columns=["parameter", "value", "meaning"])
+        rows = [(k, v if isinstance(v, (int, np.integer)) else float(f"{v:.6g}"), m) for k, v, m in rows]
+        table = pd.DataFrame(rows, columns=["parameter", "value", "meaning"], dtype=object)
         return Summary(title="Grid ETAS (PredPol-style self-exciting model)", table=table, notes=list(self.notes_))
 
     def predict(self, start, horizon) -> Forecast:
