@@ -31,8 +31,8 @@ def _register() -> None:
     # Each stage's CLI module exposes ``register(app)``; order sets the help listing.
     import importlib
 
-    for name in ("core", "ingest", "synth", "hotspots", "trends", "forecast", "forecast_etas", "plan", "trial",
-                 "report", "demo"):
+    for name in ("core", "ingest", "synth", "places", "hotspots", "trends", "forecast", "forecast_etas", "plan",
+                 "trial", "report", "demo"):
         try:
             module = importlib.import_module(f"hotpatrol.cli.{name}")
         except ModuleNotFoundError as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 from pyproj import CRS, Transformer
@@ -34,16 +36,22 @@ def choose_metric_crs(lon, lat) -> str:
     return f"EPSG:{32600 + zone if mlat >= 0 else 32700 + zone}"
 
 
+@lru_cache(maxsize=32)
+def _transformer(src: str, dst: str) -> Transformer:
+    # building a Transformer costs ~0.1 s; stages convert to and from the same few CRSs many times
+    return Transformer.from_crs(CRS.from_user_input(src), CRS.from_user_input(dst), always_xy=True)
+
+
 def to_lonlat(x, y, crs: str) -> tuple[np.ndarray, np.ndarray]:
     """Convert coordinates in ``crs`` to WGS84 lon/lat."""
-    tr = Transformer.from_crs(CRS.from_user_input(crs), "EPSG:4326", always_xy=True)
+    tr = _transformer(str(crs), "EPSG:4326")
     lon, lat = tr.transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
     return np.asarray(lon), np.asarray(lat)
 
 
 def from_lonlat(lon, lat, crs: str) -> tuple[np.ndarray, np.ndarray]:
     """Convert WGS84 lon/lat to ``crs``."""
-    tr = Transformer.from_crs("EPSG:4326", CRS.from_user_input(crs), always_xy=True)
+    tr = _transformer("EPSG:4326", str(crs))
     x, y = tr.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
     return np.asarray(x), np.asarray(y)
 

@@ -1,0 +1,47 @@
+"""A study-area boundary (GeoJSON / GeoPackage / any OGR file) for the outside-boundary check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from hotpatrol.errors import HotpatrolError
+
+
+class Boundary:
+    """The union of a file's polygons in WGS84; ``contains(lon, lat)`` is vectorised (points on the edge count)."""
+
+    def __init__(self, geometry, path: str | None = None) -> None:
+        self.geometry = geometry
+        self.path = path
+        shapely.prepare(self.geometry)
+
+    @classmethod
+    def read(cls, path) -> "Boundary":
+        import geopandas as gpd
+
+        path = Path(path)
+        if not path.exists():
+            raise HotpatrolError("Boundary file does not exist.", parameter="boundary", given=str(path),
+                                 fix="Give a GeoJSON or GeoPackage of the study area.")
+        try:
+            frame = gpd.read_file(path)
+        except Exception as exc:
+            raise HotpatrolError(f"Cannot read the boundary file: {exc}", parameter="boundary", given=str(path),
+                                 fix="Give a GeoJSON or GeoPackage of the study area.") from None
+        polys = frame[frame.geometry.notna() & frame.geom_type.isin(["Polygon", "MultiPolygon"])]
+        if len(polys) == 0:
+            raise HotpatrolError("The boundary file has no polygons.", parameter="boundary", given=str(path))
+        if polys.crs is not None:
+            polys = polys.to_crs("EPSG:4326")
+        return cls(shapely.union_all(shapely.make_valid(polys.geometry.to_numpy())), str(path))
+
+    def contains(self, lon, lat) -> np.ndarray:
+        lon = np.asarray(lon, dtype=float)
+        lat = np.asarray(lat, dtype=float)
+        finite = np.isfinite(lon) & np.isfinite(lat)
+        out = np.zeros(len(lon), dtype=bool)
+        out[finite] = shapely.intersects_xy(self.geometry, lon[finite], lat[finite])
+        return out

@@ -1,0 +1,109 @@
+"""Row checks shared by every input kind: each bad row gets exactly one quarantine reason.
+
+Checks run in a fixed order and a row keeps the first reason it fails, so counts per reason add up
+to the quarantined total. All checks are vectorised over the file's rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+BAD_DATE = "bad-date"
+UNKNOWN_CATEGORY = "unknown-category"
+MISSING_ID = "missing-id"
+NO_COORDINATES = "no-coordinates"
+BAD_COORDINATES = "bad-coordinates"
+AT_ORIGIN = "at-0-0"
+OUTSIDE_BOUNDARY = "outside-boundary"
+DUPLICATE_ID = "duplicate-id"
+
+#: reason -> meaning (docs/ingest.md lists these)
+REASONS = {
+    BAD_DATE: "date/month missing or unparseable",
+    UNKNOWN_CATEGORY: "crime type / category missing or not a known category",
+    MISSING_ID: "outcome row without a Crime ID (cannot be linked)",
+    NO_COORDINATES: "longitude/latitude (or x/y) empty",
+    BAD_COORDINATES: "coordinates not numeric, or outside the valid lon/lat range after conversion",
+    AT_ORIGIN: "coordinates exactly 0,0 (a placeholder for 'unknown' or 'withheld')",
+    OUTSIDE_BOUNDARY: "point outside the study-area boundary (--boundary)",
+    DUPLICATE_ID: "id already stored, or seen earlier in the same file",
+}
+
+
+class Checks:
+    """Per-row quarantine state for one file."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.ok = np.ones(n, dtype=bool)
+        self.reason = np.full(n, None, dtype=object)
+        self.column = np.full(n, None, dtype=object)
+        self.detail = np.full(n, None, dtype=object)
+
+    def flag(self, mask, reason: str, column: str, detail) -> None:
+        """Quarantine rows in ``mask`` not already quarantined. ``detail`` is a string or per-row array."""
+        mask = np.asarray(mask, dtype=bool) & self.ok
+        if not mask.any():
+            return
+        self.reason[mask] = reason
+        self.column[mask] = column
+        if isinstance(detail, str):
+            self.detail[mask] = detail
+        else:
+            self.detail[mask] = np.asarray(detail, dtype=object)[mask]
+        self.ok &= ~mask
+
+    def counts(self) -> dict[str, int]:
+        bad = self.reason[~self.ok]
+        values, counts = np.unique(bad.astype(str), return_counts=True) if len(bad) else ([], [])
+        return {str(v): int(c) for v, c in zip(values, counts)}
+
+
+def blank(series: pd.Series) -> np.ndarray:
+    """True where a raw value is missing or only whitespace."""
+    s = series
+    if s.dtype.kind in "fiub":
+        return s.isna().to_numpy()
+    isna = s.isna().to_numpy()
+    text = s.astype("string").str.strip()
+    return isna | (text == "").fillna(True).to_numpy(dtype=bool)
+
+
+def clean_text(series: pd.Series) -> pd.Series:
+    """Strings with surrounding whitespace removed; empty -> missing."""
+    if series.dtype.kind in "fiub":
+        out = series.astype("string")
+    else:
+        out = series.astype("string").str.strip()
+    return out.mask(out == "")
+
+
+def numeric(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(values as float, True where a non-blank value is not a number)."""
+    if series.dtype.kind in "fiu":
+        return series.to_numpy(dtype=float), np.zeros(len(series), dtype=bool)
+    values = pd.to_numeric(series.astype("string").str.strip(), errors="coerce").to_numpy(dtype=float)
+    return values, np.isnan(values) & ~blank(series)
+
+
+def check_coordinates(checks: Checks, x_raw: pd.Series, y_raw: pd.Series, *, x_col: str, y_col: str,
+                      lonlat: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Flag empty, non-numeric and 0,0 coordinates; return the numeric x, y."""
+    x, x_bad = numeric(x_raw)
+    y, y_bad = numeric(y_raw)
+    pair = f"{x_col}/{y_col}"
+    missing = blank(x_raw) | blank(y_raw)
+    checks.flag(missing, NO_COORDINATES, pair, "no coordinates")
+    checks.flag(x_bad, BAD_COORDINATES, x_col, f"{x_col} is not a number")
+    checks.flag(y_bad, BAD_COORDINATES, y_col, f"{y_col} is not a number")
+    checks.flag((x == 0) & (y == 0), AT_ORIGIN, pair, "coordinates are 0,0")
+    if lonlat:
+        check_lonlat_range(checks, x, y, pair)
+    return x, y
+
+
+def check_lonlat_range(checks: Checks, lon: np.ndarray, lat: np.ndarray, column: str) -> None:
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.abs(lon) <= 180) | ~(np.abs(lat) <= 90)
+    checks.flag(bad & checks.ok, BAD_COORDINATES, column, "not a valid longitude/latitude")

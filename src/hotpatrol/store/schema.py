@@ -1,0 +1,107 @@
+"""The one store schema (SQLAlchemy Core): events, quarantine, outcomes, stop_search, ingested_files.
+
+Times are ``DateTime`` columns (naive local wall clock, as in :mod:`hotpatrol.events`); months are
+``'YYYY-MM'`` text so they sort and compare as strings on every engine.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from hotpatrol.events import EVENT_COLUMNS
+
+_TYPES = {"string": sa.Text, "datetime64[ns]": sa.DateTime, "float64": sa.Float}
+
+metadata = sa.MetaData()
+
+ingested_files = sa.Table(
+    "ingested_files",
+    metadata,
+    sa.Column("file_id", sa.Integer, primary_key=True, autoincrement=True),
+    # sha256 of the decompressed bytes: the same CSV plain, gzipped or inside a zip is one file
+    sa.Column("content_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("source", sa.Text),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("stored", sa.Integer, nullable=False),
+    sa.Column("quarantined", sa.Integer, nullable=False),
+    sa.Column("lsoa_vintage", sa.String(8)),
+    sa.Column("ingested_at", sa.DateTime),
+    sa.Column("seconds", sa.Float),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    *[
+        sa.Column(name, _TYPES[dtype](), primary_key=(name == "event_id"))
+        for name, (dtype, _) in EVENT_COLUMNS.items()
+    ],
+    sa.Column("file_id", sa.Integer),
+    sa.Column("row_number", sa.Integer),
+)
+
+quarantine = sa.Table(
+    "quarantine",
+    metadata,
+    sa.Column("quarantine_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("file_id", sa.Integer, nullable=False),
+    sa.Column("path", sa.Text),
+    sa.Column("kind", sa.String(32)),
+    sa.Column("row_number", sa.Integer),  # spreadsheet row: header = 1, first data row = 2
+    sa.Column("column", sa.Text),
+    sa.Column("reason", sa.String(32), nullable=False),
+    sa.Column("detail", sa.Text),
+    sa.Column("key", sa.Text),
+    sa.Column("raw", sa.Text),  # JSON object of the raw CSV values
+    sa.Index("ix_quarantine_reason", "reason"),
+)
+
+outcomes = sa.Table(
+    "outcomes",
+    metadata,
+    sa.Column("outcome_key", sa.Text, primary_key=True),  # crime_id|month|outcome_type
+    sa.Column("crime_id", sa.Text, nullable=False, index=True),
+    sa.Column("month", sa.String(7)),
+    sa.Column("force", sa.Text),
+    sa.Column("lon", sa.Float),
+    sa.Column("lat", sa.Float),
+    sa.Column("location", sa.Text),
+    sa.Column("lsoa_code", sa.Text),
+    sa.Column("lsoa_name", sa.Text),
+    sa.Column("outcome_type", sa.Text),
+    sa.Column("file_id", sa.Integer),
+    sa.Column("row_number", sa.Integer),
+)
+
+STOP_SEARCH_COLUMNS = {
+    "Type": "type",
+    "Part of a policing operation": "part_of_operation",
+    "Policing operation": "policing_operation",
+    "Gender": "gender",
+    "Age range": "age_range",
+    "Self-defined ethnicity": "self_defined_ethnicity",
+    "Officer-defined ethnicity": "officer_defined_ethnicity",
+    "Legislation": "legislation",
+    "Object of search": "object_of_search",
+    "Outcome": "outcome",
+    "Outcome linked to object of search": "outcome_linked_to_object",
+    "Removal of more than just outer clothing": "removal_of_outer_clothing",
+}
+
+stop_search = sa.Table(
+    "stop_search",
+    metadata,
+    sa.Column("search_id", sa.Text, primary_key=True),
+    sa.Column("force", sa.Text),
+    sa.Column("month", sa.String(7)),
+    sa.Column("occurred_at", sa.DateTime),
+    sa.Column("lon", sa.Float),
+    sa.Column("lat", sa.Float),
+    *[sa.Column(name, sa.Text) for name in STOP_SEARCH_COLUMNS.values()],
+    sa.Column("file_id", sa.Integer),
+    sa.Column("row_number", sa.Integer),
+)
+
+TABLES = {t.name: t for t in (ingested_files, events, quarantine, outcomes, stop_search)}

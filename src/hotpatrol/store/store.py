@@ -1,0 +1,394 @@
+"""The store: where ingested events, outcomes, stop-and-search and quarantined rows live.
+
+Engine choice. The default is an embedded **SQLite** file (``sqlite:///hotpatrol.db``, from
+``hotpatrol.settings`` "db"): it ships with Python, needs no server, no install step and no
+credentials, one file is easy to copy or delete, and writes are ACID so one ingested file is one
+transaction. SQLite's weak spot, bulk-load speed through Python bindings, is handled by binding only
+the columns that vary within a file (per-file constants such as source/force/month are written as
+SQL literals) in one ``executemany`` per table per file. PostgreSQL works through the same schema
+by URL (``postgresql+psycopg://...``) and loads with ``COPY``. See docs/store.md.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from hotpatrol import settings
+from hotpatrol.errors import HotpatrolError
+from hotpatrol.events import EVENT_COLUMNS, conform
+from hotpatrol.store import schema as S
+
+_SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+def _normalise_url(url: str | None) -> str:
+    url = url or settings.get("db")
+    url = str(url)
+    if "://" not in url:  # a bare path means an SQLite file
+        url = f"sqlite:///{url}"
+    return url
+
+
+class Store:
+    """A hotpatrol store at ``url`` (SQLAlchemy URL or a file path; default setting "db").
+
+    ``schema`` (PostgreSQL only) keeps all tables in that schema (created if missing), so several
+    stores can share one database.
+    """
+
+    def __init__(self, url: str | None = None, *, schema: str | None = None) -> None:
+        self.url = _normalise_url(url)
+        try:
+            self.engine = sa.create_engine(self.url)
+        except Exception as exc:  # bad URL, unknown driver
+            raise HotpatrolError(
+                f"Cannot open the store: {exc}",
+                parameter="db",
+                given=self.url,
+                fix="Use sqlite:///path/to/file.db, a file path, or postgresql+psycopg://user@host/db.",
+            ) from None
+        self.dialect = self.engine.dialect.name
+        self.schema = schema
+        if schema is not None:
+            if self.dialect != "postgresql":
+                raise HotpatrolError("schema= is only supported for PostgreSQL stores.", parameter="schema", given=schema)
+            if not _SCHEMA_NAME.match(schema):
+                raise HotpatrolError("Invalid schema name.", parameter="schema", given=schema,
+                                     fix="Use letters, digits and underscores.")
+        if self.dialect == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        elif schema is not None:
+            sa.event.listen(self.engine, "connect", lambda dbapi_conn, _: _set_search_path(dbapi_conn, schema))
+        try:
+            with self.engine.begin() as conn:
+                if schema is not None:
+                    conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+                    conn.exec_driver_sql(f'SET search_path TO "{schema}"')
+                S.metadata.create_all(conn)
+        except sa.exc.OperationalError as exc:
+            raise HotpatrolError(
+                f"Cannot connect to the store: {exc.orig}",
+                parameter="db",
+                given=self.engine.url.render_as_string(hide_password=True),
+                fix="Check the URL and that the database server is running.",
+            ) from None
+        self._q = self.engine.dialect.identifier_preparer.quote
+
+    # ------------------------------------------------------------------ plumbing
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    def begin(self):
+        """A transaction (``with store.begin() as conn``): everything in it commits or nothing does."""
+        return self.engine.begin()
+
+    def insert_frame(self, conn: sa.Connection, table: str, frame: pd.DataFrame) -> int:
+        """Bulk-insert ``frame`` (columns named as the table's) into ``table`` inside ``conn``."""
+        if len(frame) == 0:
+            return 0
+        tbl = S.TABLES[table]
+        cols = [c for c in frame.columns if c in tbl.c]
+        frame = frame[cols]
+        if self.dialect == "postgresql":
+            self._copy(conn, table, frame)
+        elif self.dialect == "sqlite":
+            self._executemany_sqlite(conn, table, frame)
+        else:  # any other SQLAlchemy engine: portable but slower
+            conn.execute(tbl.insert(), _records(frame))
+        return len(frame)
+
+    def _executemany_sqlite(self, conn: sa.Connection, table: str, frame: pd.DataFrame) -> None:
+        names, literals, varying = [], [], []
+        for col in frame.columns:
+            values = _sqlite_values(frame[col])
+            first = values[0]
+            # a column with one value in this batch is written once, as a literal
+            if len(values) > 1 and _all_equal(values, first) and isinstance(first, (str, int, float, type(None))):
+                literals.append(_sql_literal(first))
+            else:
+                literals.append("?")
+                varying.append(values)
+            names.append(self._q(col))
+        sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(literals)})"
+        cursor = conn.connection.driver_connection.cursor()
+        if varying:
+            cursor.executemany(sql, zip(*varying))
+        else:
+            cursor.executemany(sql, [()] * len(frame))
+
+    def _copy(self, conn: sa.Connection, table: str, frame: pd.DataFrame) -> None:
+        data = frame.to_csv(index=False, header=False, date_format="%Y-%m-%d %H:%M:%S")
+        cols = ", ".join(self._q(c) for c in frame.columns)
+        cursor = conn.connection.driver_connection.cursor()
+        with cursor.copy(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv)") as copy:
+            copy.write(data)
+
+    def existing_keys(self, conn: sa.Connection, table: str, column: str, keys: Iterable[str]) -> set[str]:
+        """Which of ``keys`` are already in ``table.column`` (one indexed query, not one per key)."""
+        keys = [k for k in pd.unique(np.asarray(list(keys), dtype=object)) if k is not None]
+        if not keys:
+            return set()
+        col = self._q(column)
+        if self.dialect == "sqlite":
+            rows = _fetch(conn, f"SELECT {col} FROM {table} WHERE {col} IN (SELECT value FROM json_each(?))",
+                          (json.dumps(keys),))
+            return {r[0] for r in rows}
+        if self.dialect == "postgresql":
+            rows = _fetch(conn, f"SELECT {col} FROM {table} WHERE {col} = ANY(%s)", (keys,))
+            return {r[0] for r in rows}
+        tbl = S.TABLES[table]
+        found = set()
+        for i in range(0, len(keys), 500):
+            found |= {r[0] for r in conn.execute(sa.select(tbl.c[column]).where(tbl.c[column].in_(keys[i:i + 500])))}
+        return found
+
+    def latest_outcomes(self, conn: sa.Connection, crime_ids) -> pd.DataFrame:
+        """The latest outcome per Crime ID among ``crime_ids``: columns crime_id, outcome, outcome_month.
+
+        Latest = highest outcome month, then the later file and row (the newest publication wins).
+        """
+        ids = [k for k in pd.unique(np.asarray(list(crime_ids), dtype=object)) if k is not None]
+        cols = "crime_id, outcome_type, month, file_id, row_number"
+        if not ids:
+            rows = []
+        elif self.dialect == "sqlite":
+            rows = _fetch(conn, f"SELECT {cols} FROM outcomes WHERE crime_id IN (SELECT value FROM json_each(?))",
+                          (json.dumps(ids),))
+        elif self.dialect == "postgresql":
+            rows = _fetch(conn, f"SELECT {cols} FROM outcomes WHERE crime_id = ANY(%s)", (ids,))
+        else:
+            t = S.outcomes
+            rows = []
+            for i in range(0, len(ids), 500):
+                rows += conn.execute(sa.select(t.c.crime_id, t.c.outcome_type, t.c.month, t.c.file_id,
+                                               t.c.row_number).where(t.c.crime_id.in_(ids[i:i + 500]))).fetchall()
+        frame = pd.DataFrame.from_records(rows, columns=["crime_id", "outcome", "outcome_month", "file_id", "row_number"])
+        frame = frame.sort_values(["crime_id", "outcome_month", "file_id", "row_number"])
+        return frame.drop_duplicates("crime_id", keep="last")[["crime_id", "outcome", "outcome_month"]]
+
+    def update_outcomes(self, conn: sa.Connection, latest: pd.DataFrame) -> None:
+        """Write ``latest`` (from :meth:`latest_outcomes`) into events.outcome / outcome_month."""
+        if len(latest) == 0:
+            return
+        ids = latest["crime_id"].tolist()
+        outcome = latest["outcome"].tolist()
+        month = latest["outcome_month"].tolist()
+        cursor = conn.connection.driver_connection.cursor()
+        if self.dialect == "postgresql":
+            cursor.execute(
+                "UPDATE events SET outcome = u.o, outcome_month = u.m "
+                "FROM unnest(%s::text[], %s::text[], %s::text[]) AS u(id, o, m) WHERE events.event_id = u.id",
+                (ids, outcome, month))
+        elif self.dialect == "sqlite":
+            cursor.executemany("UPDATE events SET outcome = ?, outcome_month = ? WHERE event_id = ?",
+                               zip(outcome, month, ids))
+        else:
+            t = S.events
+            conn.execute(t.update().where(t.c.event_id == sa.bindparam("i")).values(
+                outcome=sa.bindparam("o"), outcome_month=sa.bindparam("m")),
+                [{"i": i, "o": o, "m": m} for i, o, m in zip(ids, outcome, month)])
+
+    def file_record(self, content_hash: str) -> dict | None:
+        """The ingested_files row for this content hash, or None."""
+        t = S.ingested_files
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(t).where(t.c.content_hash == content_hash)).mappings().first()
+            return dict(row) if row else None
+
+    def quarantine_counts(self, file_id: int | None = None) -> dict[str, int]:
+        t = S.quarantine
+        stmt = sa.select(t.c.reason, sa.func.count()).group_by(t.c.reason).order_by(t.c.reason)
+        if file_id is not None:
+            stmt = stmt.where(t.c.file_id == file_id)
+        with self.engine.connect() as conn:
+            return {r: int(n) for r, n in conn.execute(stmt)}
+
+    # ------------------------------------------------------------------ reading
+    def _read(self, stmt, datetime_cols=()) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            # plain DB-API tuples: building a frame from SQLAlchemy Row objects is many times slower
+            compiled = stmt.compile(dialect=self.engine.dialect, compile_kwargs={"render_postcompile": True})
+            params = compiled.params
+            if self.dialect == "postgresql" or compiled.positional:
+                params = tuple(params[k] for k in compiled.positiontup) if compiled.positional else params
+            cursor = conn.connection.driver_connection.cursor()
+            cursor.execute(str(compiled), params)
+            names = [d[0] for d in cursor.description]
+            frame = pd.DataFrame.from_records(cursor.fetchall(), columns=names)
+            cursor.close()
+        for col in datetime_cols:
+            if col in frame.columns:
+                frame[col] = pd.to_datetime(frame[col], format="ISO8601")
+        return frame
+
+    def _select(self, table: sa.Table):
+        # SQLite keeps DateTime as text: read the text and parse it vectorised rather than per value
+        if self.dialect == "sqlite":
+            return [sa.type_coerce(c, sa.Text).label(c.name) if isinstance(c.type, sa.DateTime) else c
+                    for c in table.c]
+        return list(table.c)
+
+    def load_events(self, *, force=None, categories=None, start=None, end=None, sources=None) -> pd.DataFrame:
+        """The stored events as an events table (:func:`hotpatrol.events.conform`).
+
+        ``force``, ``categories`` and ``sources`` take one name or a list; ``start`` (inclusive) and
+        ``end`` (exclusive) take anything ``pandas.Timestamp`` reads ('2021-06', '2021-06-15 18:00')
+        and compare with ``occurred_from``.
+        """
+        t = S.events
+        stmt = sa.select(*self._select(t))
+        for name, value in (("force", force), ("category", categories), ("source", sources)):
+            if value is not None:
+                values = [value] if isinstance(value, str) else list(value)
+                stmt = stmt.where(t.c[name].in_(values))
+        for param, value, op in (("start", start, "ge"), ("end", end, "lt")):
+            if value is not None:
+                try:
+                    ts = pd.Timestamp(value)
+                except (ValueError, TypeError):
+                    raise HotpatrolError(f"{param} is not a date.", parameter=param, given=value,
+                                         fix="Use e.g. '2021-06' or '2021-06-15'.") from None
+                bound = ts.to_pydatetime() if self.dialect != "sqlite" else ts.strftime("%Y-%m-%d %H:%M:%S")
+                col = t.c.occurred_from if self.dialect != "sqlite" else sa.type_coerce(t.c.occurred_from, sa.Text)
+                stmt = stmt.where(col >= bound if op == "ge" else col < bound)
+        stmt = stmt.order_by(t.c.occurred_from, t.c.event_id)
+        frame = self._read(stmt, [c for c, (d, _) in EVENT_COLUMNS.items() if d.startswith("datetime")])
+        frame = frame.drop(columns=["file_id", "row_number"])
+        return conform(frame)
+
+    def quarantine(self, reason: str | None = None) -> pd.DataFrame:
+        """Quarantined rows: file, row_number (header = 1), column, reason, detail, key, raw (JSON)."""
+        t = S.quarantine
+        stmt = sa.select(t).order_by(t.c.quarantine_id)
+        if reason is not None:
+            stmt = stmt.where(t.c.reason == reason)
+        return self._read(stmt)
+
+    def outcomes(self) -> pd.DataFrame:
+        """Stored police.uk outcome rows (one per Crime ID, month and outcome type)."""
+        t = S.outcomes
+        return self._read(sa.select(t).order_by(t.c.crime_id, t.c.month))
+
+    def stop_search(self) -> pd.DataFrame:
+        """Stored stop-and-search rows (exact local times in ``occurred_at``)."""
+        t = S.stop_search
+        return self._read(sa.select(*self._select(t)).order_by(t.c.occurred_at), ["occurred_at"])
+
+    def files(self) -> pd.DataFrame:
+        """One row per ingested file: content hash, path, kind, rows, stored, quarantined."""
+        t = S.ingested_files
+        return self._read(sa.select(*self._select(t)).order_by(t.c.file_id), ["ingested_at"])
+
+    def info(self) -> dict:
+        """What is in the store: counts, forces, months, categories, quarantine counts per reason."""
+        e, f = S.events, S.ingested_files
+        with self.engine.connect() as conn:
+            def count(table):
+                return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar())
+
+            def grouped(col, table=e):
+                rows = conn.execute(sa.select(col, sa.func.count()).select_from(table).group_by(col).order_by(col))
+                return {str(k): int(n) for k, n in rows if k is not None}
+
+            months = grouped(e.c.month)
+            info = {
+                "db": self.engine.url.render_as_string(hide_password=True),
+                "counts": {
+                    "events": count(e),
+                    "outcomes": count(S.outcomes),
+                    "stop_search": count(S.stop_search),
+                    "quarantined": count(S.quarantine),
+                    "files": count(f),
+                },
+                "files_by_kind": grouped(f.c.kind, f),
+                "sources": grouped(e.c.source),
+                "forces": grouped(e.c.force),
+                "months": {
+                    "first": min(months) if months else None,
+                    "last": max(months) if months else None,
+                    "n": len(months),
+                    "events_per_month": months,
+                },
+                "categories": grouped(e.c.category),
+                "time_precision": grouped(e.c.time_precision),
+                "lsoa_vintages": grouped(f.c.lsoa_vintage, f),
+                "quarantine": grouped(S.quarantine.c.reason, S.quarantine),
+            }
+        return info
+
+
+def _fetch(conn: sa.Connection, sql: str, params) -> list[tuple]:
+    cursor = conn.connection.driver_connection.cursor()
+    cursor.execute(sql, params)
+    rows = cursor.fetchall()
+    cursor.close()
+    return rows
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
+    cur.execute("PRAGMA synchronous=NORMAL")  # still atomic per transaction in WAL mode
+    cur.execute("PRAGMA cache_size=-262144")  # 256 MB page cache for the key index
+    cur.execute("PRAGMA temp_store=MEMORY")
+    cur.close()
+
+
+def _set_search_path(dbapi_conn, schema: str) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute(f'SET search_path TO "{schema}"')
+    cur.close()
+    dbapi_conn.commit()
+
+
+def _sqlite_values(series: pd.Series) -> list:
+    """Python values SQLite can bind: None for missing, text for datetimes."""
+    if series.dtype.kind == "M":
+        codes, uniques = pd.factorize(series)  # police.uk files hold one or two distinct instants
+        text = np.array([u.strftime("%Y-%m-%d %H:%M:%S") for u in uniques] + [None], dtype=object)
+        return text[codes].tolist()
+    if series.dtype.kind in "fiub":
+        values = series.to_numpy()
+        if series.dtype.kind == "f":
+            out = values.astype(object)
+            out[np.isnan(values)] = None
+            return out.tolist()
+        return values.tolist()
+    return series.to_numpy(dtype=object, na_value=None).tolist()
+
+
+def _all_equal(values: list, first) -> bool:
+    return values.count(first) == len(values)
+
+
+def _sql_literal(value) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return repr(value)
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    out = frame.astype(object).where(frame.notna(), None)
+    return out.to_dict("records")
+
+
+def utcnow() -> datetime:
+    return datetime.now().replace(microsecond=0)
