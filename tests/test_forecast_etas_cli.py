@@ -20,10 +20,11 @@ def test_knox_cli_on_nrc_input(shared_data, tmp_path):
     out = tmp_path / "bands.csv"
     res = runner.invoke(app, ["forecast", "knox", "--csv", str(src), "--spatial-bands", "100", "--n-spatial", "3",
                               "--temporal-bands", "7", "--n-temporal", "3", "--permutations", "19", "--nrc",
-                              "--json", "--output", str(out)])
+                              "--json", "--output", str(out), "--plot", str(tmp_path / "knox.png")])
     assert res.exit_code == 0, res.output
     body = json.loads(res.output)
     assert body["n_events"] == 970
+    assert (tmp_path / "knox.png").stat().st_size > 5000
     assert body["observed"][1] == [44, 13, 8, 4]  # NRC: 1 to 100 m row
     assert body["observed"][0] == [28, 5, 5, 2]
     table = pd.read_csv(out)

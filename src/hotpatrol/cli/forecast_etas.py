@@ -86,6 +86,7 @@ def register(app: typer.Typer | None = None) -> None:  # commands live on foreca
         seed: int = typer.Option(0, "--seed", help="Random seed (reproducible p-values)."),
         nrc: bool = typer.Option(False, "--nrc", help="Round coordinates to 32-bit floats like the NRC 1.3."),
         output: Path = typer.Option(None, "--output", help="Write the band table to this CSV."),
+        plot: Path = typer.Option(None, "--plot", help="Save a heat map of the Knox ratios (.png/.pdf/.svg)."),
         as_json: bool = json_option(),
     ) -> None:
         """Knox test for near repeats, banded like the Near Repeat Calculator (Monte Carlo p-values)."""
@@ -116,6 +117,8 @@ def register(app: typer.Typer | None = None) -> None:  # commands live on foreca
                 result = knox_test(project(events, crs), **settings)
             if output is not None:
                 result.to_frame().to_csv(output, index=False)
+            if plot is not None:
+                result.plot(plot)
             if as_json:
                 print_json(result.to_dict())
             else:
