@@ -3,7 +3,8 @@
 Events are drawn by branching from a known ETAS (theta=0.5 offspring per event, omega=0.2/day i.e. a
 5-day mean delay, sigma=50 m) over one 20 x 20 km "city" for two years, with a background of 20
 Gaussian hotspots plus uniform noise. For each size (2k, 5k, 20k, 100k events) the script prints the
-fit time, the number of candidate pairs, EM iterations and the recovered parameters.
+fit time, the number of candidate pairs, EM iterations, the recovered parameters and the process's peak
+memory so far (sizes run in increasing order, so each row's peak belongs to that size or a smaller one).
 
 Baseline measured in the same run: the same EM done the way open_cp's SEPP does it, with a dense
 N x N matrix of trigger probabilities (numpy, no cut-offs), at 2,000 events (and its O(N^2) memory and
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import resource
 import time
 
 import numpy as np
@@ -79,7 +81,7 @@ def main() -> None:
     print(f"truth: theta={TRUTH['theta']}, omega={TRUTH['omega']}/day, sigma={TRUTH['sigma']} m; "
           f"{DAYS:.0f} days over 20 x 20 km")
     header = (f"{'events':>8} {'pairs':>10} {'ETAS fit s':>10} {'iters':>5} {'theta':>6} {'omega':>7} "
-              f"{'sigma':>6} {'grid-ETAS s':>11} {'g.theta':>7} {'g.omega':>7}")
+              f"{'sigma':>6} {'grid-ETAS s':>11} {'g.theta':>7} {'g.omega':>7} {'peak RSS MB':>11}")
     print(header)
     print("-" * len(header))
     rows = []
@@ -93,7 +95,8 @@ def main() -> None:
         grid_s = time.perf_counter() - t0
         rows.append((len(events), fit_s))
         print(f"{len(events):>8,} {m.n_pairs_:>10,} {fit_s:>10.2f} {m.n_iter_:>5} {m.theta_:>6.3f} "
-              f"{m.omega_:>7.4f} {m.sigma_:>6.1f} {grid_s:>11.2f} {g.theta_:>7.3f} {g.omega_:>7.4f}")
+              f"{m.omega_:>7.4f} {m.sigma_:>6.1f} {grid_s:>11.2f} {g.theta_:>7.3f} {g.omega_:>7.4f} "
+              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:>11.0f}")
     if len(rows) >= 2:
         (n0, s0), (n1, s1) = rows[0], rows[-1]
         print(f"cost growth {n0:,} -> {n1:,} events: x{s1 / s0:.1f} time for x{n1 / n0:.0f} events "
