@@ -16,6 +16,30 @@ COARSE_TIMES = ("jitter", "midpoint", "start", "error")
 MIN_EVENTS = 20
 
 
+def check_positive(name: str, value, *, integer: bool = False, below_one: bool = False) -> None:
+    """Raise a HotpatrolError naming ``name``, what is allowed and what was given unless value fits."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    ok = ok and bool(np.isfinite(value)) and value > 0
+    if ok and integer:
+        ok = float(value).is_integer()
+    if ok and below_one:
+        ok = value < 1
+    if not ok:
+        allowed = ("a whole number >= 1" if integer else
+                   "a number between 0 and 1 (exclusive)" if below_one else "a positive number")
+        raise HotpatrolError(f"{name} must be {allowed}.", parameter=name, allowed=allowed, given=value)
+
+
+def _check_initial(initial, keys: tuple[str, ...]) -> None:
+    if initial is None:
+        return
+    if not isinstance(initial, dict) or set(initial) - set(keys):
+        raise HotpatrolError("initial must be a dict of starting values.", parameter="initial",
+                             allowed=f"a dict with keys among {list(keys)}", given=initial)
+    for key, value in initial.items():
+        check_positive(f"initial[{key!r}]", value)
+
+
 class ConvergenceWarning(UserWarning):
     """EM stopped at max_iter before its parameters settled (converged_ is False)."""
 

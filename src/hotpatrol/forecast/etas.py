@@ -37,8 +37,11 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from hotpatrol.errors import HotpatrolError
+from hotpatrol.errors import check_choice
 from hotpatrol.forecast._etas_common import (
+    COARSE_TIMES,
+    _check_initial,
+    check_positive,
     default_places,
     predict_window,
     prepare_events,
@@ -306,17 +309,13 @@ class ETASForecaster(Forecaster):
 
     def _validate(self) -> None:
         for name in ("cell", "bandwidth", "time_cutoff", "distance_cutoff", "min_sigma"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not np.isfinite(value) or value <= 0:
-                raise HotpatrolError(f"{name} must be a positive number.", parameter=name, given=value)
-        if int(self.max_iter) != self.max_iter or self.max_iter < 1:
-            raise HotpatrolError("max_iter must be a whole number >= 1.", parameter="max_iter", given=self.max_iter)
-        if not (0 < self.tol < 1):
-            raise HotpatrolError("tol must be between 0 and 1.", parameter="tol", given=self.tol)
-        td = self.trend_days
-        if td is not None and (not isinstance(td, (int, float)) or not np.isfinite(td) or td <= 0):
-            raise HotpatrolError("trend_days must be a positive number of days or None.", parameter="trend_days",
-                                 given=td, fix="Use e.g. 28 for a four-weekly background trend, None for none.")
+            check_positive(name, getattr(self, name))
+        check_positive("max_iter", self.max_iter, integer=True)
+        check_positive("tol", self.tol, below_one=True)
+        check_choice("coarse_times", self.coarse_times, COARSE_TIMES)
+        if self.trend_days is not None:
+            check_positive("trend_days", self.trend_days)
+        _check_initial(self.initial, ("theta", "omega", "sigma"))
 
     # ---------------------------------------------------------------- fit
     def _pairs(self, x, y, t):

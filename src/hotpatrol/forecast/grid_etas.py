@@ -24,9 +24,11 @@ import numba
 import numpy as np
 import pandas as pd
 
-from hotpatrol.errors import HotpatrolError
+from hotpatrol.errors import HotpatrolError, check_choice
 from hotpatrol.forecast._etas_common import (
-    DAY,
+    COARSE_TIMES,
+    _check_initial,
+    check_positive,
     default_places,
     predict_window,
     prepare_events,
@@ -104,12 +106,11 @@ class GridETASForecaster(Forecaster):
         self.random_state = random_state
 
     def _validate(self) -> None:
-        if not np.isfinite(self.cell) or self.cell <= 0:
-            raise HotpatrolError("cell must be a positive number of metres.", parameter="cell", given=self.cell)
-        if int(self.max_iter) != self.max_iter or self.max_iter < 1:
-            raise HotpatrolError("max_iter must be a whole number >= 1.", parameter="max_iter", given=self.max_iter)
-        if not (0 < self.tol < 1):
-            raise HotpatrolError("tol must be between 0 and 1.", parameter="tol", given=self.tol)
+        check_positive("cell", self.cell)
+        check_positive("max_iter", self.max_iter, integer=True)
+        check_positive("tol", self.tol, below_one=True)
+        check_choice("coarse_times", self.coarse_times, COARSE_TIMES)
+        _check_initial(self.initial, ("theta", "omega"))
 
     def fit(self, events: pd.DataFrame, *, places=None) -> "GridETASForecaster":
         self._validate()
