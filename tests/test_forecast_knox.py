@@ -62,8 +62,11 @@ def test_knox_reproduces_near_repeat_calculator(shared_data, case):
     ref_obs, ref_ratio, ref_p, ref_sims = _read_verbose(shared_data / NRC / "nrc_reference_outputs" / verbose)
     result = knox(data["X"], data["Y"], pd.to_datetime(data["date"]), metric="manhattan", permutations=999,
                   random_state=7, single_precision=True, **settings)
-    # observed pair counts: exactly
+    # observed pair counts: exactly (and only with the Manhattan metric)
     np.testing.assert_array_equal(result.observed, ref_obs.astype(int))
+    euclid = knox(data["X"], data["Y"], pd.to_datetime(data["date"]), metric="euclidean", permutations=1,
+                  single_precision=True, **settings)
+    assert (euclid.observed != ref_obs.astype(int)).any()
     n_ref = len(ref_sims[(0, 0)])
     for (r, c), sims in ref_sims.items():
         # the NRC's mean expected vs ours: within Monte Carlo error of the NRC's few iterations
