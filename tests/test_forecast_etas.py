@@ -46,6 +46,7 @@ def test_etas_recovers_known_parameters(etas_sim, etas_fit):
     assert m.truncated_mass_ < 1e-3
     # stochastic declustering separates background and offspring better than chance
     bg_prob = m.p_background_
+    assert bg_prob.index.equals(etas_sim[1].index)  # simulated rows are already in time order
     is_bg = (sim.generation == 0).to_numpy()
     assert bg_prob[is_bg].mean() > bg_prob[~is_bg].mean() + 0.4
 

@@ -144,6 +144,7 @@ def prepare_events(events, *, coarse_times: str, rng: np.random.Generator, model
         "fitted_until": pd.Timestamp(int(end)),
         "notes": notes,
         "n_duplicates": n_dup,
+        "index": frame.index[np.flatnonzero(ok)[order]],  # caller's row labels, in model (time) order
     }
 
 

@@ -284,7 +284,8 @@ class ETASForecaster(Forecaster):
 
     Fitted attributes: ``theta_``, ``omega_`` (per day), ``sigma_`` (m), ``background_rate_`` (background
     events per day over the area), ``trend_`` (bins and levels) and ``trend_level_``, ``p_background_``
-    (per event, in time order), ``loglik_``, ``n_iter_``,
+    (a Series indexed by the input rows used, in time order: each event's probability of being background,
+    the stochastic declustering), ``loglik_``, ``n_iter_``,
     ``converged_``, ``n_pairs_``, ``truncated_mass_``, ``places_``, ``fitted_until_``, ``origin_``,
     ``n_events_``, ``notes_``.
     """
@@ -403,7 +404,7 @@ class ETASForecaster(Forecaster):
         self.trend_ = pd.DataFrame({"from": _origin_plus(prep["origin"], edges[:-1]),
                                     "to": _origin_plus(prep["origin"], edges[1:]), "level": level})
         self.trend_level_ = float(level[-1])
-        self.p_background_ = p_bg
+        self.p_background_ = pd.Series(p_bg, index=prep["index"], name="p_background")
         self.loglik_ = float(loglik)
         self.n_iter_ = it
         self.converged_ = converged
