@@ -98,7 +98,8 @@ def run_demo(
     files: dict[str, Path] = {}
     for suffix in ("gpkg", "geojson", "csv"):
         files[f"top_{suffix}"] = ranking.write(out / f"top{top}.{suffix}")
-    files["map"] = plot_result(ranking, out / f"top{top}.png", boundaries=data["districts"],
+    files["map"] = plot_result(ranking, out / f"top{top}.png", column="value", boundaries=data["districts"],
+                               boundary_label="LAD_NM",
                                title=f"Synthshire: {top} highest-harm {cell:g} m cells, {first} to {last}")
     top_table = ranking.to_frame()
     lap("hotspots")
