@@ -264,7 +264,7 @@ def _ingest_batch(store: Store, batch: list[_Pending], reports: list, seen: dict
     ok_keys = keys.iloc[ok_idx]
     dup = ok_keys.duplicated().to_numpy()
     if dup.any():
-        first_group = pd.Series(group[ok_idx]).groupby(ok_keys.to_numpy()).transform("first").to_numpy()
+        first_group = pd.Series(group[ok_idx]).groupby(ok_keys.to_numpy(), sort=False).transform("first").to_numpy()
         same = first_group == group[ok_idx]
         mask = np.zeros(len(frame), dtype=bool)
         mask[ok_idx[dup & same]] = True
