@@ -47,7 +47,10 @@ def run_ingest(files, db) -> tuple[float, float, object]:
 
 
 def report(label, files, workdir, rows_label) -> dict:
-    db = f"sqlite:///{workdir / (label + '.db')}"
+    path = workdir / (label + ".db")
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    db = f"sqlite:///{path}"
     t_read, c_read, n = bare_read(files)
     t_ing, c_ing, summary = run_ingest(files, db)
     out = {
@@ -102,6 +105,7 @@ def main() -> None:
     ap.add_argument("--skip-kent", action="store_true")
     ap.add_argument("--skip-national", action="store_true")
     ap.add_argument("--workdir", default=None, help="keep files and stores here (default: a temp dir)")
+    ap.add_argument("--reuse", action="store_true", help="reuse synthetic files already in --workdir")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="hotpatrol-bench-") as tmp:
         work = Path(args.workdir or tmp)
@@ -111,8 +115,16 @@ def main() -> None:
             report("kent", files, work, "Kent street + outcomes, 13 months")
         if not args.skip_national:
             t = time.perf_counter()
-            files = make_national(args.rows, work / "national")
-            print(f"(generated {len(files)} synthetic files in {time.perf_counter() - t:.1f} s)")
+            existing = sorted((work / "national").glob("*/*-street.csv"))
+            if args.reuse and len(existing) == 43 * 12:
+                files = existing
+                print(f"(reusing {len(files)} synthetic files in {work / 'national'})")
+            else:
+                files = make_national(args.rows, work / "national")
+                print(f"(generated {len(files)} synthetic files in {time.perf_counter() - t:.1f} s)")
+            db = work / "national.db"
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(db) + suffix).unlink(missing_ok=True)
             r = report("national", files, work, "synthetic national year, 43 forces x 12 months")
             ok_time = r["ingest_s"] <= 60
             ok_ratio = r["ratio_ingest_to_read_csv"] <= 4
