@@ -205,3 +205,37 @@ def test_load_events_filters(tmp_path):
     with pytest.raises(HotpatrolError) as err:
         st.load_events(start="not a date")
     assert err.value.parameter == "start"
+
+
+def test_failure_in_second_file_keeps_first_and_stores_none_of_second(tmp_path, monkeypatch):
+    a = write(tmp_path / "2021-03" / "2021-03-kent-street.csv", ROWS[:3])
+    b = write(tmp_path / "2021-04" / "2021-04-kent-street.csv", [r.replace("2021-03", "2021-04").replace("c", "d", 1)
+                                                                  for r in ROWS])
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    real = Store.insert_prepared
+    calls = []
+
+    def failing(self, conn, prepared, start, stop, **constants):
+        calls.append(prepared.table)
+        if prepared.table == "quarantine" and stop > start:  # only the second file has bad rows
+            raise RuntimeError("injected failure")
+        return real(self, conn, prepared, start, stop, **constants)
+
+    monkeypatch.setattr(Store, "insert_prepared", failing)
+    with pytest.raises(RuntimeError):
+        ingest([tmp_path], store=store)
+    files = store.files()
+    assert files["path"].tolist() == [str(a)]
+    assert set(store.load_events()["month"]) == {"2021-03"} and len(store.load_events()) == 3
+    monkeypatch.setattr(Store, "insert_prepared", real)
+    s = ingest([tmp_path], store=store)
+    assert [f.status for f in s.files] == ["already-ingested", "ingested"]
+    assert set(store.load_events()["month"]) == {"2021-03", "2021-04"}
+
+
+def test_same_content_twice_in_one_run(tmp_path):
+    a = write(tmp_path / "a" / "2021-03-kent-street.csv", ROWS)
+    b = write(tmp_path / "b" / "2021-03-kent-street.csv.gz", ROWS, gz=True)
+    s = ingest([a, b], db=f"sqlite:///{tmp_path / 's.db'}")
+    assert [f.status for f in s.files] == ["ingested", "already-ingested"]
+    assert s.added["stored"] == s.files[0].stored

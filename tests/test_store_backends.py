@@ -85,7 +85,7 @@ def test_full_cycle(store, tmp_path):
     assert info["months"]["first"] == "2021-03" and info["lsoa_vintages"] == {"2011": 2}
     assert info["quarantine"]["duplicate-id"] == 1
     files = store.files()
-    assert list(files["kind"]) == ["street", "outcomes", "stop-and-search"]
+    assert list(files["kind"]) == ["outcomes", "street", "stop-and-search"]  # outcomes are read first
     assert files["rows"].sum() == len(ROWS) + 2 + 3
 
 

@@ -61,7 +61,7 @@ def content_ids(raw: pd.DataFrame, prefix: str = "h", group=None) -> pd.Series:
             hc[missing] = 0
         h = (h * np.uint64(1_000_003)) ^ hc
     by = [h] if group is None else [np.asarray(group), h]
-    ordinal = pd.Series(h).groupby(by).cumcount().to_numpy()
+    ordinal = pd.Series(h).groupby(by, sort=False).cumcount().to_numpy()
     hexes = np.char.mod("%016x", h)
     ids = np.char.add(np.char.add(np.char.add(f"{prefix}:", hexes), ":"), ordinal.astype(str))
     return pd.Series(ids, index=raw.index, dtype="string")

@@ -64,7 +64,7 @@ outcomes = sa.Table(
     "outcomes",
     metadata,
     sa.Column("outcome_key", sa.Text, nullable=False),  # crime_id|month|outcome_type
-    sa.Column("crime_id", sa.Text, nullable=False, index=True),
+    sa.Column("crime_id", sa.Text, nullable=False),
     sa.Column("month", sa.String(7)),
     sa.Column("force", sa.Text),
     sa.Column("lon", sa.Float),
@@ -76,7 +76,9 @@ outcomes = sa.Table(
     sa.Column("file_id", sa.Integer),
     sa.Column("row_number", sa.Integer),
     sa.Column("key_hash", sa.BigInteger, nullable=False),
+    sa.Column("crime_hash", sa.BigInteger, nullable=False),  # key_hash of crime_id: links to events.key_hash
     sa.Index("ix_outcomes_key_hash", "key_hash"),
+    sa.Index("ix_outcomes_crime_hash", "crime_hash"),
 )
 
 STOP_SEARCH_COLUMNS = {
