@@ -161,7 +161,7 @@ def test_near_repeat_excess(county):
     parents = ev.iloc[off["parent"].to_numpy()]
     gap = (off["occurred_at"].to_numpy() - parents["occurred_at"].to_numpy()) / np.timedelta64(1, "D")
     dist = np.hypot(off["x"].to_numpy() - parents["x"].to_numpy(), off["y"].to_numpy() - parents["y"].to_numpy())
-    assert (gap > -0.1).all() and np.median(gap) < 7 and np.median(dist) < 200
+    assert (gap > 0).all() and np.median(gap) < 7 and np.median(dist) < 200
     assert (off["category"].to_numpy() == parents["category"].to_numpy()).all()
 
 

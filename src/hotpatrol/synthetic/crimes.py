@@ -228,7 +228,11 @@ def _offspring(rng, ev: pd.DataFrame, tree: cKDTree, end: pd.Timestamp) -> pd.Da
         sd = p["sd"].to_numpy()[pi]
         # whole days later at about the same time of day (+-1 h), as repeat burglaries and disputes are
         days = np.floor(rng.exponential(lag)).astype(np.int64)
-        t = gen.t.to_numpy()[pi] + days * day_ns + rng.integers(-60, 61, len(pi)) * 60_000_000_000
+        # +-1 h, but same-day repeats come 1-61 min after the parent so every child follows it (causal);
+        # one draw per child keeps the random stream (and every seed's county) unchanged
+        jitter = rng.integers(-60, 61, len(pi))
+        jitter = np.where(days == 0, np.abs(jitter) + 1, jitter)
+        t = gen.t.to_numpy()[pi] + days * day_ns + jitter * 60_000_000_000
         base = gen.point.to_numpy()[pi]
         xy = pts[base] + rng.normal(0, 1, (len(pi), 2)) * sd[:, None]
         child = pd.DataFrame({
