@@ -107,6 +107,7 @@ def local_moran(
     permutations: int | None = None,
     correction: str = "fdr",
     pvalue: str = "sim",
+    refine: int | None = inference.REFINE,
     alpha: float | None = None,
     seed: int | None = None,
     counts=None,
@@ -130,8 +131,10 @@ def local_moran(
     p_norm = 2 * norm.sf(np.abs(z))
     p_sim = None
     if permutations:
-        p_sim, *_ = inference.permutation_test(values, W, permutations=permutations, seed=seed)
-    p_use, note = inference.choose_pvalues(p_sim, p_norm, pvalue, correction, permutations)
+        p_sim, *_ = inference.permutation_test(values, W, permutations=permutations, seed=seed,
+                                                                  refine=refine)
+    p_use, note = inference.choose_pvalues(p_sim, p_norm, pvalue, correction, permutations,
+                                           refine if p_sim is not None else None)
     p_adj = inference.adjust_pvalues(p_use, correction)
     zc = values - values.mean()
     lag = W @ zc
