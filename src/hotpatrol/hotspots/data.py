@@ -159,7 +159,9 @@ def prepare(
                 raise HotpatrolError("No event lies inside the area.", parameter="area",
                                      fix="Check the area polygons cover the events (and their CRS).")
             x, y, w = x[in_area], y[in_area], w[in_area]
-        grid = Grid.covering(x, y, cell=cell, crs=crs)
+        # without an area, pad the grid so the halo round events on its edge fits in it
+        pad = 0 if shape is not None or halo is None or halo < 0 else int(np.floor(halo / cell))
+        grid = Grid.covering(x, y, cell=cell, crs=crs, pad=pad)
         places = _study_cells(grid, x, y, area=shape, halo=halo)
         meta["study_area"] = "cells inside area" if area is not None else f"cells within {halo:g} m of an event"
     elif not isinstance(places, PlacesLayer):
