@@ -85,7 +85,7 @@ def test_permutation_null_distribution_is_uniform_and_matches_exact_moments():
     x = rng.gamma(2.0, 3.0, n)
     places = PlacesLayer.from_grid(Grid(0.0, 0.0, 150.0, 20, 20, "EPSG:27700"))
     W = wts.build(places, "queen")
-    p, mean, sd, _ = inference.permutation_test(x, W, permutations=4999, seed=5)
+    p, mean, sd, _, _ = inference.permutation_test(x, W, permutations=4999, seed=5)
     k = wts.cardinalities(W)
     others_mean = (x.sum() - x) / (n - 1)
     others_var = ((x ** 2).sum() - x ** 2) / (n - 1) - others_mean ** 2
@@ -136,7 +136,7 @@ def test_gi_finds_planted_hotspot():
 
 def test_small_planted_hotspot_and_the_permutation_floor():
     # 25 hot cells among 1,600: FDR on plain 999-permutation p-values cannot reach 95 % (floor 0.002 x 1600 / 25
-    # > 0.05) and the result says so; re-testing the places at the floor with 99,999 permutations (the default)
+    # > 0.05) and the result says so; re-testing the places at the floor with more permutations (refine='auto', the default)
     # or the analytical p-values (pvalue="norm") find the cluster
     rng = np.random.default_rng(7)
     places, v, in_hot = _planted(rng, radius=2)
@@ -203,8 +203,8 @@ def test_equal_weight_shortcut_matches_general_path():
     W = wts.build(places, "queen")
     Wj = W.copy()
     Wj.data = Wj.data * (1 + 1e-9 * rng.random(Wj.nnz))
-    p1, m1, s1, _ = inference.permutation_test(x, W, permutations=1999, seed=1, refine=None)
-    p2, m2, s2, _ = inference.permutation_test(x, Wj, permutations=1999, seed=1, refine=None)
+    p1, m1, s1, _, _ = inference.permutation_test(x, W, permutations=1999, seed=1, refine=None)
+    p2, m2, s2, _, _ = inference.permutation_test(x, Wj, permutations=1999, seed=1, refine=None)
     n = places.n
     k = wts.cardinalities(W)
     om = (x.sum() - x) / (n - 1)

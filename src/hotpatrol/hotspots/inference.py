@@ -152,15 +152,29 @@ def _permute_lags(indptr, indices, data, equal, x, nz_idx, nz_pos, obs, permutat
     return ge, le, mean, sd
 
 
-#: permutations for places whose first test hit the floor 2 / (P + 1)
+#: most permutations for places whose first test hit the floor 2 / (P + 1)
 REFINE = 99_999
 
 
-def permutation_test(x, W, *, permutations: int, seed: int, refine: int | None = REFINE):
+def auto_refine(n_places: int, n_floor: int, permutations: int) -> int:
+    """Permutations for the re-test: enough that the floor places could reach 99 % after FDR.
+
+    FDR lets ``n_floor`` places with p = 2/(R+1) pass at level ``q`` when 2/(R+1) * n / n_floor <= q;
+    with q = 0.01 that is R = 200 n / n_floor, kept between 10 P and :data:`REFINE`.
+    """
+    if n_floor == 0:
+        return 0
+    want = int(np.ceil(200.0 * n_places / n_floor))
+    return int(min(REFINE, max(10 * permutations + 9, want)))
+
+
+def permutation_test(x, W, *, permutations: int, seed: int, refine="auto"):
     """Conditional permutation of neighbour lags.
 
     Places whose observed lag beats all ``permutations`` simulations are re-tested with ``refine``
-    permutations (set ``refine=None`` to skip), so p-values can go below ``2 / (permutations + 1)``.
+    permutations (``"auto"``: :func:`auto_refine`; an int; ``None`` to skip), so p-values can go below
+    ``2 / (permutations + 1)``. The permutations used for the re-test are returned as ``refine_``
+    in the fifth slot.
 
     ``W`` must have a zero diagonal (self weights are the caller's business). Returns
     ``(p_sim, lag_mean, lag_sd, upper)``: two-sided p-values, the mean and standard deviation of the
@@ -190,15 +204,19 @@ def permutation_test(x, W, *, permutations: int, seed: int, refine: int | None =
     ge, le, mean, sd = _permute_lags(*args, int(permutations), int(seed) & 0xFFFFFFFF, rows)
     p = np.minimum(1.0, 2.0 * (np.minimum(ge, le) + 1) / (permutations + 1))
     upper = ge <= le
+    at_floor = np.flatnonzero(np.minimum(ge, le) == 0)
+    if refine == "auto":
+        refine = auto_refine(len(x), len(at_floor), permutations)
     if refine and refine > permutations:
         # Places at the permutation floor get a fresh, larger test (sequential Monte Carlo): a valid
         # p-value on its own, fine enough for the multiple-testing correction to work on big grids.
-        at_floor = np.flatnonzero(np.minimum(ge, le) == 0)
         if len(at_floor):
             ge2, le2, _, _ = _permute_lags(*args, int(refine), (int(seed) + 0x5BD1E995) & 0xFFFFFFFF, at_floor)
             p[at_floor] = np.minimum(1.0, 2.0 * (np.minimum(ge2, le2) + 1) / (refine + 1))
             upper[at_floor] = ge2 <= le2
-    return p, mean, sd, upper
+    else:
+        refine = 0
+    return p, mean, sd, upper, int(refine)
 
 
 def check_permutations(permutations) -> int:
