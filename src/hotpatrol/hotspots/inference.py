@@ -64,7 +64,7 @@ def _lchoose(a, b):
 
 
 @numba.njit(cache=True, parallel=True)
-def _permute_lags(indptr, indices, data, equal, x, nz_idx, nz_pos, obs, permutations, seed, rows):
+def _permute_lags(indptr, indices, data, equal, x, nz_idx, nz_pos, obs, permutations, seed, rows, nonneg):
     n = x.shape[0]
     n_nz = nz_idx.shape[0]
     nr = rows.shape[0]
@@ -73,6 +73,11 @@ def _permute_lags(indptr, indices, data, equal, x, nz_idx, nz_pos, obs, permutat
     mean = np.zeros(nr)
     sd = np.zeros(nr)
     base = _mix(np.uint64(seed) + np.uint64(0x9E3779B97F4A7C15))
+    sx = 0.0
+    sx2 = 0.0
+    for t in range(n):
+        sx += x[t]
+        sx2 += x[t] * x[t]
     for ii in numba.prange(nr):
         i = rows[ii]
         start = indptr[i]
@@ -107,6 +112,19 @@ def _permute_lags(indptr, indices, data, equal, x, nz_idx, nz_pos, obs, permutat
                     acc += math.exp(_lchoose(pool, c) + _lchoose(m - pool, k - c) - total)
                 cdf[c] = acc
             wt = data[start]
+            if nonneg and obs[i] == 0.0:
+                # The observed lag is the smallest possible: every simulation is >= it, and the number
+                # equal to it (no non-zero value drawn) is Binomial(P, P(c = 0)); draw that count
+                # directly from a generator seeded per place. Moments are the exact ones.
+                np.random.seed(np.int64(state >> np.uint64(33)))
+                ge[ii] = permutations
+                le[ii] = np.random.binomial(permutations, min(1.0, cdf[0] / cdf[k]))
+                om = (sx - x[i]) / m
+                om2 = (sx2 - x[i] * x[i]) / m - om * om
+                mean[ii] = wt * k * om
+                v = wt * wt * k * om2 * (m - k) / (m - 1) if m > 1 else 0.0
+                sd[ii] = np.sqrt(v) if v > 0 else 0.0
+                continue
             for _p in range(permutations):
                 state, u = _uniform(state)
                 u = u * cdf[k]
@@ -201,7 +219,8 @@ def permutation_test(x, W, *, permutations: int, seed: int, refine="auto"):
     nz_pos[nz_idx] = np.arange(len(nz_idx))
     args = (indptr, W.indices.astype(np.int64), W.data, equal, x, nz_idx, nz_pos, obs)
     rows = np.arange(len(x), dtype=np.int64)
-    ge, le, mean, sd = _permute_lags(*args, int(permutations), int(seed) & 0xFFFFFFFF, rows)
+    nonneg = bool((x >= 0).all() and (W.data > 0).all())
+    ge, le, mean, sd = _permute_lags(*args, int(permutations), int(seed) & 0xFFFFFFFF, rows, nonneg)
     p = np.minimum(1.0, 2.0 * (np.minimum(ge, le) + 1) / (permutations + 1))
     upper = ge <= le
     at_floor = np.flatnonzero(np.minimum(ge, le) == 0)
@@ -211,7 +230,8 @@ def permutation_test(x, W, *, permutations: int, seed: int, refine="auto"):
         # Places at the permutation floor get a fresh, larger test (sequential Monte Carlo): a valid
         # p-value on its own, fine enough for the multiple-testing correction to work on big grids.
         if len(at_floor):
-            ge2, le2, _, _ = _permute_lags(*args, int(refine), (int(seed) + 0x5BD1E995) & 0xFFFFFFFF, at_floor)
+            ge2, le2, _, _ = _permute_lags(*args, int(refine), (int(seed) + 0x5BD1E995) & 0xFFFFFFFF, at_floor,
+                                        nonneg)
             p[at_floor] = np.minimum(1.0, 2.0 * (np.minimum(ge2, le2) + 1) / (refine + 1))
             upper[at_floor] = ge2 <= le2
     else:
