@@ -178,11 +178,12 @@ def auto_refine(n_places: int, n_floor: int, permutations: int) -> int:
     """Permutations for the re-test: enough that the floor places could reach 99 % after FDR.
 
     FDR lets ``n_floor`` places with p = 2/(R+1) pass at level ``q`` when 2/(R+1) * n / n_floor <= q;
-    with q = 0.01 that is R = 200 n / n_floor, kept between 10 P and :data:`REFINE`.
+    with q = 0.01 that is R = 200 n / n_floor. Not all of them stay at the new floor, so take
+    R = 500 n / n_floor, kept between 10 P and :data:`REFINE`.
     """
     if n_floor == 0:
         return 0
-    want = int(np.ceil(200.0 * n_places / n_floor))
+    want = int(np.ceil(500.0 * n_places / n_floor))
     return int(min(REFINE, max(10 * permutations + 9, want)))
 
 
