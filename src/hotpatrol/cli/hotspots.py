@@ -21,8 +21,10 @@ def _load(db: Optional[str], events_file: Optional[Path], categories, start, end
     if events_file is not None:
         if not events_file.exists():
             raise HotpatrolError("Events file not found.", parameter="events", given=str(events_file))
-        frame = pd.read_csv(events_file, parse_dates=["occurred_from", "occurred_to", "occurred_at"]
-                            if events_file.suffix.lower() == ".csv" else None)
+        frame = pd.read_csv(events_file, low_memory=False)
+        for col in ("occurred_from", "occurred_to", "occurred_at"):
+            if col in frame.columns:
+                frame[col] = pd.to_datetime(frame[col], errors="coerce")
         return conform(frame)
     try:
         from hotpatrol.store import Store

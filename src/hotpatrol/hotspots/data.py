@@ -147,8 +147,22 @@ def prepare(
     meta = {"events": int(len(events)), "no_coordinates": int((~has).sum()), "weight": scheme}
     if places is None:
         cell = float(cell if cell is not None else settings.get("cell"))
-        grid = Grid.covering(x, y, cell=cell, crs=crs)
-        places = _study_cells(grid, x, y, area=area, halo=halo)
+        shape = None
+        if area is not None:
+            # clip events to the area first, so a stray point far away cannot blow up the grid
+            shape = _area_shape(area, crs)
+            import shapely
+
+            in_area = shapely.contains_xy(shape, x, y)
+            meta["outside_area"] = int((~in_area).sum())
+            if not in_area.any():
+                raise HotpatrolError("No event lies inside the area.", parameter="area",
+                                     fix="Check the area polygons cover the events (and their CRS).")
+            x, y, w = x[in_area], y[in_area], w[in_area]
+        # without an area, pad the grid so the halo round events on its edge fits in it
+        pad = 0 if shape is not None or halo is None or halo < 0 else int(np.floor(halo / cell))
+        grid = Grid.covering(x, y, cell=cell, crs=crs, pad=pad)
+        places = _study_cells(grid, x, y, area=shape, halo=halo)
         meta["study_area"] = "cells inside area" if area is not None else f"cells within {halo:g} m of an event"
     elif not isinstance(places, PlacesLayer):
         raise HotpatrolError("places must be a PlacesLayer.", parameter="places", given=type(places).__name__,
@@ -170,15 +184,9 @@ def prepare(
 def _study_cells(grid: Grid, x, y, *, area=None, halo: float = DEFAULT_HALO) -> PlacesLayer:
     """Grid cells whose centre is inside ``area``, or within ``halo`` metres of an event cell."""
     if area is not None:
-        import geopandas as gpd
-
-        if isinstance(area, (str, Path)):
-            if not Path(area).exists():
-                raise HotpatrolError("Area file not found.", parameter="area", given=str(area))
-            area = gpd.read_file(area)
-        shape = area.to_crs(grid.crs).union_all() if hasattr(area, "union_all") else area.to_crs(grid.crs).unary_union
         import shapely
 
+        shape = area if isinstance(area, shapely.Geometry) else _area_shape(area, grid.crs)
         cx, cy = grid.centres()
         inside = shapely.contains_xy(shape, cx, cy)
         ids = np.flatnonzero(inside)
@@ -197,3 +205,22 @@ def _study_cells(grid: Grid, x, y, *, area=None, halo: float = DEFAULT_HALO) -> 
         disk = (off[None, :] ** 2 + off[:, None] ** 2) * grid.cell ** 2 <= halo ** 2
         occupied = ndimage.binary_dilation(occupied, structure=disk)
     return PlacesLayer.from_grid(grid, np.flatnonzero(occupied.ravel()))
+
+
+def _area_shape(area, crs: str):
+    """One (multi)polygon in ``crs`` from a GeoDataFrame or a polygon file."""
+    import geopandas as gpd
+    import shapely
+
+    if isinstance(area, (str, Path)):
+        if not Path(area).exists():
+            raise HotpatrolError("Area file not found.", parameter="area", given=str(area),
+                                 fix="Give a GeoJSON/GeoPackage of the study-area polygons.")
+        area = gpd.read_file(area)
+    if not isinstance(area, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        raise HotpatrolError("area must be polygons (GeoDataFrame or file).", parameter="area",
+                             given=type(area).__name__)
+    geom = area.to_crs(crs).geometry
+    shape = geom.union_all() if hasattr(geom, "union_all") else geom.unary_union
+    shapely.prepare(shape)
+    return shape

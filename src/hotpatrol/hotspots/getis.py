@@ -131,6 +131,7 @@ def getis_ord(
     permutations: int | None = None,
     correction: str = "fdr",
     pvalue: str = "sim",
+    refine="auto",
     seed: int | None = None,
     counts=None,
 ) -> GiResult:
@@ -153,12 +154,16 @@ def getis_ord(
         off = sp.csr_matrix(W, dtype=float, copy=True)
         off.setdiag(0)
         off.eliminate_zeros()
-        p_sim, _, _, upper = inference.permutation_test(values, off, permutations=permutations, seed=seed)
-    p_use, note = inference.choose_pvalues(p_sim, p_norm, pvalue, correction, permutations)
+        p_sim, _, _, upper, refine = inference.permutation_test(values, off, permutations=permutations, seed=seed,
+                                                                  refine=refine)
+    p_use, note = inference.choose_pvalues(p_sim, p_norm, pvalue, correction, permutations,
+                                           refine if p_sim is not None else None)
     p_adj = inference.adjust_pvalues(p_use, correction)
     bins = inference.confidence_bins(p_adj, upper)
     params = {"weights": kind, "permutations": permutations, "correction": correction, "pvalue": "sim" if p_sim is not None and pvalue == "sim" else "norm", "seed": seed,
               "islands": int((wts.cardinalities(W) == 0).sum())}
+    if p_sim is not None:
+        params["refine_permutations"] = refine
     if note:
         params["note"] = note
     return GiResult(places=places, values=values, z=z, p_norm=p_norm, p_sim=p_sim, p_adj=p_adj, bins=bins,

@@ -7,13 +7,18 @@ places. Gi* and local Moran both depend on the data only through the spatial lag
 
 The kernel is numba ``prange``-parallel and reproducible: place ``i`` draws from its own
 splitmix64 stream seeded from ``(seed, i)``, so results do not depend on the number of threads or
-their scheduling. Draws use Floyd's algorithm (no shuffle of all ``n`` values per place).
+their scheduling. Draws use Floyd's algorithm (no shuffle of all ``n`` values per place). Rows whose
+weights are all equal (binary, row-standardised) use an exact shortcut that suits mostly-zero crime
+grids: the number of non-zero values among the ``k_i`` draws is hypergeometric (one uniform by
+inverse CDF), and only that many non-zero values are drawn.
 
 P-values are two-sided: ``p = min(1, 2 * (min(#sim >= obs, #sim <= obs) + 1) / (P + 1))``.
 (esda reports the one-sided folded value, about half of this.)
 """
 
 from __future__ import annotations
+
+import math
 
 import numba
 import numpy as np
@@ -31,21 +36,56 @@ def _mix(z):
     return z ^ (z >> np.uint64(31))
 
 
+@numba.njit(cache=True, inline="always")
+def _uniform(state):
+    state = state + np.uint64(0x9E3779B97F4A7C15)
+    return state, ((_mix(state) >> np.uint64(11)) * 1.1102230246251565e-16)  # 2**-53
+
+
+@numba.njit(cache=True, inline="always")
+def _floyd(state, chosen, k, m):
+    """``k`` distinct integers from 0..m-1 into ``chosen[:k]`` (Floyd's algorithm)."""
+    for t in range(k):
+        jmax = m - k + t  # inclusive upper bound
+        state, u = _uniform(state)
+        r = np.int64(u * (jmax + 1))
+        dup = False
+        for q in range(t):
+            if chosen[q] == r:
+                dup = True
+                break
+        chosen[t] = jmax if dup else r
+    return state
+
+
+@numba.njit(cache=True)
+def _lchoose(a, b):
+    return math.lgamma(a + 1.0) - math.lgamma(b + 1.0) - math.lgamma(a - b + 1.0)
+
+
 @numba.njit(cache=True, parallel=True)
-def _permute_lags(indptr, indices, data, x, obs, permutations, seed):
+def _permute_lags(indptr, indices, data, equal, x, nz_idx, nz_pos, obs, permutations, seed, rows, nonneg):
     n = x.shape[0]
-    ge = np.zeros(n, dtype=np.int64)
-    le = np.zeros(n, dtype=np.int64)
-    mean = np.zeros(n)
-    sd = np.zeros(n)
+    n_nz = nz_idx.shape[0]
+    nr = rows.shape[0]
+    ge = np.zeros(nr, dtype=np.int64)
+    le = np.zeros(nr, dtype=np.int64)
+    mean = np.zeros(nr)
+    sd = np.zeros(nr)
     base = _mix(np.uint64(seed) + np.uint64(0x9E3779B97F4A7C15))
-    for i in numba.prange(n):
+    sx = 0.0
+    sx2 = 0.0
+    for t in range(n):
+        sx += x[t]
+        sx2 += x[t] * x[t]
+    for ii in numba.prange(nr):
+        i = rows[ii]
         start = indptr[i]
         k = indptr[i + 1] - start
         if k == 0 or n < 2:
-            ge[i] = permutations
-            le[i] = permutations
-            mean[i] = obs[i]
+            ge[ii] = permutations
+            le[ii] = permutations
+            mean[ii] = obs[i]
             continue
         if k > n - 1:
             k = n - 1
@@ -56,43 +96,104 @@ def _permute_lags(indptr, indices, data, x, obs, permutations, seed):
         s2 = 0.0
         nge = 0
         nle = 0
-        m = n - 1  # draw from 0..n-2, then skip i
-        for _p in range(permutations):
-            # Floyd: k distinct values from 0..m-1
-            for t in range(k):
-                jmax = m - k + t  # inclusive upper bound
-                state = state + np.uint64(0x9E3779B97F4A7C15)
-                u = _mix(state)
-                r = np.int64(((u >> np.uint64(11)) * 1.1102230246251565e-16) * (jmax + 1))  # 2**-53
-                dup = False
-                for q in range(t):
-                    if chosen[q] == r:
-                        dup = True
-                        break
-                chosen[t] = jmax if dup else r
-            lag = 0.0
-            for t in range(k):
-                j = chosen[t]
-                if j >= i:
-                    j += 1
-                lag += data[start + t] * x[j]
-            s1 += lag
-            s2 += lag * lag
-            if lag >= obs[i] - tol:
-                nge += 1
-            if lag <= obs[i] + tol:
-                nle += 1
-        ge[i] = nge
-        le[i] = nle
+        m = n - 1  # the other places
+        if equal[i]:
+            # Equal weights in the row: only the non-zero values drawn matter. The number of them
+            # among k draws is hypergeometric (inverse CDF, one uniform); then draw which ones.
+            own = nz_pos[i]  # position of i among the non-zero values, -1 if x_i == 0
+            pool = n_nz - (1 if own >= 0 else 0)
+            cdf = np.zeros(k + 1)
+            acc = 0.0
+            lo = max(0, k - (m - pool))
+            hi = min(k, pool)
+            total = _lchoose(m, k)
+            for c in range(k + 1):
+                if lo <= c <= hi:
+                    acc += math.exp(_lchoose(pool, c) + _lchoose(m - pool, k - c) - total)
+                cdf[c] = acc
+            wt = data[start]
+            if nonneg and obs[i] == 0.0:
+                # The observed lag is the smallest possible: every simulation is >= it, and the number
+                # equal to it (no non-zero value drawn) is Binomial(P, P(c = 0)); draw that count
+                # directly from a generator seeded per place. Moments are the exact ones.
+                np.random.seed(np.int64(state >> np.uint64(33)))
+                ge[ii] = permutations
+                le[ii] = np.random.binomial(permutations, min(1.0, cdf[0] / cdf[k]))
+                om = (sx - x[i]) / m
+                om2 = (sx2 - x[i] * x[i]) / m - om * om
+                mean[ii] = wt * k * om
+                v = wt * wt * k * om2 * (m - k) / (m - 1) if m > 1 else 0.0
+                sd[ii] = np.sqrt(v) if v > 0 else 0.0
+                continue
+            for _p in range(permutations):
+                state, u = _uniform(state)
+                u = u * cdf[k]
+                c = 0
+                while c < k and cdf[c] <= u:
+                    c += 1
+                lag = 0.0
+                if c > 0:
+                    state = _floyd(state, chosen, c, pool)
+                    for t in range(c):
+                        j = chosen[t]
+                        if own >= 0 and j >= own:
+                            j += 1
+                        lag += x[nz_idx[j]]
+                    lag *= wt
+                s1 += lag
+                s2 += lag * lag
+                if lag >= obs[i] - tol:
+                    nge += 1
+                if lag <= obs[i] + tol:
+                    nle += 1
+        else:
+            for _p in range(permutations):
+                state = _floyd(state, chosen, k, m)
+                lag = 0.0
+                for t in range(k):
+                    j = chosen[t]
+                    if j >= i:
+                        j += 1
+                    lag += data[start + t] * x[j]
+                s1 += lag
+                s2 += lag * lag
+                if lag >= obs[i] - tol:
+                    nge += 1
+                if lag <= obs[i] + tol:
+                    nle += 1
+        ge[ii] = nge
+        le[ii] = nle
         mu = s1 / permutations
-        mean[i] = mu
+        mean[ii] = mu
         var = s2 / permutations - mu * mu
-        sd[i] = np.sqrt(var) if var > 0 else 0.0
+        sd[ii] = np.sqrt(var) if var > 0 else 0.0
     return ge, le, mean, sd
 
 
-def permutation_test(x, W, *, permutations: int, seed: int):
+#: most permutations for places whose first test hit the floor 2 / (P + 1)
+REFINE = 99_999
+
+
+def auto_refine(n_places: int, n_floor: int, permutations: int) -> int:
+    """Permutations for the re-test: enough that the floor places could reach 99 % after FDR.
+
+    FDR lets ``n_floor`` places with p = 2/(R+1) pass at level ``q`` when 2/(R+1) * n / n_floor <= q;
+    with q = 0.01 that is R = 200 n / n_floor. Not all of them stay at the new floor, so take
+    R = 500 n / n_floor, kept between 10 P and :data:`REFINE`.
+    """
+    if n_floor == 0:
+        return 0
+    want = int(np.ceil(500.0 * n_places / n_floor))
+    return int(min(REFINE, max(10 * permutations + 9, want)))
+
+
+def permutation_test(x, W, *, permutations: int, seed: int, refine="auto"):
     """Conditional permutation of neighbour lags.
+
+    Places whose observed lag beats all ``permutations`` simulations are re-tested with ``refine``
+    permutations (``"auto"``: :func:`auto_refine`; an int; ``None`` to skip), so p-values can go below
+    ``2 / (permutations + 1)``. The permutations used for the re-test are returned as ``refine_``
+    in the fifth slot.
 
     ``W`` must have a zero diagonal (self weights are the caller's business). Returns
     ``(p_sim, lag_mean, lag_sd, upper)``: two-sided p-values, the mean and standard deviation of the
@@ -106,11 +207,37 @@ def permutation_test(x, W, *, permutations: int, seed: int):
         W.eliminate_zeros()
     x = np.ascontiguousarray(x, dtype=np.float64)
     obs = W @ x
-    ge, le, mean, sd = _permute_lags(
-        W.indptr.astype(np.int64), W.indices.astype(np.int64), W.data, x, obs, int(permutations), int(seed) & 0xFFFFFFFF
-    )
+    indptr = W.indptr.astype(np.int64)
+    # rows whose weights are all equal (binary or row-standardised) take the sparse fast path
+    row_max = np.maximum.reduceat(W.data, indptr[:-1]) if W.nnz else np.zeros(0)
+    row_min = np.minimum.reduceat(W.data, indptr[:-1]) if W.nnz else np.zeros(0)
+    has = np.diff(indptr) > 0
+    equal = np.zeros(len(x), dtype=np.bool_)
+    if W.nnz:
+        equal[has] = np.isclose(row_max[has], row_min[has], rtol=1e-12, atol=0)
+    nz_idx = np.flatnonzero(x != 0).astype(np.int64)
+    nz_pos = np.full(len(x), -1, dtype=np.int64)
+    nz_pos[nz_idx] = np.arange(len(nz_idx))
+    args = (indptr, W.indices.astype(np.int64), W.data, equal, x, nz_idx, nz_pos, obs)
+    rows = np.arange(len(x), dtype=np.int64)
+    nonneg = bool((x >= 0).all() and (W.data > 0).all())
+    ge, le, mean, sd = _permute_lags(*args, int(permutations), int(seed) & 0xFFFFFFFF, rows, nonneg)
     p = np.minimum(1.0, 2.0 * (np.minimum(ge, le) + 1) / (permutations + 1))
-    return p, mean, sd, ge <= le
+    upper = ge <= le
+    at_floor = np.flatnonzero(np.minimum(ge, le) == 0)
+    if refine == "auto":
+        refine = auto_refine(len(x), len(at_floor), permutations)
+    if refine and refine > permutations:
+        # Places at the permutation floor get a fresh, larger test (sequential Monte Carlo): a valid
+        # p-value on its own, fine enough for the multiple-testing correction to work on big grids.
+        if len(at_floor):
+            ge2, le2, _, _ = _permute_lags(*args, int(refine), (int(seed) + 0x5BD1E995) & 0xFFFFFFFF, at_floor,
+                                        nonneg)
+            p[at_floor] = np.minimum(1.0, 2.0 * (np.minimum(ge2, le2) + 1) / (refine + 1))
+            upper[at_floor] = ge2 <= le2
+    else:
+        refine = 0
+    return p, mean, sd, upper, int(refine)
 
 
 def check_permutations(permutations) -> int:
@@ -174,7 +301,7 @@ BIN_LABELS = {3: "Hot 99%", 2: "Hot 95%", 1: "Hot 90%", 0: "Not significant", -1
 PVALUES = ("sim", "norm")
 
 
-def choose_pvalues(p_sim, p_norm, pvalue: str, correction: str, permutations: int):
+def choose_pvalues(p_sim, p_norm, pvalue: str, correction: str, permutations: int, refine: int | None = None):
     """The p-values the correction is applied to, and a note when permutations limit the resolution."""
     from hotpatrol.errors import check_choice
 
@@ -183,14 +310,14 @@ def choose_pvalues(p_sim, p_norm, pvalue: str, correction: str, permutations: in
     if pvalue == "norm" or p_sim is None:
         return p_norm, None
     m = int(np.isfinite(p_sim).sum())
-    floor = 2.0 / (permutations + 1)
+    floor = 2.0 / (max(permutations, refine or 0) + 1)
     best = {"fdr": floor, "holm": floor * m, "none": floor}[correction]
     note = None
     if correction == "holm" and best > 0.05:
-        note = (f"with {permutations} permutations and {m:,} places no Holm-adjusted p-value can fall below "
+        note = (f"with {max(permutations, refine or 0)} permutations and {m:,} places no Holm-adjusted p-value can fall below "
                 f"{min(best, 1):.3g}: use more permutations, correction='fdr' or pvalue='norm'")
     elif correction == "fdr":
         need = int(np.ceil(floor * m / 0.05))
-        note = (f"FDR with {permutations} permutations: a place can be significant at 95 % only if at least "
+        note = (f"FDR with {max(permutations, refine or 0)} permutations: a place can be significant at 95 % only if at least "
                 f"{need:,} places reach the permutation floor p={floor:.3g}")
     return p_sim, note

@@ -36,10 +36,13 @@ from scipy.signal import fftconvolve
 
 from hotpatrol.errors import HotpatrolError, check_choice
 from hotpatrol.hotspots.result import HotspotResult, Summary
+from hotpatrol.places.grid import Grid
 
 KERNELS = ("quartic", "gaussian")
 EDGES = ("none", "uniform")
 GAUSS_CUT = 4.0
+#: refuse density lattices bigger than this (memory ~ 16 bytes a node, several arrays)
+MAX_LATTICE = 40_000_000
 
 
 def rule_of_thumb(x, y, weights=None) -> float:
@@ -236,13 +239,30 @@ def kernel_density(
     grid = places.grid if places.kind == "grid" else None
     h = resolve_bandwidth(bandwidth, kernel, x, y, weights, grid.cell if grid is not None else None)
     if grid is not None:
+        # work on the bounding box of the analysed cells plus the kernel's reach, not the whole grid
+        ids = np.asarray(places.place_id, dtype=np.int64)
+        row, col = np.divmod(ids, grid.nx)
+        pad = int(np.ceil(support(h, kernel) / grid.cell))
+        c0, r0 = max(col.min() - pad, 0), max(row.min() - pad, 0)
+        c1, r1 = min(col.max() + pad, grid.nx - 1), min(row.max() + pad, grid.ny - 1)
+        sub = Grid(grid.x0 + c0 * grid.cell, grid.y0 + r0 * grid.cell, grid.cell, int(c1 - c0 + 1), int(r1 - r0 + 1),
+                   grid.crs)
+        nodes = sub.n_cells * oversample * oversample
+        if nodes > MAX_LATTICE:
+            raise HotpatrolError(
+                f"The density lattice would have {nodes:,} nodes ({sub.nx} x {sub.ny} cells x {oversample}^2): "
+                "the places spread over a very large area (a stray point?).",
+                parameter="oversample", given=oversample,
+                fix="Pass an --area boundary to drop stray points, use oversample=1, or a larger --cell.",
+            )
+        sub_ids = (row - r0) * sub.nx + (col - c0)
         mask = None
         if edge == "uniform":
-            mask = np.zeros(grid.n_cells, dtype=bool)
-            mask[np.asarray(places.place_id, dtype=np.int64)] = True
-            mask = mask.reshape(grid.ny, grid.nx)
-        dens = kde_grid(x, y, weights, grid, bandwidth=h, kernel=kernel, oversample=oversample, edge=edge, mask=mask)
-        per_m2 = dens.ravel()[np.asarray(places.place_id, dtype=np.int64)]
+            mask = np.zeros(sub.n_cells, dtype=bool)
+            mask[sub_ids] = True
+            mask = mask.reshape(sub.ny, sub.nx)
+        dens = kde_grid(x, y, weights, sub, bandwidth=h, kernel=kernel, oversample=oversample, edge=edge, mask=mask)
+        per_m2 = dens.ravel()[sub_ids]
     else:
         if edge != "none":
             raise HotpatrolError("Edge correction is only available on grids.", parameter="edge", allowed=["none"],

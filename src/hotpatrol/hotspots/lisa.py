@@ -107,6 +107,7 @@ def local_moran(
     permutations: int | None = None,
     correction: str = "fdr",
     pvalue: str = "sim",
+    refine="auto",
     alpha: float | None = None,
     seed: int | None = None,
     counts=None,
@@ -130,8 +131,10 @@ def local_moran(
     p_norm = 2 * norm.sf(np.abs(z))
     p_sim = None
     if permutations:
-        p_sim, *_ = inference.permutation_test(values, W, permutations=permutations, seed=seed)
-    p_use, note = inference.choose_pvalues(p_sim, p_norm, pvalue, correction, permutations)
+        p_sim, _, _, _, refine = inference.permutation_test(values, W, permutations=permutations, seed=seed,
+                                                                  refine=refine)
+    p_use, note = inference.choose_pvalues(p_sim, p_norm, pvalue, correction, permutations,
+                                           refine if p_sim is not None else None)
     p_adj = inference.adjust_pvalues(p_use, correction)
     zc = values - values.mean()
     lag = W @ zc
@@ -139,6 +142,8 @@ def local_moran(
     cluster = np.where(p_adj <= alpha, quadrant, "Not significant").astype(object)
     params = {"weights": kind, "transform": transform, "permutations": permutations, "correction": correction, "pvalue": "sim" if p_sim is not None and pvalue == "sim" else "norm",
               "alpha": alpha, "seed": seed, "islands": int((wts.cardinalities(W) == 0).sum())}
+    if p_sim is not None:
+        params["refine_permutations"] = refine
     if note:
         params["note"] = note
     return LisaResult(places=places, values=values, I=I, e=e, var=var, z=z, p_norm=p_norm, p_sim=p_sim,

@@ -82,7 +82,7 @@ def assign_districts(places, districts, *, column: str | None = None) -> np.ndar
         raise HotpatrolError("districts must be a GeoDataFrame or a polygon file.", parameter="districts",
                              given=type(districts).__name__)
     if column is None:
-        text = [c for c in districts.columns if c != "geometry" and districts[c].dtype == object]
+        text = [c for c in districts.columns if c != "geometry" and not pd.api.types.is_numeric_dtype(districts[c])]
         named = [c for c in text if "nm" in c.lower() or "name" in c.lower()]
         if not (named or text):
             raise HotpatrolError("The district layer has no text column to name districts by.",
