@@ -278,6 +278,12 @@ class EmergingResult(HotspotResult):
         counts = cats.value_counts().reindex(list(CATEGORIES), fill_value=0)
         return pd.DataFrame({"category": counts.index, "places": counts.to_numpy()})
 
+    def plot_bins(self, path, *, periods=None, boundaries=None):
+        """PNG small multiples of each period's hot and cold Gi* bins (see hotspots.maps.plot_bins)."""
+        from hotpatrol.hotspots.maps import plot_bins
+
+        return plot_bins(self, path, periods=periods, boundaries=boundaries)
+
     def summary(self) -> Summary:
         table = self.counts()
         table = table[table["places"] > 0].reset_index(drop=True)

@@ -350,3 +350,64 @@ def write_geopackage(path, layers: dict, *, boundaries=None, append: bool = Fals
         b = read_boundaries(boundaries, crs) if crs is not None else read_boundaries(boundaries, "EPSG:27700")
         b.to_file(path, layer="boundaries", driver="GPKG")
     return path
+
+
+def plot_bins(result, path, *, periods=None, boundaries=None, ncols: int = 4, dpi: int = 110) -> Path:
+    """Small multiples of an emerging hot spot result: each period's hot (red) and cold (blue) bins.
+
+    ``periods`` picks labels (default: up to the last 12). Grid layers only are drawn as rasters;
+    other layers as polygons.
+    """
+    plt = _pyplot()
+    from matplotlib import colors as mcolors
+
+    path = Path(path)
+    if result.places is None:
+        raise HotpatrolError("This result has no places to map.", parameter="path")
+    labels = list(result.labels)
+    chosen = labels[-12:] if periods is None else [str(p) for p in periods]
+    bad = [p for p in chosen if p not in labels]
+    if bad:
+        raise HotpatrolError("Unknown period(s).", parameter="periods", allowed=labels, given=bad)
+    sig = result.p < result.alpha
+    bins = (np.sign(result.z) * sig).astype(float)
+    bins[~result.analysed] = np.nan
+    nrows = int(np.ceil(len(chosen) / ncols))
+    ncol = min(ncols, len(chosen))
+    fig, axes = plt.subplots(nrows, ncol, figsize=(3.2 * ncol, 3.0 * nrows), squeeze=False)
+    cmap = mcolors.ListedColormap(["#4575b4", "#f0f0f0", "#d73027"])
+    norm = mcolors.BoundaryNorm([-1.5, -0.5, 0.5, 1.5], 3)
+    b = read_boundaries(boundaries, result.places.crs)
+    for ax, label in zip(axes.ravel(), chosen):
+        t = labels.index(label)
+        if result.places.kind == "grid" and result.places.grid is not None:
+            img, (xmin, ymin, xmax, ymax) = _grid_image(result.places, bins[:, t])
+            ax.imshow(np.ma.masked_invalid(img), origin="lower", extent=(xmin, xmax, ymin, ymax), cmap=cmap,
+                      norm=norm, interpolation="nearest")
+        else:
+            gdf = result.places.geometry[["geometry"]].copy()
+            gdf["_v"] = bins[:, t]
+            gdf.plot(column="_v", ax=ax, cmap=cmap, norm=norm, linewidth=0, missing_kwds={"color": "none"})
+        if b is not None:
+            b.boundary.plot(ax=ax, color="#222222", linewidth=0.6)
+            xmin, ymin, xmax, ymax = b.total_bounds
+            ax.set_xlim(xmin, xmax)
+            ax.set_ylim(ymin, ymax)
+        ax.set_title(label, fontsize=9)
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_aspect("equal")
+    for ax in axes.ravel()[len(chosen):]:
+        ax.axis("off")
+    add_scale_bar(axes.ravel()[0])
+    from matplotlib.patches import Patch
+
+    fig.legend(handles=[Patch(facecolor="#d73027", label="hot spot bin"), Patch(facecolor="#4575b4", label="cold spot bin")],
+               loc="lower center", ncol=2, fontsize=8)
+    fig.suptitle(f"Gi* hot and cold spots per period (p < {result.alpha})", fontsize=11)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi, bbox_inches="tight", facecolor="white")
+    plt.close(fig)
+    return path
