@@ -161,6 +161,10 @@ class ConcentrationResult(HotspotResult):
         cum_share[order] = cum
         return pd.DataFrame({"place_id": ids, "total": self.totals, "rank": rank, "cumulative_share": cum_share})
 
+    def top(self, n: int) -> pd.DataFrame:
+        """The ``n`` places with the most harm over the whole window."""
+        return self.per_place().sort_values("rank").head(n)
+
     def to_geodataframe(self):
         import geopandas as gpd
 

@@ -58,6 +58,9 @@ HOT_PATTERNS = ("New", "Consecutive", "Intensifying", "Persistent", "Diminishing
                 "Historical")
 NO_PATTERN = "No Pattern Detected"
 CATEGORIES = tuple(f"{p} Hot Spot" for p in HOT_PATTERNS) + tuple(f"{p} Cold Spot" for p in HOT_PATTERNS) + (NO_PATTERN,)
+# most urgent first when listing places: currently hot and growing, then other current hot spots
+_DISPLAY_ORDER = tuple(f"{p} Hot Spot" for p in ("Intensifying", "New", "Consecutive", "Persistent", "Sporadic",
+                                                  "Oscillating", "Diminishing", "Historical")) + CATEGORIES[8:]
 
 
 def fdr_bh(p) -> np.ndarray:
@@ -260,6 +263,14 @@ class EmergingResult(HotspotResult):
             "final_p": self.p[:, -1],
             "analysed": self.analysed,
         })
+
+    def top(self, n: int) -> pd.DataFrame:
+        """``n`` places in category order (intensifying... first), strongest final Gi* z first."""
+        frame = self.to_frame()
+        order = {c: i for i, c in enumerate(_DISPLAY_ORDER)}
+        key = frame["category"].map(order).fillna(len(order)).to_numpy()
+        idx = np.lexsort((-np.abs(frame["final_z"].to_numpy()), key))[:n]
+        return frame.iloc[idx]
 
     def cube_frame(self) -> pd.DataFrame:
         """Long table of every bin: place_id, period, z, p, bin (+1 hot, -1 cold, 0)."""

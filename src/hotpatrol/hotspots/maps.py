@@ -35,6 +35,18 @@ CATEGORY_COLOURS = {
     "Oscillating Cold Spot": "#35978f",
     "Historical Cold Spot": "#9dafbf",
     "No Pattern Detected": "#eeeeee",
+    # Gi* confidence bins and LISA clusters (hotspots.getis / hotspots.lisa results)
+    "Hot 99%": "#b2182b",
+    "Hot 95%": "#ef8a62",
+    "Hot 90%": "#fddbc7",
+    "Not significant": "#eeeeee",
+    "Cold 90%": "#d1e5f0",
+    "Cold 95%": "#67a9cf",
+    "Cold 99%": "#2166ac",
+    "HH": "#d7191c",
+    "HL": "#fdae61",
+    "LH": "#abd9e9",
+    "LL": "#2c7bb6",
     "appeared": "#d73027",
     "disappeared": "#4575b4",
     "stayed": "#762a83",
@@ -251,6 +263,8 @@ def plot_result(result, path, *, column: str | None = None, boundaries=None, tit
     if "place_id" not in frame.columns:
         raise HotpatrolError(f"A {result.name} result is not per place.", parameter="path")
     column = column or getattr(result, "map_column", None)
+    if column is None:  # results without a map_column: the usual columns of the hotspot statistics
+        column = next((c for c in _PREFERRED if c in frame.columns), None)
     if column is None:
         numeric = [c for c in frame.columns if c != "place_id" and pd.api.types.is_numeric_dtype(frame[c])]
         if not numeric:
@@ -279,6 +293,9 @@ def plot_result(result, path, *, column: str | None = None, boundaries=None, tit
     return plot_places(result.places, vals, path, boundaries=boundaries, title=summary_title, label=column, **kwargs)
 
 
+_PREFERRED = ("label", "cluster", "density", "value")
+
+
 def _category_order(column: str):
     if column == "category":
         from hotpatrol.hotspots.emerging import CATEGORIES
@@ -286,6 +303,10 @@ def _category_order(column: str):
         return list(CATEGORIES)
     if column == "top_status":
         return ["appeared", "stayed", "disappeared"]
+    if column == "label":
+        return ["Hot 99%", "Hot 95%", "Hot 90%", "Not significant", "Cold 90%", "Cold 95%", "Cold 99%"]
+    if column == "cluster":
+        return ["HH", "HL", "LH", "LL", "Not significant"]
     return None
 
 
