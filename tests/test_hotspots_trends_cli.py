@@ -183,3 +183,11 @@ def test_top_methods_order_places():
     assert st.top(2)["place_id"].tolist() == [1, 2]
     ch = change(np.array([0.0, 5, 1]), np.array([1.0, 0, 9]))
     assert ch.top(2)["place_id"].tolist() == [2, 1]
+
+
+def test_map_for_hotspot_statistics_results(full_events_csv, tmp_path):
+    out = tmp_path / "gi.png"
+    res = runner.invoke(app, ["hotspots", "--method", "gi", "--events", str(full_events_csv), "--cell", "250",
+                              "--permutations", "99", "--map", str(out)])
+    assert res.exit_code == 0, res.output
+    assert f"wrote {out}" in res.output and out.stat().st_size > 10_000
