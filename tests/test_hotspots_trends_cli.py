@@ -191,3 +191,21 @@ def test_map_for_hotspot_statistics_results(full_events_csv, tmp_path):
                               "--permutations", "99", "--map", str(out)])
     assert res.exit_code == 0, res.output
     assert f"wrote {out}" in res.output and out.stat().st_size > 10_000
+
+
+def test_trends_all_writes_one_geopackage_and_maps(events_csv, tmp_path):
+    import geopandas as gpd
+    import pyogrio
+    import shapely
+
+    districts = gpd.GeoDataFrame({"name": ["A"]}, geometry=[shapely.box(530000, 180000, 533000, 182000)],
+                                 crs="EPSG:27700")
+    bpath = tmp_path / "d.gpkg"
+    districts.to_file(bpath, driver="GPKG")
+    res = _run("all", "--events", str(events_csv), "--cell", "250", "--out", str(tmp_path / "t.gpkg"),
+               "--maps", str(tmp_path / "maps"), "--boundaries", str(bpath), "--json")
+    assert res.exit_code == 0, res.output
+    layers = {n for n, _ in pyogrio.list_layers(tmp_path / "t.gpkg")}
+    assert layers == {"concentration", "stability", "emerging", "change", "boundaries"}
+    assert sorted(p.name for p in (tmp_path / "maps").iterdir()) == [
+        "change.png", "concentration.png", "emerging.png", "stability.png"]

@@ -7,7 +7,8 @@ Method (as Esri's *Emerging Hot Spot Analysis*, ArcGIS Pro "How Emerging Hot Spo
    and, with ``time_lag = k > 0``, the same place and its spatial neighbours in the ``k`` previous
    periods (Esri's *neighborhood time step*, which looks back in time only). Gi\\* z-scores use the
    mean and variance of the whole cube. Two-sided normal p-values are corrected for multiple
-   testing with the Benjamini-Hochberg false discovery rate (``fdr=True``, as ArcGIS Pro does).
+   testing with the Benjamini-Hochberg false discovery rate over all bins of the analysed places
+   (``fdr=True``; ArcGIS Pro also applies an FDR correction).
    A bin is a *hot spot* when ``p < alpha`` and ``z > 0``, a *cold spot* when ``p < alpha`` and
    ``z < 0``.
 2. **Trend**. The Mann-Kendall test on each place's series of Gi\\* z-scores
