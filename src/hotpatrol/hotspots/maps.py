@@ -238,8 +238,8 @@ def plot_places(
     add_scale_bar(ax)
     add_north_arrow(ax)
     if legend_handles is not None:
-        ax.legend(handles=legend_handles, title=label, loc="upper left", fontsize=7, title_fontsize=8,
-                  framealpha=0.9)
+        ax.legend(handles=legend_handles, title=label, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7,
+                  title_fontsize=8, framealpha=0.9)  # beside the map, never over the data
     else:
         sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap_obj)
         fig.colorbar(sm, ax=ax, shrink=0.6, label=(label or "") + (" (capped at 99th percentile)" if capped else ""),
