@@ -172,3 +172,12 @@ def test_build_cube_drop_empty_keeps_only_places_with_events():
     assert cube.places.n == 2 and cube.place_id.tolist() == [0, 5]
     assert cube.values.tolist() == [[1, 0], [0, 2]]
     assert cube.places.assign(np.array([530250.0]), np.array([180150.0])).tolist() == [1]
+
+
+def test_to_dict_is_strict_json_without_nan():
+    import json
+
+    cube = SpaceTimeCube(np.array([[1.0, 0.0], [2.0, 0.0]]), pd.period_range("2024-01", periods=2, freq="M"))
+    payload = concentration(cube).to_dict()  # the empty February has no Gini
+    text = json.dumps(payload, default=str, allow_nan=False)
+    assert json.loads(text)["rows"][1]["gini"] is None

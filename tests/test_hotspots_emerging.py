@@ -203,3 +203,19 @@ def test_space_time_gi_matches_hotstats_gi_star_z():
         fast = space_time_gi(x, W, time_lag=lag)
         explicit = space_time_gi(x, W, time_lag=lag, gi_star=getis.gi_star_z)
         assert np.abs(fast - explicit).max() < 1e-10
+
+
+def test_plot_bins_small_multiples(tmp_path):
+    from hotpatrol.hotspots.cube import SpaceTimeCube
+    from hotpatrol.places.grid import Grid
+    from hotpatrol.places.layer import PlacesLayer
+
+    places = PlacesLayer.from_grid(Grid(530000.0, 180000.0, 150.0, 6, 5, "EPSG:27700"))
+    rng = np.random.default_rng(1)
+    z = rng.normal(size=(30, 10)) * 2.5
+    res = emerging(SpaceTimeCube(np.ones((30, 10)), None, places), z=z, fdr=False)
+    out = res.plot_bins(tmp_path / "bins.png", periods=res.labels[-6:])
+    assert out.stat().st_size > 10_000
+    with pytest.raises(HotpatrolError) as err:
+        res.plot_bins(tmp_path / "x.png", periods=["1999-01"])
+    assert err.value.parameter == "periods"

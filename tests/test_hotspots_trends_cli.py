@@ -131,3 +131,81 @@ def test_registry_adapters_use_the_given_places(events_csv):
     with pytest.raises(HotpatrolError) as err:
         TREND_METHODS["emerging"](data, events=ev, correction="holm")
     assert err.value.parameter == "correction"
+
+
+@pytest.fixture(scope="module")
+def full_events_csv(events_csv, tmp_path_factory):
+    """The same events as a full events table (every column, as `hotpatrol hotspots` reads)."""
+    from hotpatrol.events import conform
+
+    frame = conform(pd.read_csv(events_csv, parse_dates=["occurred_from", "occurred_at"]))
+    frame["occurred_to"] = frame["occurred_from"] + pd.Timedelta(days=1)
+    path = tmp_path_factory.mktemp("full") / "events.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_hotspots_method_emerging_with_map(full_events_csv, tmp_path):
+    res = runner.invoke(app, ["hotspots", "--method", "emerging", "--events", str(full_events_csv), "--cell", "250",
+                              "--weight", "count", "--map", str(tmp_path / "em.png"), "--top", "5", "--json"])
+    assert res.exit_code == 0, res.output
+    payload = json.loads(res.output)
+    assert payload["method"] == "emerging" and payload["map"] == str(tmp_path / "em.png")
+    assert (tmp_path / "em.png").stat().st_size > 10_000
+    top = payload["top"]
+    assert len(top) == 5 and top[0]["category"].endswith("Hot Spot")  # the growing corner leads the list
+
+
+@pytest.mark.parametrize("method,extra", [("concentration", ["--freq", "Q"]), ("stability", ["--top", "5"]),
+                                          ("change", ["--before", "2024-01:2024-06", "--after", "2024-07:2024-12"])])
+def test_hotspots_method_temporal(full_events_csv, method, extra):
+    res = runner.invoke(app, ["hotspots", "--method", method, "--events", str(full_events_csv), "--cell", "250",
+                              *extra, "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["method"] == method
+
+
+def test_hotspots_refuses_options_of_other_methods(full_events_csv):
+    res = runner.invoke(app, ["hotspots", "--method", "gi", "--events", str(full_events_csv), "--time-lag", "2", "--json"])
+    assert res.exit_code == 2
+    err = json.loads(res.output)["error"]
+    assert err["parameter"] == "time_lag" and "emerging" in err["message"]
+    res = runner.invoke(app, ["hotspots", "--method", "stability", "--events", str(full_events_csv),
+                              "--before", "2024-01", "--json"])
+    assert res.exit_code == 2 and json.loads(res.output)["error"]["parameter"] == "before"
+
+
+def test_top_methods_order_places():
+    from hotpatrol.hotspots.change import change
+    from hotpatrol.hotspots.stability import stability
+
+    st = stability(np.array([[1, 0, 0], [5, 5, 5], [3, 3, 0]], float), top=2)
+    assert st.top(2)["place_id"].tolist() == [1, 2]
+    ch = change(np.array([0.0, 5, 1]), np.array([1.0, 0, 9]))
+    assert ch.top(2)["place_id"].tolist() == [2, 1]
+
+
+def test_map_for_hotspot_statistics_results(full_events_csv, tmp_path):
+    out = tmp_path / "gi.png"
+    res = runner.invoke(app, ["hotspots", "--method", "gi", "--events", str(full_events_csv), "--cell", "250",
+                              "--permutations", "99", "--map", str(out)])
+    assert res.exit_code == 0, res.output
+    assert f"wrote {out}" in res.output and out.stat().st_size > 10_000
+
+
+def test_trends_all_writes_one_geopackage_and_maps(events_csv, tmp_path):
+    import geopandas as gpd
+    import pyogrio
+    import shapely
+
+    districts = gpd.GeoDataFrame({"name": ["A"]}, geometry=[shapely.box(530000, 180000, 533000, 182000)],
+                                 crs="EPSG:27700")
+    bpath = tmp_path / "d.gpkg"
+    districts.to_file(bpath, driver="GPKG")
+    res = _run("all", "--events", str(events_csv), "--cell", "250", "--out", str(tmp_path / "t.gpkg"),
+               "--maps", str(tmp_path / "maps"), "--boundaries", str(bpath), "--json")
+    assert res.exit_code == 0, res.output
+    layers = {n for n, _ in pyogrio.list_layers(tmp_path / "t.gpkg")}
+    assert layers == {"concentration", "stability", "emerging", "change", "boundaries"}
+    assert sorted(p.name for p in (tmp_path / "maps").iterdir()) == [
+        "change.png", "concentration.png", "emerging.png", "stability.png"]

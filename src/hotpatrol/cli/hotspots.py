@@ -70,10 +70,17 @@ def register(app: typer.Typer) -> None:
         correction: Optional[str] = typer.Option(None, "--correction", help="gi/lisa: fdr (default) | holm | none."),
         seed: Optional[int] = typer.Option(None, "--seed", help="gi/lisa: random seed."),
         pvalue: Optional[str] = typer.Option(None, "--pvalue", help="gi/lisa: sim (permutation, default) | norm."),
-        out: Optional[Path] = typer.Option(None, "--out", help="Write .gpkg, .geojson or .csv."),
+        freq: Optional[str] = typer.Option(None, "--freq", help="concentration/stability/emerging/change: period M (default) | Q | Y | W | D."),
+        time_lag: Optional[int] = typer.Option(None, "--time-lag", help="emerging: previous periods in the neighbourhood (default 1)."),
+        alpha: Optional[float] = typer.Option(None, "--alpha", help="emerging: significance level (default: the alpha setting)."),
+        before: Optional[str] = typer.Option(None, "--before", help="change: window START:END (default: first half)."),
+        after: Optional[str] = typer.Option(None, "--after", help="change: window START:END (default: second half)."),
+        out: Optional[Path] = typer.Option(None, "--out", help="Write .gpkg, .geojson, .csv or .png."),
+        map_path: Optional[Path] = typer.Option(None, "--map", help="Write a map picture (.png) of the result."),
+        boundaries: Optional[Path] = typer.Option(None, "--boundaries", help="District boundaries drawn on the --map."),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:
-        """Find hotspots: top-N ranking, kernel density, Getis-Ord Gi* or local Moran (LISA)."""
+        """Find hotspots: ranking, KDE, Gi*, LISA; concentration, stability, emerging hot spots, change."""
         with user_errors(as_json):
             import hotpatrol.hotspots as hs
             from hotpatrol import settings
@@ -104,6 +111,13 @@ def register(app: typer.Typer) -> None:
                            seed=seed, pvalue=pvalue),
                 "lisa": dict(weights=weights, distance=distance, permutations=permutations,
                              correction=correction, seed=seed, pvalue=pvalue),
+                # temporal methods (hotspots.trends) need the events' times, not only per-place totals
+                "concentration": dict(events=chosen, scheme=weight, freq=freq, start=start, end=end),
+                "stability": dict(events=chosen, scheme=weight, freq=freq, start=start, end=end, top=top),
+                "emerging": dict(events=chosen, scheme=weight, freq=freq, start=start, end=end, weights=weights,
+                                 distance=distance, time_lag=time_lag, alpha=alpha, correction=correction),
+                "change": dict(events=chosen, scheme=weight, freq=freq, start=start, end=end, top=top,
+                               before=before, after=after),
             }.get(method)
             if options is None:  # a method registered by another stage gets every option the user set
                 options = dict(top=top, weights=weights, distance=distance, permutations=permutations,
@@ -111,20 +125,22 @@ def register(app: typer.Typer) -> None:
             _refuse_foreign(method, options, locals())
             result = hs.run(method, data, **options)
             written = str(result.write(out)) if out is not None else None
+            mapped = str(result.plot(map_path, boundaries=boundaries)) if map_path is not None else None
             rows = _top_rows(result, n_top)
             if as_json:
                 s = result.summary()
                 print_json({"method": method, "meta": data.meta, "summary": {
                     "title": s.title, "table": s.table.to_dict(orient="records"), "notes": s.notes},
-                    "top": rows.to_dict(orient="records"), "out": written})
+                    "top": rows.to_dict(orient="records"), "out": written, "map": mapped})
             else:
                 typer.echo(result.summary().as_text())
                 if method != "rank":
                     typer.echo(f"\nTop {len(rows)} places:\n" + rows.to_string(index=False))
                 typer.echo(f"\n{data.meta['analysed_events']:,} events over {data.meta['places']:,} places"
                            f" ({data.meta.get('study_area', 'given places')}); weight {data.weight}")
-                if written:
-                    typer.echo(f"wrote {written}")
+                for path in (written, mapped):
+                    if path:
+                        typer.echo(f"wrote {path}")
 
 
 _METHOD_OPTIONS = {
@@ -132,6 +148,10 @@ _METHOD_OPTIONS = {
     "kde": ("bandwidth", "kernel", "edge"),
     "gi": ("weights", "distance", "permutations", "correction", "seed", "pvalue"),
     "lisa": ("weights", "distance", "permutations", "correction", "seed", "pvalue"),
+    "concentration": ("freq",),
+    "stability": ("freq",),
+    "emerging": ("freq", "weights", "distance", "correction", "time_lag", "alpha"),
+    "change": ("freq", "before", "after"),
 }
 
 

@@ -128,5 +128,50 @@ for _method, _doc in _DOCS.items():
     trends_app.command(_method)(_command(_method, _doc))
 
 
+@trends_app.command("all")
+def all_command(
+    out: Path = typer.Option(..., "--out", help="GeoPackage (.gpkg) with one layer per method."),
+    maps: Optional[Path] = typer.Option(None, "--maps", help="Folder for one map picture per method."),
+    events: Optional[Path] = typer.Option(None, "--events", help="Events table (.csv/.parquet); default: the store."),
+    db: Optional[str] = typer.Option(None, "--db", help="Store URL (default: the db setting)."),
+    unit: str = typer.Option("grid", "--unit", help="Places: grid, h3, locations or a boundary file."),
+    cell: float = typer.Option(settings.get("cell"), "--cell", help="Grid cell size (m)."),
+    crs: Optional[str] = typer.Option(None, "--crs", help="Metric CRS (default: chosen from the events)."),
+    scheme: str = typer.Option("count", "--scheme", help="count, cchi or a harm scheme file."),
+    category: Optional[List[str]] = typer.Option(None, "--category", help="Keep only this category (repeatable)."),
+    start: Optional[str] = typer.Option(None, "--start", help="First period (e.g. 2023-01)."),
+    end: Optional[str] = typer.Option(None, "--end", help="Last period, inclusive."),
+    freq: str = typer.Option("M", "--freq", help="Period length: M, Q, Y, W or D."),
+    top: int = typer.Option(settings.get("top"), "--top", help="Top-N size (stability, change)."),
+    time_lag: int = typer.Option(1, "--time-lag", help="Emerging: previous periods in the neighbourhood."),
+    weights: Optional[str] = typer.Option(None, "--weights", help="Emerging: spatial weights kind (e.g. queen)."),
+    boundaries: Optional[Path] = typer.Option(None, "--boundaries", help="District boundaries: a layer and on the maps."),
+    all_places: bool = typer.Option(False, "--all-places", help="Keep places with no events."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summaries as JSON."),
+) -> None:
+    """All four analyses on one cube: one GeoPackage (a layer each) and optional maps."""
+    with user_errors(as_json):
+        from hotpatrol.hotspots.maps import write_geopackage
+        from hotpatrol.hotspots.trends import analyse_all
+
+        ev = load_events(events, db)
+        places = build_places(ev, unit, cell, crs)
+        results = analyse_all(ev, places, freq=freq, scheme=scheme, categories=category or None, start=start,
+                              end=end, drop_empty=not all_places, top=top, time_lag=time_lag, weights=weights)
+        bnd = str(boundaries) if boundaries else None
+        written = [str(write_geopackage(out, results, boundaries=bnd))]
+        if maps is not None:
+            for name, res in results.items():
+                written.append(str(res.plot(maps / f"{name}.png", boundaries=bnd)))
+        if as_json:
+            print_json({"results": {k: {"title": r.summary().title, "notes": r.summary().notes}
+                                    for k, r in results.items()}, "written": written})
+        else:
+            for res in results.values():
+                typer.echo(res.summary().as_text() + "\n")
+            for w in written:
+                typer.echo(f"wrote {w}")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(trends_app, name="trends")

@@ -52,6 +52,10 @@ def _lisa(data: Prepared, *, weights=None, distance=None, permutations=None, cor
 #: method name -> function(data: Prepared, **options) -> HotspotResult
 METHODS: dict[str, Callable[..., HotspotResult]] = {"rank": _rank, "kde": _kde, "gi": _gi, "lisa": _lisa}
 
+from hotpatrol.hotspots.trends import TREND_METHODS as _TREND_METHODS  # noqa: E402 (temporal methods)
+
+METHODS.update(_TREND_METHODS)
+
 
 def run(method: str, data: Prepared, **options) -> HotspotResult:
     """Run a registered method; ``None`` options are dropped, unknown ones raise."""

@@ -53,7 +53,7 @@ class ChangeResult(HotspotResult):
     before_events: np.ndarray
     after_events: np.ndarray
     labels: tuple
-    top: int
+    top_n: int
     place_id: np.ndarray
     places: object = None
     offset: float = 1.0
@@ -77,7 +77,7 @@ class ChangeResult(HotspotResult):
         q = np.ones_like(p)
         if any_ev.any():
             q[any_ev] = fdr_bh(p[any_ev])
-        member = top_sets(np.column_stack([a, b]), self.top)
+        member = top_sets(np.column_stack([a, b]), self.top_n)
         status = np.select(
             [member[:, 0] & member[:, 1], member[:, 1], member[:, 0]], ["stayed", "appeared", "disappeared"],
             default="",
@@ -96,14 +96,19 @@ class ChangeResult(HotspotResult):
             "top_status": status,
         })
 
+    def top(self, n: int) -> pd.DataFrame:
+        """The ``n`` places with the largest absolute change."""
+        frame = self.to_frame()
+        order = np.argsort(-np.abs(frame["difference"].to_numpy()), kind="stable")[:n]
+        return frame.iloc[order]
+
     def churn(self) -> dict[str, list]:
         frame = self.to_frame()
         return {k: frame.loc[frame["top_status"] == k, "place_id"].tolist() for k in ("appeared", "disappeared", "stayed")}
 
     def summary(self) -> Summary:
         frame = self.to_frame()
-        order = np.argsort(-np.abs(frame["difference"].to_numpy()), kind="stable")[:10]
-        table = frame.iloc[order][["place_id", "before", "after", "difference", "ratio", "p_value", "top_status"]].copy()
+        table = self.top(10)[["place_id", "before", "after", "difference", "ratio", "p_value", "top_status"]].copy()
         table["ratio"] = table["ratio"].round(3)
         table["p_value"] = table["p_value"].round(4)
         churn = self.churn()
@@ -113,7 +118,7 @@ class ChangeResult(HotspotResult):
             f"{self.measure}: {self.before.sum():g} in {self.labels[0]} -> {self.after.sum():g} in {self.labels[1]}"
             + (f" (before scaled x{self.exposure[1] / self.exposure[0]:g} for window length)"
                if self.exposure[0] != self.exposure[1] else "") + ".",
-            f"Top {self.top}: {len(churn['appeared'])} appeared, {len(churn['disappeared'])} disappeared, "
+            f"Top {self.top_n}: {len(churn['appeared'])} appeared, {len(churn['disappeared'])} disappeared, "
             f"{len(churn['stayed'])} stayed.",
             f"Exact Poisson test, FDR q < 0.05: up at {up} places, down at {down}. Ratio = (after + {self.offset:g}) / "
             f"(before + {self.offset:g}).",

@@ -161,6 +161,10 @@ class ConcentrationResult(HotspotResult):
         cum_share[order] = cum
         return pd.DataFrame({"place_id": ids, "total": self.totals, "rank": rank, "cumulative_share": cum_share})
 
+    def top(self, n: int) -> pd.DataFrame:
+        """The ``n`` places with the most harm over the whole window."""
+        return self.per_place().sort_values("rank").head(n)
+
     def to_geodataframe(self):
         import geopandas as gpd
 
@@ -180,19 +184,16 @@ class ConcentrationResult(HotspotResult):
         return lorenz(cube.values[:, cube.labels.index(period)])
 
     def summary(self) -> Summary:
-        cols = ["period", "places_with_harm", "events", "gini", "gini_generalized",
-                f"places_for_{_pct(0.5)}"] if f"places_for_{_pct(0.5)}" in self.table else ["period", "gini"]
-        cols = [c for c in cols if c in self.table.columns]
+        key = f"places_for_{_pct(0.5)}"  # present when 0.5 is among harm_shares
+        cols = [c for c in ("period", "places_with_harm", "events", "gini", "gini_generalized", key)
+                if c in self.table.columns]
         table = self.table[cols].copy()
         for c in ("gini", "gini_generalized"):
-            if c in table:
-                table[c] = table[c].round(4)
-        key = f"places_for_{_pct(0.5)}"
+            table[c] = table[c].round(4)
         if key in table:  # shares of places read best as percentages with a few significant digits
             table[key] = [f"{v * 100:.3g}%" if np.isfinite(v) else "" for v in table[key]]
         overall = self.table.iloc[-1]
         notes = [f"Measure: {self.measure}; {int(overall['places'])} places."]
-        key = f"places_for_{_pct(0.5)}"
         if key in overall:
             notes.append(f"Whole window: 50% of {self.measure} in {overall[key] * 100:.3g}% of places "
                          f"({overall[key + '_of_nonzero'] * 100:.3g}% of places with any); "

@@ -7,7 +7,8 @@ Method (as Esri's *Emerging Hot Spot Analysis*, ArcGIS Pro "How Emerging Hot Spo
    and, with ``time_lag = k > 0``, the same place and its spatial neighbours in the ``k`` previous
    periods (Esri's *neighborhood time step*, which looks back in time only). Gi\\* z-scores use the
    mean and variance of the whole cube. Two-sided normal p-values are corrected for multiple
-   testing with the Benjamini-Hochberg false discovery rate (``fdr=True``, as ArcGIS Pro does).
+   testing with the Benjamini-Hochberg false discovery rate over all bins of the analysed places
+   (``fdr=True``; ArcGIS Pro also applies an FDR correction).
    A bin is a *hot spot* when ``p < alpha`` and ``z > 0``, a *cold spot* when ``p < alpha`` and
    ``z < 0``.
 2. **Trend**. The Mann-Kendall test on each place's series of Gi\\* z-scores
@@ -58,6 +59,9 @@ HOT_PATTERNS = ("New", "Consecutive", "Intensifying", "Persistent", "Diminishing
                 "Historical")
 NO_PATTERN = "No Pattern Detected"
 CATEGORIES = tuple(f"{p} Hot Spot" for p in HOT_PATTERNS) + tuple(f"{p} Cold Spot" for p in HOT_PATTERNS) + (NO_PATTERN,)
+# most urgent first when listing places: currently hot and growing, then other current hot spots
+_DISPLAY_ORDER = tuple(f"{p} Hot Spot" for p in ("Intensifying", "New", "Consecutive", "Persistent", "Sporadic",
+                                                  "Oscillating", "Diminishing", "Historical")) + CATEGORIES[8:]
 
 
 def fdr_bh(p) -> np.ndarray:
@@ -261,6 +265,14 @@ class EmergingResult(HotspotResult):
             "analysed": self.analysed,
         })
 
+    def top(self, n: int) -> pd.DataFrame:
+        """``n`` places in category order (intensifying... first), strongest final Gi* z first."""
+        frame = self.to_frame()
+        order = {c: i for i, c in enumerate(_DISPLAY_ORDER)}
+        key = frame["category"].map(order).fillna(len(order)).to_numpy()
+        idx = np.lexsort((-np.abs(frame["final_z"].to_numpy()), key))[:n]
+        return frame.iloc[idx]
+
     def cube_frame(self) -> pd.DataFrame:
         """Long table of every bin: place_id, period, z, p, bin (+1 hot, -1 cold, 0)."""
         n, T = self.z.shape
@@ -277,6 +289,12 @@ class EmergingResult(HotspotResult):
         cats = pd.Series(self.category[self.analysed])
         counts = cats.value_counts().reindex(list(CATEGORIES), fill_value=0)
         return pd.DataFrame({"category": counts.index, "places": counts.to_numpy()})
+
+    def plot_bins(self, path, *, periods=None, boundaries=None):
+        """PNG small multiples of each period's hot and cold Gi* bins (see hotspots.maps.plot_bins)."""
+        from hotpatrol.hotspots.maps import plot_bins
+
+        return plot_bins(self, path, periods=periods, boundaries=boundaries)
 
     def summary(self) -> Summary:
         table = self.counts()

@@ -35,6 +35,18 @@ CATEGORY_COLOURS = {
     "Oscillating Cold Spot": "#35978f",
     "Historical Cold Spot": "#9dafbf",
     "No Pattern Detected": "#eeeeee",
+    # Gi* confidence bins and LISA clusters (hotspots.getis / hotspots.lisa results)
+    "Hot 99%": "#b2182b",
+    "Hot 95%": "#ef8a62",
+    "Hot 90%": "#fddbc7",
+    "Not significant": "#eeeeee",
+    "Cold 90%": "#d1e5f0",
+    "Cold 95%": "#67a9cf",
+    "Cold 99%": "#2166ac",
+    "HH": "#d7191c",
+    "HL": "#fdae61",
+    "LH": "#abd9e9",
+    "LL": "#2c7bb6",
     "appeared": "#d73027",
     "disappeared": "#4575b4",
     "stayed": "#762a83",
@@ -226,8 +238,8 @@ def plot_places(
     add_scale_bar(ax)
     add_north_arrow(ax)
     if legend_handles is not None:
-        ax.legend(handles=legend_handles, title=label, loc="upper left", fontsize=7, title_fontsize=8,
-                  framealpha=0.9)
+        ax.legend(handles=legend_handles, title=label, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7,
+                  title_fontsize=8, framealpha=0.9)  # beside the map, never over the data
     else:
         sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap_obj)
         fig.colorbar(sm, ax=ax, shrink=0.6, label=(label or "") + (" (capped at 99th percentile)" if capped else ""),
@@ -251,6 +263,8 @@ def plot_result(result, path, *, column: str | None = None, boundaries=None, tit
     if "place_id" not in frame.columns:
         raise HotpatrolError(f"A {result.name} result is not per place.", parameter="path")
     column = column or getattr(result, "map_column", None)
+    if column is None:  # results without a map_column: the usual columns of the hotspot statistics
+        column = next((c for c in _PREFERRED if c in frame.columns), None)
     if column is None:
         numeric = [c for c in frame.columns if c != "place_id" and pd.api.types.is_numeric_dtype(frame[c])]
         if not numeric:
@@ -279,6 +293,9 @@ def plot_result(result, path, *, column: str | None = None, boundaries=None, tit
     return plot_places(result.places, vals, path, boundaries=boundaries, title=summary_title, label=column, **kwargs)
 
 
+_PREFERRED = ("label", "cluster", "density", "value")
+
+
 def _category_order(column: str):
     if column == "category":
         from hotpatrol.hotspots.emerging import CATEGORIES
@@ -286,6 +303,10 @@ def _category_order(column: str):
         return list(CATEGORIES)
     if column == "top_status":
         return ["appeared", "stayed", "disappeared"]
+    if column == "label":
+        return ["Hot 99%", "Hot 95%", "Hot 90%", "Not significant", "Cold 90%", "Cold 95%", "Cold 99%"]
+    if column == "cluster":
+        return ["HH", "HL", "LH", "LL", "Not significant"]
     return None
 
 
@@ -349,4 +370,65 @@ def write_geopackage(path, layers: dict, *, boundaries=None, append: bool = Fals
     if boundaries is not None:
         b = read_boundaries(boundaries, crs) if crs is not None else read_boundaries(boundaries, "EPSG:27700")
         b.to_file(path, layer="boundaries", driver="GPKG")
+    return path
+
+
+def plot_bins(result, path, *, periods=None, boundaries=None, ncols: int = 4, dpi: int = 110) -> Path:
+    """Small multiples of an emerging hot spot result: each period's hot (red) and cold (blue) bins.
+
+    ``periods`` picks labels (default: up to the last 12). Grid layers only are drawn as rasters;
+    other layers as polygons.
+    """
+    plt = _pyplot()
+    from matplotlib import colors as mcolors
+
+    path = Path(path)
+    if result.places is None:
+        raise HotpatrolError("This result has no places to map.", parameter="path")
+    labels = list(result.labels)
+    chosen = labels[-12:] if periods is None else [str(p) for p in periods]
+    bad = [p for p in chosen if p not in labels]
+    if bad:
+        raise HotpatrolError("Unknown period(s).", parameter="periods", allowed=labels, given=bad)
+    sig = result.p < result.alpha
+    bins = (np.sign(result.z) * sig).astype(float)
+    bins[~result.analysed] = np.nan
+    nrows = int(np.ceil(len(chosen) / ncols))
+    ncol = min(ncols, len(chosen))
+    fig, axes = plt.subplots(nrows, ncol, figsize=(3.2 * ncol, 3.0 * nrows), squeeze=False)
+    cmap = mcolors.ListedColormap(["#4575b4", "#f0f0f0", "#d73027"])
+    norm = mcolors.BoundaryNorm([-1.5, -0.5, 0.5, 1.5], 3)
+    b = read_boundaries(boundaries, result.places.crs)
+    for ax, label in zip(axes.ravel(), chosen):
+        t = labels.index(label)
+        if result.places.kind == "grid" and result.places.grid is not None:
+            img, (xmin, ymin, xmax, ymax) = _grid_image(result.places, bins[:, t])
+            ax.imshow(np.ma.masked_invalid(img), origin="lower", extent=(xmin, xmax, ymin, ymax), cmap=cmap,
+                      norm=norm, interpolation="nearest")
+        else:
+            gdf = result.places.geometry[["geometry"]].copy()
+            gdf["_v"] = bins[:, t]
+            gdf.plot(column="_v", ax=ax, cmap=cmap, norm=norm, linewidth=0, missing_kwds={"color": "none"})
+        if b is not None:
+            b.boundary.plot(ax=ax, color="#222222", linewidth=0.6)
+            xmin, ymin, xmax, ymax = b.total_bounds
+            ax.set_xlim(xmin, xmax)
+            ax.set_ylim(ymin, ymax)
+        ax.set_title(label, fontsize=9)
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_aspect("equal")
+    for ax in axes.ravel()[len(chosen):]:
+        ax.axis("off")
+    add_scale_bar(axes.ravel()[0])
+    from matplotlib.patches import Patch
+
+    fig.legend(handles=[Patch(facecolor="#d73027", label="hot spot bin"), Patch(facecolor="#4575b4", label="cold spot bin")],
+               loc="lower center", ncol=2, fontsize=8)
+    fig.suptitle(f"Gi* hot and cold spots per period (p < {result.alpha})", fontsize=11)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi, bbox_inches="tight", facecolor="white")
+    plt.close(fig)
     return path

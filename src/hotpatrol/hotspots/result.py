@@ -59,6 +59,7 @@ class HotspotResult:
 
     def to_dict(self) -> dict[str, Any]:
         frame = self.to_frame()
+        frame = frame.astype(object).where(frame.notna(), None)  # NaN -> null: strict JSON for the CLI
         return {"name": self.name, "summary": self.summary().title, "rows": frame.to_dict(orient="records")}
 
     def to_geodataframe(self):

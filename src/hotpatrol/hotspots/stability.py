@@ -54,7 +54,7 @@ class StabilityResult(HotspotResult):
 
     member: np.ndarray  # (n_places, n_periods) top-set membership
     labels: list
-    top: int
+    top_n: int
     place_id: np.ndarray
     places: object = None
     measure: str = "count"
@@ -92,6 +92,11 @@ class StabilityResult(HotspotResult):
         })
         return frame
 
+    def top(self, n: int) -> pd.DataFrame:
+        """The ``n`` most persistent places (most periods in the top set, then longest run)."""
+        frame = self.to_frame()
+        return frame.sort_values(["periods_in_top", "longest_run"], ascending=False, kind="stable").head(n)
+
     def persistence_counts(self) -> pd.DataFrame:
         """How many places were in the top set in exactly k periods, k = 1..T."""
         k = self.member.sum(axis=1)
@@ -111,12 +116,12 @@ class StabilityResult(HotspotResult):
         ever = int(self.member.any(axis=1).sum())
         always = int(self.member.all(axis=1).sum())
         notes = [
-            f"Top {self.top} places by {self.measure} in each of {len(self.labels)} periods.",
+            f"Top {self.top_n} places by {self.measure} in each of {len(self.labels)} periods.",
             f"Mean Jaccard between consecutive periods: {self.mean_jaccard:.3f} "
             "(1 = the same places every period, 0 = no overlap).",
-            f"{ever} places were ever in the top {self.top}; {always} were in it every period.",
+            f"{ever} places were ever in the top {self.top_n}; {always} were in it every period.",
         ]
-        return Summary(title=f"Stability of the top {self.top}", table=table, notes=notes)
+        return Summary(title=f"Stability of the top {self.top_n}", table=table, notes=notes)
 
 
 def stability(cube, *, top: int = 20) -> StabilityResult:

@@ -75,6 +75,30 @@ def analyse(
     check_choice("method", method, METHODS)
     cube = build_cube(events, places, freq=freq, scheme=scheme, categories=categories, start=start, end=end,
                       drop_empty=drop_empty)
+    return run_on_cube(method, cube, top=top, time_lag=time_lag, weights=weights, distance=distance, alpha=alpha,
+                       fdr=fdr, before=before, after=after)
+
+
+def analyse_all(events, places, *, methods=METHODS, freq: str = "M", scheme: str = "count", categories=None,
+                start=None, end=None, drop_empty: bool = True, **options) -> dict:
+    """Every method in ``methods`` on one cube (built once); ``{method: result}`` in that order.
+
+    Write them together with :func:`hotpatrol.hotspots.maps.write_geopackage` (one layer each).
+    """
+    from hotpatrol.hotspots.cube import build_cube
+
+    for m in methods:
+        check_choice("method", m, METHODS)
+    cube = build_cube(events, places, freq=freq, scheme=scheme, categories=categories, start=start, end=end,
+                      drop_empty=drop_empty)
+    return {m: run_on_cube(m, cube, **options) for m in methods}
+
+
+def run_on_cube(method: str, cube, *, top: int = 20, time_lag: int = 1, weights: str | None = None,
+                distance: float | None = None, alpha: float | None = None, fdr: bool = True, before=None,
+                after=None):
+    """One temporal method on an existing :class:`~hotpatrol.hotspots.cube.SpaceTimeCube`."""
+    check_choice("method", method, METHODS)
     if method == "concentration":
         from hotpatrol.hotspots.concentration import concentration
 
