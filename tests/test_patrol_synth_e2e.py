@@ -61,3 +61,26 @@ def test_select_and_plan_from_store_match_planted_truth(county_db):
     visits = plan.schedule[plan.schedule["hotspot_id"] == pid]
     best = visits.loc[visits.groupby("day")["risk_share"].idxmax(), "start"].dt.hour
     assert ((best >= 21) | (best <= 3)).mean() > 0.8
+
+
+@pytest.mark.slow
+def test_select_with_district_polygons_and_exclusion(county_db):
+    county, url, tmp = county_db
+    districts = tmp / "county" / "districts.geojson"
+    # keep out of a 300 m disc around the top planted hotspot (say, a hospital)
+    import geopandas as gpd
+    import shapely
+
+    top = county.hotspots.iloc[0]
+    zone = gpd.GeoDataFrame({"name": ["hospital"]}, geometry=[shapely.Point(top.x, top.y).buffer(300)], crs="EPSG:27700")
+    zone.to_crs(4326).to_file(tmp / "hospital.geojson")
+    r = runner.invoke(app, ["plan", "select", "--db", url, "--n", "6", "--districts", str(districts),
+                            "--per-district-min", "2", "--exclude", str(tmp / "hospital.geojson"), "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    rows = pd.DataFrame(out["rows"])
+    assert rows["district"].value_counts().min() >= 2
+    assert set(rows["district"]) <= set(county.districts["LAD_NM"])
+    d = np.hypot(rows["x"] - top.x, rows["y"] - top.y)
+    assert (d > 300 - 75 * np.sqrt(2)).all()  # no selected cell touches the zone
+    assert out["constraints"]["n_excluded"] > 0

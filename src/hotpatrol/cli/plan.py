@@ -46,6 +46,8 @@ def select_cmd(
     per_district_min: Optional[int] = typer.Option(None, "--per-district-min", help="At least this many per district."),
     per_district_max: Optional[int] = typer.Option(None, "--per-district-max", help="At most this many per district."),
     district_column: str = typer.Option("district", "--district-column", help="Column naming each place's district."),
+    districts: Optional[Path] = typer.Option(None, "--districts", help="District polygons (GeoJSON/GPKG) to label places by."),
+    district_name: Optional[str] = typer.Option(None, "--district-name", help="Name column of --districts."),
     exclude: Optional[List[Path]] = typer.Option(None, "--exclude", help="Polygons to keep out of (GeoJSON/GPKG); repeatable."),
     capacity_hours: Optional[float] = typer.Option(None, "--capacity-hours", help="Officer-hours a day for hotspot patrols."),
     visits: int = typer.Option(3, "--visits", help="Visits per patrolled hotspot-day (capacity)."),
@@ -62,7 +64,7 @@ def select_cmd(
 ) -> None:
     """Select N hotspots maximising harm covered under spacing/district/exclusion/capacity constraints (exact ILP)."""
     with user_errors(as_json):
-        from hotpatrol.patrol.select import hotspots_from_events, read_hotspots, select_hotspots
+        from hotpatrol.patrol.select import hotspots_from_events, label_districts, read_hotspots, select_hotspots
 
         if sum(x is not None for x in (hotspots, db, events)) != 1:
             raise HotpatrolError("Give exactly one of --hotspots, --db or --events.", parameter="--hotspots")
@@ -72,6 +74,9 @@ def select_cmd(
             ev = _events_from(events, db)
             table = hotspots_from_events(ev, cell=cell or settings.get("cell"), scheme=scheme, months=months, crs=crs)
         cell_ = cell if cell is not None else table.attrs.get("cell")
+        if districts is not None:
+            table = label_districts(table, str(districts), column=district_name)
+            district_column = "district"
         res = select_hotspots(table, n=n, min_spacing=min_spacing, per_district_min=per_district_min,
                               per_district_max=per_district_max, district_column=district_column,
                               exclude=[str(p) for p in exclude] if exclude else None, capacity_hours=capacity_hours,
