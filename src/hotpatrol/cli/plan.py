@@ -107,6 +107,7 @@ def create_cmd(
     team_minutes: float = typer.Option(240.0, "--team-minutes", help="Patrol minutes a team has per shift."),
     travel: float = typer.Option(10.0, "--travel", help="Travel minutes per visit."),
     day_start: str = typer.Option("06:00", "--day-start", help="Operational day start (runs to one minute before)."),
+    shift: Optional[List[str]] = typer.Option(None, "--shift", help="A shift NAME=HH:MM-HH:MM (repeatable; default early/late/night)."),
     block: str = typer.Option("balanced", "--block", help="Randomisation blocking: balanced, weekday or none."),
     events: Optional[Path] = typer.Option(None, "--events", help="Events table CSV for time profiles and briefing crimes."),
     db: Optional[str] = typer.Option(None, "--db", help="Store URL to read events from instead."),
@@ -120,10 +121,24 @@ def create_cmd(
         from hotpatrol.patrol.export import export_all
         from hotpatrol.patrol.plan import create_plan
 
+        from hotpatrol.patrol.timing import DEFAULT_SHIFTS
+
+        shifts = [_parse_shift(s) for s in shift] if shift else DEFAULT_SHIFTS
         ev = _events_from(events, db)
         plan = create_plan(selection, days=days, k=k, seed=seed, start=start, visits=visits, dwell=dwell,
                            min_gap=min_gap, teams=teams, team_minutes=team_minutes, travel=travel,
-                           day_start=day_start, block=block, events=ev)
+                           day_start=day_start, block=block, events=ev, shifts=shifts)
+        if briefing_day is not None:
+            import pandas as pd
+
+            try:
+                ok = pd.Timestamp(briefing_day).date() in plan.allocation.days
+            except (ValueError, TypeError):
+                ok = False
+            if not ok:  # check before anything is written
+                raise HotpatrolError("The briefing day is not an operational day of the plan.", parameter="day",
+                                     allowed=f"{plan.allocation.days[0]}..{plan.allocation.days[-1]}",
+                                     given=briefing_day)
         plan.save(out)
         files = export_all(plan, out / "exports", pdf=pdf, day=briefing_day)
         if as_json:
@@ -134,6 +149,20 @@ def create_cmd(
         else:
             typer.echo(plan.summary().as_text())
             typer.echo(f"Wrote plan to {out} (exports in {out / 'exports'})")
+
+
+def _parse_shift(text: str) -> tuple[str, str, str]:
+    try:
+        name, span = text.split("=", 1)
+        a, b = span.split("-", 1)
+        for t in (a, b):
+            hh, mm = t.strip().split(":")
+            if not (0 <= int(hh) <= 24 and 0 <= int(mm) < 60):
+                raise ValueError
+        return name.strip(), a.strip(), b.strip()
+    except ValueError:
+        raise HotpatrolError("A shift is NAME=HH:MM-HH:MM.", parameter="--shift", given=text,
+                             fix="e.g. --shift day=07:00-19:00 --shift night=19:00-07:00") from None
 
 
 def register(app: typer.Typer) -> None:
