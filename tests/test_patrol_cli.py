@@ -70,3 +70,21 @@ def test_plan_create_over_capacity_message(tmp_path):
                             "--out", str(tmp_path / "p"), "--json"])
     assert r.exit_code == 2
     assert "patrol-minutes a day" in json.loads(r.output)["error"]["message"]
+
+
+def test_plan_create_custom_shifts_and_bad_shift(tmp_path):
+    _selection().to_csv(tmp_path / "sel.csv", index=False)
+    base = ["plan", "create", "--selection", str(tmp_path / "sel.csv"), "--days", "3", "--k", "2",
+            "--start", "2026-12-01", "--out", str(tmp_path / "p"), "--no-pdf", "--json"]
+    r = runner.invoke(app, base + ["--shift", "day=07:00-19:00", "--shift", "night=19:00-07:00"])
+    assert r.exit_code == 0, r.output
+    from hotpatrol.patrol.plan import PatrolPlan
+
+    plan = PatrolPlan.load(tmp_path / "p")
+    assert set(plan.schedule["shift"]) <= {"day", "night"}
+    r = runner.invoke(app, base + ["--shift", "day 7 to 7"])
+    assert r.exit_code == 2 and json.loads(r.output)["error"]["parameter"] == "--shift"
+    base[base.index(str(tmp_path / "p"))] = str(tmp_path / "q")
+    r = runner.invoke(app, base + ["--briefing-day", "2027-01-01"])
+    assert r.exit_code == 2 and json.loads(r.output)["error"]["parameter"] == "day"
+    assert not (tmp_path / "q").exists()

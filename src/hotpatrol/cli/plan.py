@@ -46,6 +46,8 @@ def select_cmd(
     per_district_min: Optional[int] = typer.Option(None, "--per-district-min", help="At least this many per district."),
     per_district_max: Optional[int] = typer.Option(None, "--per-district-max", help="At most this many per district."),
     district_column: str = typer.Option("district", "--district-column", help="Column naming each place's district."),
+    districts: Optional[Path] = typer.Option(None, "--districts", help="District polygons (GeoJSON/GPKG) to label places by."),
+    district_name: Optional[str] = typer.Option(None, "--district-name", help="Name column of --districts."),
     exclude: Optional[List[Path]] = typer.Option(None, "--exclude", help="Polygons to keep out of (GeoJSON/GPKG); repeatable."),
     capacity_hours: Optional[float] = typer.Option(None, "--capacity-hours", help="Officer-hours a day for hotspot patrols."),
     visits: int = typer.Option(3, "--visits", help="Visits per patrolled hotspot-day (capacity)."),
@@ -62,7 +64,7 @@ def select_cmd(
 ) -> None:
     """Select N hotspots maximising harm covered under spacing/district/exclusion/capacity constraints (exact ILP)."""
     with user_errors(as_json):
-        from hotpatrol.patrol.select import hotspots_from_events, read_hotspots, select_hotspots
+        from hotpatrol.patrol.select import hotspots_from_events, label_districts, read_hotspots, select_hotspots
 
         if sum(x is not None for x in (hotspots, db, events)) != 1:
             raise HotpatrolError("Give exactly one of --hotspots, --db or --events.", parameter="--hotspots")
@@ -72,6 +74,9 @@ def select_cmd(
             ev = _events_from(events, db)
             table = hotspots_from_events(ev, cell=cell or settings.get("cell"), scheme=scheme, months=months, crs=crs)
         cell_ = cell if cell is not None else table.attrs.get("cell")
+        if districts is not None:
+            table = label_districts(table, str(districts), column=district_name)
+            district_column = "district"
         res = select_hotspots(table, n=n, min_spacing=min_spacing, per_district_min=per_district_min,
                               per_district_max=per_district_max, district_column=district_column,
                               exclude=[str(p) for p in exclude] if exclude else None, capacity_hours=capacity_hours,
@@ -102,6 +107,7 @@ def create_cmd(
     team_minutes: float = typer.Option(240.0, "--team-minutes", help="Patrol minutes a team has per shift."),
     travel: float = typer.Option(10.0, "--travel", help="Travel minutes per visit."),
     day_start: str = typer.Option("06:00", "--day-start", help="Operational day start (runs to one minute before)."),
+    shift: Optional[List[str]] = typer.Option(None, "--shift", help="A shift NAME=HH:MM-HH:MM (repeatable; default early/late/night)."),
     block: str = typer.Option("balanced", "--block", help="Randomisation blocking: balanced, weekday or none."),
     events: Optional[Path] = typer.Option(None, "--events", help="Events table CSV for time profiles and briefing crimes."),
     db: Optional[str] = typer.Option(None, "--db", help="Store URL to read events from instead."),
@@ -115,10 +121,24 @@ def create_cmd(
         from hotpatrol.patrol.export import export_all
         from hotpatrol.patrol.plan import create_plan
 
+        from hotpatrol.patrol.timing import DEFAULT_SHIFTS
+
+        shifts = [_parse_shift(s) for s in shift] if shift else DEFAULT_SHIFTS
         ev = _events_from(events, db)
         plan = create_plan(selection, days=days, k=k, seed=seed, start=start, visits=visits, dwell=dwell,
                            min_gap=min_gap, teams=teams, team_minutes=team_minutes, travel=travel,
-                           day_start=day_start, block=block, events=ev)
+                           day_start=day_start, block=block, events=ev, shifts=shifts)
+        if briefing_day is not None:
+            import pandas as pd
+
+            try:
+                ok = pd.Timestamp(briefing_day).date() in plan.allocation.days
+            except (ValueError, TypeError):
+                ok = False
+            if not ok:  # check before anything is written
+                raise HotpatrolError("The briefing day is not an operational day of the plan.", parameter="day",
+                                     allowed=f"{plan.allocation.days[0]}..{plan.allocation.days[-1]}",
+                                     given=briefing_day)
         plan.save(out)
         files = export_all(plan, out / "exports", pdf=pdf, day=briefing_day)
         if as_json:
@@ -129,6 +149,20 @@ def create_cmd(
         else:
             typer.echo(plan.summary().as_text())
             typer.echo(f"Wrote plan to {out} (exports in {out / 'exports'})")
+
+
+def _parse_shift(text: str) -> tuple[str, str, str]:
+    try:
+        name, span = text.split("=", 1)
+        a, b = span.split("-", 1)
+        for t in (a, b):
+            hh, mm = t.strip().split(":")
+            if not (0 <= int(hh) <= 24 and 0 <= int(mm) < 60):
+                raise ValueError
+        return name.strip(), a.strip(), b.strip()
+    except ValueError:
+        raise HotpatrolError("A shift is NAME=HH:MM-HH:MM.", parameter="--shift", given=text,
+                             fix="e.g. --shift day=07:00-19:00 --shift night=19:00-07:00") from None
 
 
 def register(app: typer.Typer) -> None:

@@ -208,6 +208,14 @@ def briefing_html(plan, *, day=None, max_crimes: int = 8) -> str:
     esc = html.escape
     s = plan.allocation.scheme
     if day is not None:
+        days = plan.allocation.days
+        try:
+            d = pd.Timestamp(day).date()
+        except (ValueError, TypeError):
+            d = None
+        if d not in days:
+            raise HotpatrolError("The briefing day is not an operational day of the plan.", parameter="day",
+                                 allowed=f"{days[0]}..{days[-1]}", given=str(day))
         visits = plan.day(day)
         ids = list(dict.fromkeys(visits["hotspot_id"].tolist()))
         heading = f"Hotspot patrol briefing - operational day {pd.Timestamp(day).date()} ({s['day_start']} start)"

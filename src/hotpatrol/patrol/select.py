@@ -34,6 +34,7 @@ from hotpatrol.errors import HotpatrolError
 from hotpatrol.hotspots.result import HotspotResult, Summary
 
 HARM_COLUMNS = ("harm", "score", "harm_total", "value")
+NO_DISTRICT = "(none)"  # label of places outside every district
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -90,7 +91,7 @@ def _as_table(hotspots, places, harm_column: str | None, district_column: str | 
                              given=frame[harm_column].iloc[row])
     out["harm"] = harm
     if district_column and district_column in frame.columns:
-        out["district"] = frame[district_column].astype("string").fillna("(none)").to_numpy()
+        out["district"] = frame[district_column].astype("string").fillna(NO_DISTRICT).to_numpy()
     for extra in ("travel_minutes", "lon", "lat"):
         if extra in frame.columns:
             out[extra] = frame[extra].to_numpy()
@@ -173,6 +174,33 @@ def read_exclusions(exclude, crs: str):
             raise HotpatrolError("exclude must be file paths, a GeoDataFrame or shapely geometries.",
                                  parameter="exclude", given=type(item).__name__)
     return pd.concat(frames, ignore_index=True) if frames else None
+
+
+def label_districts(hotspots: pd.DataFrame, districts, *, column: str | None = None, crs: str | None = None) -> pd.DataFrame:
+    """A copy of ``hotspots`` with a ``district`` column from polygons (file or GeoDataFrame), by centroid.
+
+    ``column`` names the label column (default: the first of LAD_NM/name/NAME/district, else the first
+    text column). Places outside every polygon get ``(none)``.
+    """
+    import geopandas as gpd
+    import shapely
+
+    crs = crs or hotspots.attrs.get("crs") or "EPSG:27700"
+    zones = read_exclusions(districts, crs)  # same reading rules: paths or GeoDataFrames, reprojected
+    if column is None:
+        text = [c for c in zones.columns if c != "geometry" and zones[c].dtype == object]
+        column = next((c for c in ("LAD_NM", "name", "NAME", "district") if c in zones.columns), text[0] if text else None)
+    if column is None or column not in zones.columns:
+        raise HotpatrolError("Cannot tell which column of the district polygons holds the name.",
+                             parameter="district_name", allowed=[c for c in zones.columns if c != "geometry"],
+                             given=column)
+    pts = gpd.GeoDataFrame({"i": np.arange(len(hotspots))},
+                           geometry=shapely.points(hotspots["x"].to_numpy(float), hotspots["y"].to_numpy(float)), crs=crs)
+    hit = gpd.sjoin(pts, zones[[column, "geometry"]], how="left", predicate="within").drop_duplicates("i")
+    out = hotspots.copy()
+    out["district"] = hit.sort_values("i")[column].astype("string").fillna(NO_DISTRICT).to_numpy()
+    out.attrs.update(hotspots.attrs)
+    return out
 
 
 def _excluded_mask(table: pd.DataFrame, places, zones, cell: float | None, crs: str) -> np.ndarray:
@@ -624,7 +652,8 @@ def _district_bounds(spec, names: list[str], parameter: str) -> dict:
         if unknown:
             raise HotpatrolError("Unknown district in bounds.", parameter=parameter, allowed=names, given=unknown)
         return {names.index(str(d)): int(v) for d, v in spec.items()}
-    return {i: int(spec) for i in range(len(names))}
+    # an int applies to every named district, not to places outside all districts
+    return {i: int(spec) for i, name in enumerate(names) if name != NO_DISTRICT}
 
 
 def _describe_exclude(exclude) -> Any:
