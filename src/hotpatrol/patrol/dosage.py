@@ -202,7 +202,7 @@ def _flag_jumps(off, t, x, y, max_speed, reset_ns):
 
 
 def _sort_order(codes, t, x, y, has_t) -> np.ndarray:
-    """Order by officer, time, x, y -- one int64 radix-friendly key instead of a 4-key lexsort
+    """Order by officer, time, x, y -- one int64 key instead of a 4-key lexsort
     (5-6x faster on 10 M pings), then the rare ties within a millisecond sorted exactly."""
     n = len(codes)
     if n == 0:
@@ -214,7 +214,7 @@ def _sort_order(codes, t, x, y, has_t) -> np.ndarray:
     if tbits + cbits > 62:  # decades of pings or millions of devices: fall back to lexsort
         return np.lexsort((y, x, t, codes))
     key = ((codes.astype(np.int64) + 1) << tbits) | span
-    order = np.argsort(key, kind="stable")
+    order = np.argsort(key)  # ties are refined below, so stability is not needed
     ks = key[order]
     tie = np.zeros(n, dtype=bool)
     same = ks[1:] == ks[:-1]
