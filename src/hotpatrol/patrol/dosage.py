@@ -433,7 +433,11 @@ def _presence_minutes(valid: pd.DataFrame) -> pd.Series:
 
 
 def normalise_allocation(allocation: pd.DataFrame) -> pd.DataFrame:
-    """Check and tidy an allocation table: ``day`` (date), ``hotspot_id`` (str), ``patrolled`` (bool)."""
+    """Check and tidy an allocation table: ``day`` (date), ``hotspot_id`` (str), ``patrolled`` (bool).
+
+    Accepts a DataFrame or a :class:`hotpatrol.patrol.design.Allocation`."""
+    if not isinstance(allocation, pd.DataFrame) and hasattr(allocation, "to_frame"):
+        allocation = allocation.to_frame()
     if not isinstance(allocation, pd.DataFrame):
         raise HotpatrolError("allocation must be a DataFrame with day, hotspot_id, patrolled.",
                              parameter="allocation", given=type(allocation).__name__)
