@@ -2,6 +2,7 @@
 
 import json
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -116,3 +117,40 @@ def test_before_after_cli(tmp_path):
     assert r.exit_code == 0, r.output
     out = json.loads(r.output)
     assert out["ci_low"] < 0.3 < out["ci_high"] and out["rate_ratio"] < 0.5
+
+
+@pytest.mark.slow
+def test_evaluate_reads_events_from_the_store(tmp_path):
+    """Simulated crimes ingested as force records into SQLite, then ``evaluate --db``."""
+    from hotpatrol.evaluate.simulate import simulate_trial
+    from hotpatrol.ingest import ingest
+
+    sim = simulate_trial(seed=5, n=10, k=4, days=30, effect=-0.6, pings=False)
+    sim.write(tmp_path / "trial")
+    fr = sim.events[["event_id", "occurred_at", "x", "y", "category"]].rename(columns={"event_id": "id"})
+    fr["occurred_at"] = fr["occurred_at"].dt.strftime("%Y-%m-%d %H:%M")
+    fr.to_csv(tmp_path / "force_records.csv", index=False)
+    (tmp_path / "mapping.yaml").write_text(
+        "name: sim\nforce: Sim Police\nid: id\ntime:\n  timestamp: occurred_at\n  format: \"%Y-%m-%d %H:%M\"\n"
+        "x: x\ny: y\ncrs: EPSG:27700\ncategory: category\n")
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    ingest([tmp_path / "force_records.csv"], db=db, mapping=tmp_path / "mapping.yaml")
+    r = runner.invoke(app, ["evaluate", "--db", db, "--plan", str(tmp_path / "trial"), "--out", str(tmp_path / "eval"),
+                            "--permutations", "19", "--no-pdf", "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    # same events as the CSV route: the minute timestamps round-trip through the store
+    assert sum(h["count_patrol"] + h["count_other"] for h in out["per_hotspot"]) == int(
+        sim.events.assign(d=(sim.events["occurred_at"] - pd.Timedelta(hours=6)).dt.normalize())
+        .pipe(lambda e: e[(e["d"] >= pd.Timestamp(sim.truth["start"])) &
+                          (e["d"] < pd.Timestamp(sim.truth["start"]) + pd.Timedelta(days=30))])
+        .pipe(lambda e: _in_hotspots(e, sim.hotspots)).sum())
+
+
+def _in_hotspots(e, hs):
+    import numpy as np
+
+    inside = np.zeros(len(e), bool)
+    for _, h in hs.iterrows():
+        inside |= ((e["x"] >= h["xmin"]) & (e["x"] < h["xmax"]) & (e["y"] >= h["ymin"]) & (e["y"] < h["ymax"])).to_numpy()
+    return inside

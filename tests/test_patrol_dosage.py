@@ -104,6 +104,10 @@ def test_compliance_contamination_day_boundary_and_presence_union():
     assert b6["planned"] and not b6["delivered"] and b6["minutes"] == pytest.approx(5.0)
     c = r.compliance()
     assert c["planned_hotspot_days"] == 2 and c["delivered_hotspot_days"] == 1 and c["compliance"] == 0.5
+    from hotpatrol.patrol.design import allocate
+
+    design = allocate(["A", "B"], start="2026-01-05", days=2, k=1, seed=3)  # an Allocation object works too
+    assert dosage(p, hotspots=HOT, crs=CRS, allocation=design).compliance()["planned_hotspot_days"] == 2
     assert c["contaminated_hotspot_days"] == 1 and c["any_presence_rate"] == 1.0
     assert "compliance" in r.summary().as_text()
 

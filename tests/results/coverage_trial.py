@@ -33,8 +33,8 @@ def run(runs: int, null_runs: int, permutations: int, seed0: int = 1000) -> dict
         for outcome in ("count", "harm"):
             f = fit_glm(panel, outcome, ["patrolled"])["patrolled"]
             rows.append((outcome, f["coef"], truth, f["ci_low"] <= np.exp(truth) <= f["ci_high"]))
-    out = {"runs": runs, "true_effect_delivered": -0.4, "compliance": 0.95, "contamination": 0.02}
-    for outcome in ("count", "harm"):
+    out = {"runs": runs, "seed0": seed0, "true_effect_delivered": -0.4, "compliance": 0.95, "contamination": 0.02}
+    for outcome in ("count", "harm") if rows else ():
         sel = [r for r in rows if r[0] == outcome]
         est = np.array([r[1] for r in sel])
         cov = np.array([r[3] for r in sel])
@@ -62,8 +62,9 @@ if __name__ == "__main__":
     ap.add_argument("--runs", type=int, default=200)
     ap.add_argument("--null-runs", type=int, default=200)
     ap.add_argument("--permutations", type=int, default=199)
+    ap.add_argument("--seed0", type=int, default=1000)
     ap.add_argument("--out", default=str(Path(__file__).with_name("coverage_trial.json")))
     a = ap.parse_args()
-    res = run(a.runs, a.null_runs, a.permutations)
+    res = run(a.runs, a.null_runs, a.permutations, a.seed0)
     Path(a.out).write_text(json.dumps(res, indent=2) + "\n")
     print(json.dumps(res, indent=2))

@@ -202,7 +202,7 @@ def _flag_jumps(off, t, x, y, max_speed, reset_ns):
 
 
 def _sort_order(codes, t, x, y, has_t) -> np.ndarray:
-    """Order by officer, time, x, y -- one int64 radix-friendly key instead of a 4-key lexsort
+    """Order by officer, time, x, y -- one int64 key instead of a 4-key lexsort
     (5-6x faster on 10 M pings), then the rare ties within a millisecond sorted exactly."""
     n = len(codes)
     if n == 0:
@@ -214,7 +214,7 @@ def _sort_order(codes, t, x, y, has_t) -> np.ndarray:
     if tbits + cbits > 62:  # decades of pings or millions of devices: fall back to lexsort
         return np.lexsort((y, x, t, codes))
     key = ((codes.astype(np.int64) + 1) << tbits) | span
-    order = np.argsort(key, kind="stable")
+    order = np.argsort(key)  # ties are refined below, so stability is not needed
     ks = key[order]
     tie = np.zeros(n, dtype=bool)
     same = ks[1:] == ks[:-1]
@@ -433,7 +433,11 @@ def _presence_minutes(valid: pd.DataFrame) -> pd.Series:
 
 
 def normalise_allocation(allocation: pd.DataFrame) -> pd.DataFrame:
-    """Check and tidy an allocation table: ``day`` (date), ``hotspot_id`` (str), ``patrolled`` (bool)."""
+    """Check and tidy an allocation table: ``day`` (date), ``hotspot_id`` (str), ``patrolled`` (bool).
+
+    Accepts a DataFrame or a :class:`hotpatrol.patrol.design.Allocation`."""
+    if not isinstance(allocation, pd.DataFrame) and hasattr(allocation, "to_frame"):
+        allocation = allocation.to_frame()
     if not isinstance(allocation, pd.DataFrame):
         raise HotpatrolError("allocation must be a DataFrame with day, hotspot_id, patrolled.",
                              parameter="allocation", given=type(allocation).__name__)
