@@ -1,0 +1,239 @@
+"""``hotpatrol forecast knox``: the Knox near-repeat test (and the event loading it shares)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import typer
+
+from hotpatrol.cli.common import json_option, print_json, user_errors
+from hotpatrol.cli.forecast import forecast_app
+from hotpatrol.errors import HotpatrolError
+
+_X = ("x", "X", "easting", "Easting")
+_Y = ("y", "Y", "northing", "Northing")
+_T = ("occurred_at", "date", "Date", "time", "datetime", "occurred_from")
+
+
+def _first(columns, names, given, what):
+    if given:
+        if given not in columns:
+            raise HotpatrolError(f"Column {given!r} not found.", parameter=f"--{what}", allowed=list(columns),
+                                 given=given)
+        return given
+    return next((c for c in names if c in columns), None)
+
+
+def read_points_csv(path: Path, *, x: str | None, y: str | None, time: str | None,
+                    crs: str | None) -> tuple[np.ndarray, np.ndarray, pd.Series]:
+    """x/y metres and times from a CSV: columns x,y (metres) or lon,lat, plus a time column.
+
+    A file without a header whose rows are ``X,Y,date`` (the Near Repeat Calculator's input) is accepted.
+    """
+    if not path.exists():
+        raise HotpatrolError("File not found.", file=str(path), parameter="--csv")
+    frame = pd.read_csv(path)
+    first = list(frame.columns)
+    try:  # no header: the header row is numbers
+        float(first[0])
+        float(first[1])
+        frame = pd.read_csv(path, header=None)
+        frame = frame.rename(columns={0: "x", 1: "y", 2: "date"})
+    except (ValueError, IndexError):
+        pass
+    cols = list(frame.columns)
+    tcol = _first(cols, _T, time, "time")
+    if tcol is None:
+        raise HotpatrolError("No time column found.", file=str(path), parameter="--time", allowed=list(_T),
+                             fix="Name it with --time COLUMN.")
+    xcol, ycol = _first(cols, _X, x, "x"), _first(cols, _Y, y, "y")
+    if xcol and ycol:
+        xs, ys = frame[xcol].to_numpy(float), frame[ycol].to_numpy(float)
+    elif {"lon", "lat"} <= set(cols) or {"Longitude", "Latitude"} <= set(cols):
+        from hotpatrol.places.crs import choose_metric_crs, from_lonlat
+
+        lon = frame["lon" if "lon" in cols else "Longitude"].to_numpy(float)
+        lat = frame["lat" if "lat" in cols else "Latitude"].to_numpy(float)
+        xs, ys = from_lonlat(lon, lat, crs or choose_metric_crs(lon, lat))
+    else:
+        raise HotpatrolError("No coordinate columns found.", file=str(path), parameter="--x/--y",
+                             allowed=list(_X + _Y) + ["lon", "lat"], fix="Name them with --x and --y.")
+    return xs, ys, pd.to_datetime(frame[tcol], errors="coerce")
+
+
+def register(app: typer.Typer | None = None) -> None:  # commands live on forecast_app
+    @forecast_app.command("knox")
+    def knox_command(
+        db: str = typer.Option(None, "--db", help="Store URL or SQLite file (events already ingested)."),
+        csv: Path = typer.Option(None, "--csv", help="CSV of points: x,y (metres) or lon,lat, and a date/time."),
+        category: list[str] = typer.Option(None, "--category", help="Only these categories (--db; repeatable)."),
+        force: str = typer.Option(None, "--force", help="Only this force (--db)."),
+        start: str = typer.Option(None, "--start", help="First date (inclusive, --db)."),
+        end: str = typer.Option(None, "--end", help="End date (exclusive, --db)."),
+        x: str = typer.Option(None, "--x", help="x column of --csv (default x/X)."),
+        y: str = typer.Option(None, "--y", help="y column of --csv (default y/Y)."),
+        time: str = typer.Option(None, "--time", help="time column of --csv (default occurred_at/date/time)."),
+        crs: str = typer.Option(None, "--crs", help="Metric CRS for lon/lat input (default: chosen)."),
+        spatial_bands: float = typer.Option(100.0, "--spatial-bands", help="Spatial bandwidth (metres)."),
+        n_spatial: int = typer.Option(3, "--n-spatial", help="Number of spatial bands."),
+        temporal_bands: float = typer.Option(7.0, "--temporal-bands", help="Temporal bandwidth (days)."),
+        n_temporal: int = typer.Option(3, "--n-temporal", help="Number of temporal bands."),
+        metric: str = typer.Option("manhattan", "--metric", help="manhattan (NRC default) or euclidean."),
+        same_location: float = typer.Option(0.01, "--same-location", help="Same-location band width (metres)."),
+        permutations: int = typer.Option(99, "--permutations", help="Monte Carlo permutations of the dates."),
+        seed: int = typer.Option(0, "--seed", help="Random seed (reproducible p-values)."),
+        nrc: bool = typer.Option(False, "--nrc", help="Round coordinates to 32-bit floats like the NRC 1.3."),
+        output: Path = typer.Option(None, "--output", help="Write the band table to this CSV."),
+        plot: Path = typer.Option(None, "--plot", help="Save a heat map of the Knox ratios (.png/.pdf/.svg)."),
+        as_json: bool = json_option(),
+    ) -> None:
+        """Knox test for near repeats, banded like the Near Repeat Calculator (Monte Carlo p-values)."""
+        from hotpatrol.forecast.knox import knox, knox_test
+
+        with user_errors(as_json):
+            if (db is None) == (csv is None):
+                raise HotpatrolError("Give exactly one of --db or --csv.", parameter="--db/--csv",
+                                     fix="hotpatrol forecast knox --csv points.csv (or --db hotpatrol.db)")
+            settings = dict(spatial_band=spatial_bands, n_spatial=n_spatial, temporal_band=temporal_bands,
+                            n_temporal=n_temporal, metric=metric, same_location=same_location,
+                            permutations=permutations, random_state=seed, single_precision=nrc)
+            if csv is not None:
+                xs, ys, ts = read_points_csv(csv, x=x, y=y, time=time, crs=crs)
+                result = knox(xs, ys, ts, **settings)
+            else:
+                try:
+                    from hotpatrol.store import Store
+                except ImportError:
+                    raise HotpatrolError("The store is not available in this installation.", parameter="--db",
+                                         fix="Use --csv.") from None
+                from hotpatrol.places import project
+
+                events = Store(db).load_events(force=force, categories=category or None, start=start, end=end)
+                if events.empty:
+                    raise HotpatrolError("No events match.", parameter="--db",
+                                         given={"force": force, "category": category, "start": start, "end": end})
+                result = knox_test(project(events, crs), **settings)
+            if output is not None:
+                result.to_frame().to_csv(output, index=False)
+            if plot is not None:
+                result.plot(plot)
+            if as_json:
+                print_json(result.to_dict())
+            else:
+                # plain echo: rich would re-wrap the tables
+                typer.echo(result.summary().as_text())
+                typer.echo("\nKnox ratio (observed / mean expected):")
+                typer.echo(result.table("ratio").round(2).to_string())
+                typer.echo("\np-values:")
+                typer.echo(result.table("p_values").round(3).to_string())
+
+
+def points_to_events(xs, ys, ts: pd.Series, *, crs: str | None) -> pd.DataFrame:
+    """An events table from CSV points; date-only times become one-day windows (precision 'day')."""
+    from hotpatrol.events import conform
+
+    ts = pd.to_datetime(ts, errors="coerce").reset_index(drop=True)
+    dated = bool(ts.dropna().eq(ts.dropna().dt.normalize()).all())
+    frame = pd.DataFrame({
+        "event_id": [f"row{i + 2}" for i in range(len(ts))],
+        "source": "csv",
+        "occurred_at": ts,
+        "occurred_from": ts,
+        "occurred_to": ts + pd.Timedelta(days=1) if dated else pd.Series(pd.NaT, index=ts.index),
+        "time_precision": "day" if dated else "minute",
+        "category": "csv",
+    })
+    events = conform(frame)
+    events["x"], events["y"] = np.asarray(xs, float), np.asarray(ys, float)
+    events.attrs["crs"] = crs or "unknown"
+    return events
+
+
+def _register_etas() -> None:
+    @forecast_app.command("etas")
+    def etas_command(
+        db: str = typer.Option(None, "--db", help="Store URL or SQLite file (events already ingested)."),
+        csv: Path = typer.Option(None, "--csv", help="CSV of points: x,y (metres) or lon,lat, and a date/time."),
+        category: list[str] = typer.Option(None, "--category", help="Only these categories (--db; repeatable)."),
+        force: str = typer.Option(None, "--force", help="Only this force (--db)."),
+        train_start: str = typer.Option(None, "--train-start", help="First training date (inclusive)."),
+        start: str = typer.Option(None, "--start", help="Forecast start (default: end of the training data). "
+                                  "Training uses events before it."),
+        horizon: str = typer.Option("7D", "--horizon", help="Forecast window, e.g. 1D, 7D, 31D."),
+        model: str = typer.Option("etas", "--model", help="etas (continuous) or grid-etas (PredPol-style)."),
+        cell: float = typer.Option(150.0, "--cell", help="Grid cell size (metres)."),
+        bandwidth: float = typer.Option(300.0, "--bandwidth", help="etas: background KDE bandwidth (metres)."),
+        trend_days: float = typer.Option(None, "--trend-days", help="etas: background trend bins (days)."),
+        x: str = typer.Option(None, "--x", help="x column of --csv."),
+        y: str = typer.Option(None, "--y", help="y column of --csv."),
+        time: str = typer.Option(None, "--time", help="time column of --csv."),
+        crs: str = typer.Option(None, "--crs", help="Metric CRS (default: chosen from the data)."),
+        top: int = typer.Option(20, "--top", help="How many top places to list."),
+        seed: int = typer.Option(0, "--seed", help="Random seed (jitter of coarse times, tie-breaking)."),
+        output: Path = typer.Option(None, "--output", help="Write every place's forecast to this CSV."),
+        as_json: bool = json_option(),
+    ) -> None:
+        """Fit a self-exciting model (ETAS / grid ETAS) and forecast expected events per cell."""
+        from hotpatrol.errors import check_choice
+        from hotpatrol.forecast.etas import ETASForecaster
+        from hotpatrol.forecast.grid_etas import GridETASForecaster
+
+        with user_errors(as_json):
+            check_choice("--model", model, ["etas", "grid-etas"])
+            if (db is None) == (csv is None):
+                raise HotpatrolError("Give exactly one of --db or --csv.", parameter="--db/--csv",
+                                     fix="hotpatrol forecast etas --csv points.csv (or --db hotpatrol.db)")
+            if output is not None and output.suffix.lower() != ".csv":
+                raise HotpatrolError("--output must be a .csv file.", parameter="--output", given=str(output))
+            if csv is not None:
+                xs, ys, ts = read_points_csv(csv, x=x, y=y, time=time, crs=crs)
+                events = points_to_events(xs, ys, ts, crs=crs)
+            else:
+                try:
+                    from hotpatrol.store import Store
+                except ImportError:
+                    raise HotpatrolError("The store is not available in this installation.", parameter="--db",
+                                         fix="Use --csv.") from None
+                from hotpatrol.places import project
+
+                events = Store(db).load_events(force=force, categories=category or None, start=train_start)
+                if events.empty:
+                    raise HotpatrolError("No events match.", parameter="--db",
+                                         given={"force": force, "category": category})
+                events = project(events, crs)
+            if csv is not None and train_start is not None:
+                events = events[events["occurred_from"] >= pd.Timestamp(train_start)]
+            if start is not None:
+                events = events[events["occurred_from"] < pd.Timestamp(start)]
+            if model == "etas":
+                est = ETASForecaster(cell=cell, bandwidth=bandwidth, trend_days=trend_days, random_state=seed)
+            else:
+                est = GridETASForecaster(cell=cell, random_state=seed)
+            est.fit(events)
+            fc = est.predict(start if start is not None else est.fitted_until_, horizon)
+            frame = fc.to_frame()
+            if output is not None:
+                frame.to_csv(output, index=False)
+            summary = est.summary()
+            if as_json:
+                print_json({
+                    "model": model,
+                    "parameters": dict(zip(summary.table["parameter"], summary.table["value"])),
+                    "converged": bool(est.converged_),
+                    "start": fc.start, "horizon": str(fc.horizon),
+                    "expected_total": float(fc.risk.sum()),
+                    "top": frame.head(top).to_dict(orient="records"),
+                    "notes": fc.notes,
+                })
+            else:
+                typer.echo(summary.as_text())
+                typer.echo(f"\nForecast {fc.start} + {fc.horizon}: {fc.risk.sum():.1f} events expected "
+                           f"over {est.places_.n:,} places. Top {top}:")
+                typer.echo(frame.head(top).to_string(index=False))
+                for note in fc.notes:
+                    typer.echo(f"- {note}")
+
+
+_register_etas()

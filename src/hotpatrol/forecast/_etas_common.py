@@ -1,0 +1,196 @@
+"""Shared plumbing of the self-exciting models: event times in days, coarse-time handling, predict windows."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from hotpatrol.errors import HotpatrolError, check_choice
+from hotpatrol.events import occurred_at
+
+DAY = pd.Timedelta(days=1)
+COARSE_TIMES = ("jitter", "midpoint", "start", "error")
+#: below this many events an EM fit of background + triggering is not worth reporting
+MIN_EVENTS = 20
+
+
+def check_positive(name: str, value, *, integer: bool = False, below_one: bool = False) -> None:
+    """Raise a HotpatrolError naming ``name``, what is allowed and what was given unless value fits."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    ok = ok and bool(np.isfinite(value)) and value > 0
+    if ok and integer:
+        ok = float(value).is_integer()
+    if ok and below_one:
+        ok = value < 1
+    if not ok:
+        allowed = ("a whole number >= 1" if integer else
+                   "a number between 0 and 1 (exclusive)" if below_one else "a positive number")
+        raise HotpatrolError(f"{name} must be {allowed}.", parameter=name, allowed=allowed, given=value)
+
+
+def _check_initial(initial, keys: tuple[str, ...]) -> None:
+    if initial is None:
+        return
+    if not isinstance(initial, dict) or set(initial) - set(keys):
+        raise HotpatrolError("initial must be a dict of starting values.", parameter="initial",
+                             allowed=f"a dict with keys among {list(keys)}", given=initial)
+    for key, value in initial.items():
+        check_positive(f"initial[{key!r}]", value)
+
+
+class ConvergenceWarning(UserWarning):
+    """EM stopped at max_iter before its parameters settled (converged_ is False)."""
+
+
+def _valid_times(frame: pd.DataFrame, col: str) -> pd.Series:
+    return pd.to_datetime(frame[col], errors="coerce") if col in frame.columns else pd.Series(pd.NaT, index=frame.index)
+
+
+def prepare_events(events, *, coarse_times: str, rng: np.random.Generator, model: str) -> dict:
+    """x, y (metres) and times (float days since ``origin``) of an events table, plus notes.
+
+    Events whose time is a window (police.uk month, a date, an hour, a from/to window) are placed by
+    ``coarse_times``: ``jitter`` (uniform in the window, seeded), ``midpoint``, ``start``, or ``error``.
+    Rows without coordinates or time are left out and counted in the notes.
+    """
+    check_choice("coarse_times", coarse_times, COARSE_TIMES)
+    if not isinstance(events, pd.DataFrame):
+        raise HotpatrolError("events must be an events table (pandas DataFrame).", parameter="events",
+                             given=type(events).__name__)
+    if "x" not in events.columns or "y" not in events.columns:
+        raise HotpatrolError(f"{model} needs event coordinates x/y in metres.", parameter="events",
+                             fix="Project first: events = hotpatrol.places.project(events).")
+    if "occurred_from" not in events.columns and "occurred_at" not in events.columns:
+        raise HotpatrolError(f"{model} needs event times (occurred_at or occurred_from).", parameter="events",
+                             fix="Build the table with hotpatrol.events.conform() or the store.")
+    frame = events
+    start = pd.to_datetime(occurred_at(frame) if "occurred_from" in frame.columns else frame["occurred_at"],
+                           errors="coerce")
+    lo = _valid_times(frame, "occurred_from").fillna(start)
+    hi = _valid_times(frame, "occurred_to")
+    if "time_precision" in frame.columns:
+        prec = frame["time_precision"].astype("string").fillna("minute").to_numpy(dtype=object)
+    else:
+        prec = np.full(len(frame), "minute", dtype=object)
+    coarse = (prec != "minute") & hi.notna().to_numpy() & (hi > lo).fillna(False).to_numpy()
+    notes: list[str] = []
+    n_coarse = int(coarse.sum())
+    t_ns = start.to_numpy("datetime64[ns]").astype("int64").astype(float)
+    t_ns[start.isna().to_numpy()] = np.nan
+    if n_coarse:
+        kinds = pd.Series(prec[coarse]).value_counts()
+        what = ", ".join(f"{v} {k}" for k, v in kinds.items())
+        if coarse_times == "error":
+            raise HotpatrolError(
+                f"{model} needs exact times but {n_coarse} events have only a time window ({what}).",
+                parameter="coarse_times", given="error", allowed=list(COARSE_TIMES),
+                fix="Use coarse_times='jitter' (spread within the window) or a model for binned data "
+                    "(grid-etas with coarse_times='midpoint').",
+            )
+        lo_ns = lo.to_numpy("datetime64[ns]").astype("int64")[coarse].astype(float)
+        hi_ns = hi.to_numpy("datetime64[ns]").astype("int64")[coarse].astype(float)
+        if coarse_times == "jitter":
+            u = rng.random(n_coarse)
+            t_ns[coarse] = lo_ns + u * (hi_ns - lo_ns)
+            how = "spread uniformly within their window (seeded jitter)"
+        elif coarse_times == "midpoint":
+            t_ns[coarse] = 0.5 * (lo_ns + hi_ns)
+            how = "placed at the middle of their window (ties between them are handled analytically)"
+        else:
+            t_ns[coarse] = lo_ns
+            how = "placed at the start of their window"
+        notes.append(f"{n_coarse} events have only a time window ({what}): {how}.")
+        if (kinds.get("month", 0) > 0.5 * len(frame)) and coarse_times == "jitter":
+            notes.append("Monthly times: triggering faster than about a month cannot be identified from these "
+                         "data; the fitted decay reflects the jitter as much as the crimes.")
+    x = frame["x"].to_numpy(dtype=float)
+    y = frame["y"].to_numpy(dtype=float)
+    ok = np.isfinite(x) & np.isfinite(y) & np.isfinite(t_ns)
+    if (~ok).any():
+        notes.append(f"{int((~ok).sum())} events without coordinates or time were left out.")
+    x, y, t_ns = x[ok], y[ok], t_ns[ok]
+    if len(x) < MIN_EVENTS:
+        raise HotpatrolError(
+            f"Too few events to fit {model}: {len(x)} usable (at least {MIN_EVENTS} needed).",
+            parameter="events", given=len(x), fix="Use a longer training period, a wider area or more categories.",
+        )
+    # the training period: first window start .. last window end (or last instant)
+    lo_all = lo.to_numpy("datetime64[ns]").astype("int64")[ok].astype(float)
+    end_ns = np.where(coarse[ok], hi.to_numpy("datetime64[ns]").astype("int64")[ok].astype(float), t_ns)
+    origin_ns = float(np.nanmin(np.minimum(lo_all, t_ns)))
+    end = float(np.nanmax(end_ns))
+    if not end > origin_ns:
+        raise HotpatrolError(f"All events fall at one instant: {model} needs a training period that spans time.",
+                             parameter="events", fix="Give events from a period of at least a few weeks.")
+    origin = pd.Timestamp(int(origin_ns))
+    day_ns = float(DAY.value)
+    t = (t_ns - origin_ns) / day_ns
+    order = np.argsort(t, kind="stable")
+    x, y, t = x[order], y[order], t[order]
+    # exact duplicates (same instant, same point) cannot trigger one another: both count, neither is a parent
+    key = pd.DataFrame({"x": x, "y": y, "t": t})
+    n_dup = int(key.duplicated().sum())
+    if n_dup:
+        notes.append(f"{n_dup} events duplicate another's time and place: kept, and never treated as "
+                     "triggering one another (zero time apart).")
+    return {
+        "x": x,
+        "y": y,
+        "t": t,
+        "origin": origin,
+        "end_days": (end - origin_ns) / day_ns,
+        "fitted_until": pd.Timestamp(int(end)),
+        "notes": notes,
+        "n_duplicates": n_dup,
+        "index": frame.index[np.flatnonzero(ok)[order]],  # caller's row labels, in model (time) order
+    }
+
+
+def default_places(x, y, *, cell: float, crs: str | None):
+    from hotpatrol.places.grid import Grid
+    from hotpatrol.places.layer import PlacesLayer
+
+    return PlacesLayer.from_grid(Grid.covering(x, y, cell=cell, crs=crs or "unknown"))
+
+
+def predict_window(model, start, horizon) -> tuple[float, float, list[str], pd.Timestamp, pd.Timedelta]:
+    """(start, end) in model days plus notes about gaps or overlap with the training period."""
+    if isinstance(start, str) and start.lower() in ("today", "tomorrow"):
+        start = pd.Timestamp.now().normalize() + pd.Timedelta(days=start.lower() == "tomorrow")
+    try:
+        start = pd.Timestamp(start)
+    except (TypeError, ValueError):
+        start = pd.NaT
+    if pd.isna(start):
+        raise HotpatrolError("start must be a date/time.", parameter="start", given=str(start),
+                             allowed="a date such as '2025-06-01', 'today' or 'tomorrow'")
+    if start.tzinfo is not None:  # events hold naive local wall-clock time
+        start = start.tz_localize(None)
+    try:
+        if isinstance(horizon, (int, float, np.integer, np.floating)) and not isinstance(horizon, bool):
+            horizon = pd.Timedelta(days=float(horizon))  # a bare number is days
+        else:
+            horizon = pd.Timedelta(horizon)
+    except (TypeError, ValueError):
+        horizon = pd.NaT
+    if pd.isna(horizon) or horizon <= pd.Timedelta(0):
+        raise HotpatrolError("horizon must be a positive duration.", parameter="horizon", given=str(horizon),
+                             allowed="a duration such as '7D', '24h' or a number of days")
+    s = (start - model.origin_) / DAY
+    h = horizon / DAY
+    notes = []
+    gap = (start - model.fitted_until_) / DAY
+    if gap > 1.0:  # the last event rarely falls on the boundary itself: only a real gap is worth a note
+        notes.append(f"The forecast starts {gap:.1f} days after the training data end: events in that gap are "
+                     "unknown to the model and assumed absent (triggering has decayed by then).")
+    elif gap < -1e-6:
+        notes.append(f"The forecast starts {-gap:.1f} days before the training data end: only events before "
+                     "the start act as triggers.")
+    return s, h, notes, start, horizon
+
+
+def warn_not_converged(model: str, n_iter: int) -> None:
+    warnings.warn(f"{model}: EM did not converge in {n_iter} iterations; returning the last state "
+                  "(converged_=False). Raise max_iter or loosen tol.", ConvergenceWarning, stacklevel=3)
