@@ -255,7 +255,7 @@ def backtest(
     rows, event_rows, timing = [], [], []
     curves_sum: dict[str, np.ndarray] = {}
     curve_x = np.linspace(0, 1, 201)
-    notes: list[str] = []
+    last_notes: dict[str, list[str]] = {}  # each model's notes on the last window (the most data)
     for wi, (a, b) in enumerate(spans):
         ta, tb = to_days([a, b])
         train_mask = np.where(win, ev_end <= ta, ev_start < ta)
@@ -290,9 +290,7 @@ def backtest(
             t3 = time.perf_counter()
             forecasts[label] = fc
             timing.append({"model": label, "window": wi, "fit_seconds": t2 - t1, "predict_seconds": t3 - t2})
-            for nt in fc.notes:
-                if nt not in notes:
-                    notes.append(f"{label}: {nt}" if not nt.startswith(label) else nt)
+            last_notes[label] = list(fc.notes)
         if oracle:
             forecasts["oracle"] = Forecast("oracle", places, actual, a, b - a, [], random_state)
         for label, fc in forecasts.items():
@@ -310,6 +308,11 @@ def backtest(
             _, y = coverage_curve(order, actual)
             curves_sum.setdefault(label, np.zeros_like(curve_x))
             curves_sum[label] = curves_sum[label] + np.nan_to_num(y) * actual.sum()
+    by_text: dict[str, list[str]] = {}
+    for label, texts in last_notes.items():
+        for text in texts:
+            by_text.setdefault(text, []).append(label)
+    notes = [f"{', '.join(labels)} (last window): {text}" for text, labels in by_text.items()]
     per_window = pd.DataFrame(rows)
     totals = per_window.drop_duplicates(["model", "window"]).groupby("model", sort=False)["total"].sum()
     curves = {m: (curve_x, v / totals[m] if totals[m] > 0 else v) for m, v in curves_sum.items()}

@@ -42,6 +42,9 @@ class GBMForecaster(GridModelMixin, Forecaster):
     max_iter, learning_rate, max_leaf_nodes, min_samples_leaf, l2_regularization : boosting settings.
     max_rows : cap on training rows (a uniform random subsample beyond it). Places with no event
         within about 2 km are not learnt from; they get the pooled rate of such places.
+    baseline : "naive" (default): boost a multiplicative correction of a baseline rate (half the place's
+        long-run rate, half its 300 m neighbourhood's), i.e. a Poisson offset, so the trees refine the
+        long-run ranking instead of flattening the top places into shared leaves; None: plain counts.
     weight, cell, random_state : as for every model.
     """
 
@@ -50,7 +53,7 @@ class GBMForecaster(GridModelMixin, Forecaster):
 
     def __init__(self, *, horizon=None, n_windows=None, harm=None, n_categories=5, covariates=None, max_iter=100,
                  learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=100, l2_regularization=1.0,
-                 max_rows=200_000, weight="count", cell=150.0, random_state=None):
+                 max_rows=200_000, baseline="naive", weight="count", cell=150.0, random_state=None):
         self.horizon = horizon
         self.n_windows = n_windows
         self.harm = harm
@@ -62,6 +65,7 @@ class GBMForecaster(GridModelMixin, Forecaster):
         self.min_samples_leaf = min_samples_leaf
         self.l2_regularization = l2_regularization
         self.max_rows = max_rows
+        self.baseline = baseline
         self.weight = weight
         self.cell = cell
         self.random_state = random_state
@@ -80,6 +84,11 @@ class GBMForecaster(GridModelMixin, Forecaster):
             pairs = [(last - k * h, last - k * h + h) for k in range(n_windows)]
         return [(a, b) for a, b in pairs if a - prep.start >= min_hist and b <= prep.end + 1e-9]
 
+    def _baseline(self, X: np.ndarray, names: list[str]) -> np.ndarray:
+        """The offset: half the place's long-run rate, half its 300 m neighbourhood's, plus a floor."""
+        mu = 0.5 * X[:, names.index("rate_all")] + 0.5 * X[:, names.index("kde_all_300m")]
+        return mu + self.baseline_floor_
+
     def fit(self, events, *, places=None):
         from sklearn.ensemble import HistGradientBoostingRegressor
 
@@ -95,6 +104,10 @@ class GBMForecaster(GridModelMixin, Forecaster):
         check_positive("min_samples_leaf", self.min_samples_leaf, integer=True)
         check_positive("l2_regularization", self.l2_regularization, allow_zero=True)
         check_positive("max_rows", self.max_rows, integer=True)
+        if self.baseline is not None:
+            from hotpatrol.errors import check_choice
+
+            check_choice("baseline", self.baseline, ["naive", None])
         prep = self._prepare(events, places)
         h = hz / pd.Timedelta(days=1)
         cuts = self._cutoffs(prep, h)
@@ -140,6 +153,9 @@ class GBMForecaster(GridModelMixin, Forecaster):
         self.train_cutoffs_ = [from_days(c) for c, _ in cuts]
         self.horizon_ = hz
         self.quiet_rate_ = quiet_sum / quiet_rows if quiet_rows else 0.0
+        # a small floor so places without history can still be forecast (1 % of the mean busy rate)
+        self.baseline_floor_ = 0.01 * float(y_all.mean()) if len(y_all) else 1e-6
+        self.baseline_floor_ = max(self.baseline_floor_, 1e-9)
         self._busy_col_ = busy_col
         self.model_ = HistGradientBoostingRegressor(
             loss="poisson", learning_rate=self.learning_rate, max_iter=int(self.max_iter),
@@ -149,8 +165,14 @@ class GBMForecaster(GridModelMixin, Forecaster):
         if len(y_all) < 2 or y_all.sum() <= 0:
             raise HotpatrolError("gbm has no past window with events to learn from.", parameter="events",
                                  given=int(prep.n), fix="Use more history or a model without training (naive).")
+        self.bin_edges_ = _bin_edges(X_all)
+        Xb = _apply_bins(X_all, self.bin_edges_)
         with _one_thread():
-            self.model_.fit(X_all, y_all)
+            if self.baseline == "naive":  # learn a multiplicative correction of the baseline rate
+                mu0 = self._baseline(X_all, names)
+                self.model_.fit(Xb, y_all / mu0, sample_weight=mu0)
+            else:
+                self.model_.fit(Xb, y_all)
         if prep.month_only and h < 28:
             self.notes_.append("Month-only times with a horizon under a month: trained on fractional "
                                "(aoristic) window counts.")
@@ -165,11 +187,24 @@ class GBMForecaster(GridModelMixin, Forecaster):
         risk = np.full(len(X), self.quiet_rate_)
         if busy.any():
             with _one_thread():
-                risk[busy] = np.clip(self.model_.predict(X[busy]), 0.0, None)
+                pred = self.model_.predict(_apply_bins(X[busy], self.bin_edges_))
+            if self.baseline == "naive":
+                pred = pred * self._baseline(X[busy], self.feature_names_)
+            risk[busy] = np.clip(pred, 0.0, None)
         if abs(h - h_fit) > 1e-6 * h_fit and not (self._prep_.month_only and 28 <= h <= 31 and 28 <= h_fit <= 31):
             notes.append(f"Trained for {self.horizon_}; the {horizon} forecast is rescaled by {h / h_fit:.3g}.")
             risk = risk * (h / h_fit)
         return Forecast(self.name, self.places_, risk, start, horizon, notes, self.random_state)
+
+
+def _bin_edges(X: np.ndarray, bins: int = 255) -> list[np.ndarray]:
+    """Unweighted quantile edges per feature (so the booster's own binning never needs weighted quantiles)."""
+    q = np.linspace(0, 1, bins + 1)[1:-1]
+    return [np.unique(np.quantile(col, q)) for col in X.T]
+
+
+def _apply_bins(X: np.ndarray, edges: list[np.ndarray]) -> np.ndarray:
+    return np.column_stack([np.searchsorted(e, col, side="left") for col, e in zip(X.T, edges)]).astype(float)
 
 
 def _one_thread():
