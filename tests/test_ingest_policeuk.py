@@ -145,19 +145,19 @@ def test_file_is_all_or_nothing(tmp_path, monkeypatch):
     f = write(tmp_path / "2021-03-kent-street.csv")
     db = f"sqlite:///{tmp_path / 's.db'}"
     store = Store(db)
-    real = Store.insert_frame
+    real = Store.insert_prepared
 
-    def failing(self, conn, table, frame):
-        if table == "quarantine":  # events rows are already written in this transaction
+    def failing(self, conn, prepared, start, stop, **constants):
+        if prepared.table == "quarantine":  # the events rows are already written in this transaction
             raise RuntimeError("injected failure")
-        return real(self, conn, table, frame)
+        return real(self, conn, prepared, start, stop, **constants)
 
-    monkeypatch.setattr(Store, "insert_frame", failing)
+    monkeypatch.setattr(Store, "insert_prepared", failing)
     with pytest.raises(RuntimeError, match="injected"):
         ingest([f], store=store)
     info = store.info()
     assert info["counts"] == {"events": 0, "outcomes": 0, "stop_search": 0, "quarantined": 0, "files": 0}
-    monkeypatch.setattr(Store, "insert_frame", real)
+    monkeypatch.setattr(Store, "insert_prepared", real)
     s = ingest([f], store=store)
     assert s.added["files"] == 1 and store.info()["counts"]["events"] == s.stored
 

@@ -171,3 +171,45 @@ def test_write_and_load_roundtrip(tmp_path):
     back2 = load_selection(g)
     assert sorted(back2["place_id"]) == sorted(res.place_ids)
     assert abs(back2["x"].mean() - res.to_frame()["x"].mean()) < 1e-6
+
+
+def test_time_limit_falls_back_to_feasible_greedy_and_flags_not_optimal():
+    rng = np.random.default_rng(0)
+    centres = rng.uniform(0, 20_000, (15, 2))
+    pts = np.concatenate([c + rng.normal(0, 250, (150, 2)) for c in centres])
+    t = pd.DataFrame({"place_id": np.arange(len(pts)), "x": 400_000 + pts[:, 0], "y": 200_000 + pts[:, 1],
+                      "harm": rng.gamma(1.5, 100, len(pts))})
+    res = select_hotspots(t, n=40, min_spacing=600, time_limit=0.5)
+    sel = res.to_frame()
+    assert len(sel) == 40
+    xy = sel[["x", "y"]].to_numpy()
+    d = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+    assert d[np.triu_indices(40, 1)].min() >= 600
+    if not res.optimal:
+        assert "best found within the time limit" in res.summary().as_text()
+
+
+def test_accepts_hotspot_result_and_grid():
+    from hotpatrol.hotspots.result import HotspotResult
+
+    grid = Grid(500_000.0, 180_000.0, 150.0, 8, 8, "EPSG:27700")
+    layer = PlacesLayer.from_grid(grid)
+    harm = np.arange(64, dtype=float)
+
+    class Ranking(HotspotResult):
+        name = "ranking"
+
+        def __init__(self):
+            self.places = layer
+
+        def to_frame(self):
+            return pd.DataFrame({"place_id": layer.place_id, "score": harm})
+
+    res = select_hotspots(Ranking(), n=3, min_spacing=400)
+    assert res.cell == 150.0 and res.crs == "EPSG:27700"
+    assert res.place_ids[0] == 63
+    # a bare Grid works too: centroids come from it
+    res2 = select_hotspots(pd.DataFrame({"place_id": layer.place_id, "harm": harm}), n=3, places=grid)
+    assert set(res2.place_ids) == {61, 62, 63}
+    gdf = res.to_geodataframe()
+    assert len(gdf) == 3 and gdf.geometry.area.round().eq(150 * 150).all()

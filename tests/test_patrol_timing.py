@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.patrol.timing import aoristic_weights, assign_events, time_profile, uniform_profile
+from hotpatrol.patrol.timing import aoristic_sum, aoristic_weights, assign_events, time_profile, uniform_profile
 
 
 def test_aoristic_hand_computed_across_midnight():
@@ -37,13 +37,21 @@ def test_aoristic_hour_of_week():
     assert w[167] == pytest.approx(0.5) and w[0] == pytest.approx(0.5)
 
 
-def test_aoristic_vectorised_many_rows_sum_to_one():
+def test_aoristic_vectorised_many_rows_sum_to_one_and_group_totals_match():
     rng = np.random.default_rng(0)
-    s = pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.uniform(0, 24 * 365, 120_000), unit="h")
-    e = s + pd.to_timedelta(rng.uniform(0, 30, len(s)), unit="h")
-    w = aoristic_weights(s, e, period=168)
+    n = 100_000
+    s = pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.uniform(0, 24 * 365, n), unit="h")
+    e = s + pd.to_timedelta(np.where(rng.random(n) < 0.3, 0.0, rng.uniform(0, 30, n)), unit="h")
+    g = rng.integers(-1, 5, n)
+    tot = aoristic_sum(s, e, g, 5, period=168)
+    np.testing.assert_allclose(tot.sum(axis=1), np.bincount(g[g >= 0], minlength=5), rtol=1e-9)
+    sub = slice(0, 5000)
+    w = aoristic_weights(s[sub], e[sub], period=168)
     np.testing.assert_allclose(w.sum(axis=1), 1.0, atol=1e-9)
-    assert (w >= -1e-12).all()
+    assert (w >= 0).all()
+    gs = g[sub]
+    ref = np.stack([w[gs == i].sum(axis=0) for i in range(5)])
+    np.testing.assert_allclose(aoristic_sum(s[sub], e[sub], gs, 5, period=168), ref, atol=1e-9)
 
 
 def test_aoristic_rejects_reversed_window():
@@ -141,3 +149,32 @@ def test_profile_save_load(tmp_path):
     back = TimeProfile.load(p)
     np.testing.assert_allclose(back.weekly, prof.weekly)
     assert back.notes == prof.notes and back.place_ids == ["a", "b"]
+
+
+def test_daily_profile_and_event_windows_by_precision():
+    from hotpatrol.patrol.timing import event_windows
+
+    ev = pd.DataFrame({
+        "occurred_from": pd.to_datetime(["2026-01-09 00:00", "2026-01-01 00:00", "2026-01-10 21:00", "2026-01-03 00:00"]),
+        "occurred_to": pd.to_datetime([None, "2026-02-01 00:00", "2026-01-11 01:00", "2026-01-20 00:00"]),
+        "occurred_at": pd.to_datetime(["2026-01-09 00:00", "2026-01-01 00:00", "2026-01-10 21:00", "2026-01-03 00:00"]),
+        "time_precision": ["day", "month", "window", "window"],
+    })
+    start, end, kind = event_windows(ev, max_window_hours=168)
+    assert list(kind) == ["window", "none", "window", "none"]  # a day is a 24 h window; 17 days is too vague
+    assert end[0] == pd.Timestamp("2026-01-10 00:00")
+    ev2 = _events(hour=22)
+    ev2.loc[:, "occurred_at"] = pd.Timestamp("2026-01-09 22:10")  # all on a Friday
+    ev2["occurred_from"] = ev2["occurred_to"] = ev2["occurred_at"]
+    prof = time_profile(ev2, _hotspots(), cell=150, prior=0)
+    d = prof.daily()
+    assert list(d.columns) == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    assert d.loc["a", "Fri"] == pytest.approx(1.0)
+
+
+def test_aoristic_day_precision_spreads_over_the_day():
+    ev = _events(10, precision="day")
+    ev["occurred_from"] = ev["occurred_from"].dt.normalize()
+    ev["occurred_to"] = pd.NaT
+    prof = time_profile(ev, _hotspots(), cell=150, prior=0)
+    np.testing.assert_allclose(prof.hourly().loc["a"].to_numpy(), 1 / 24)

@@ -82,8 +82,14 @@ def test_kent_districts_point_in_polygon(shared_data, kent_street):
     elapsed = time.perf_counter() - t0
     share = district.notna().mean()
     assert 0.995 <= share <= 0.999, share  # SOURCE.md: ~0.3% of located points fall outside Kent + Medway
-    # vectorised: ~225k points in well under the few seconds a per-point loop would take
-    assert elapsed < 3.0, elapsed
+    # vectorised: compare with a per-point loop timed on a sample in the same run (robust to machine load)
+    x, y, _ = event_xy(located.iloc[:1000], layer.crs)
+    polys = layer.geometry.geometry.to_numpy()
+    t0 = time.perf_counter()
+    for px, py in zip(x, y):
+        next((i for i, g in enumerate(polys) if g.contains(shapely.Point(px, py))), -1)
+    per_point = (time.perf_counter() - t0) / 1000
+    assert elapsed < 0.1 * per_point * len(located), (elapsed, per_point * len(located))
     # known points: Canterbury Cathedral, Maidstone town centre, Chatham (Medway), Margate (Thanet)
     known = pd.DataFrame({"lon": [1.0830, 0.5221, 0.5270, 1.3860], "lat": [51.2798, 51.2720, 51.3800, 51.3890]})
     assert list(assign_polygons(known, layer, value="name")) == ["Canterbury", "Maidstone", "Medway", "Thanet"]
@@ -126,6 +132,10 @@ def test_h3_places_match_h3_and_dedupe():
     assert filled.n > layer.n and set(layer.place_id) <= set(filled.place_id)
     with pytest.raises(HotpatrolError, match="resolution"):
         h3_places(ev, resolution=17)
+    stray = pd.concat([ev, pd.DataFrame({"lon": [-5.06, 1.0], "lat": [54.0, 58.0]})], ignore_index=True)
+    with pytest.raises(HotpatrolError, match="stray point") as err:
+        h3_places(stray, resolution=11, cover="hull")
+    assert err.value.parameter == "cover"
 
 
 def test_location_places_exact_and_tolerance():
@@ -170,7 +180,8 @@ def test_cli_places_build_and_assign(tmp_path):
     lon, lat = to_lonlat([615100, 615200, 616500, 630000], [157500, 157600, 157500, 157500], BNG)
     csv = tmp_path / "2024-01-x-street.csv"
     pd.DataFrame({"Crime ID": ["a", "b", "c", "d"], "Longitude": lon.round(6), "Latitude": lat.round(6),
-                  "Location": ["On or near A", "On or near A", "On or near B", "On or near C"]}).to_csv(csv, index=False)
+                  "Location": ["On or near A", "On or near A", "On or near B", "On or near C"]}
+                 ).to_csv(csv, index=False)
     runner = CliRunner()
     res = runner.invoke(app, ["places", "build", str(csv), "--unit", str(wards), "--json", "--out",
                               str(tmp_path / "p.geojson")])

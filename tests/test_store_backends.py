@@ -92,14 +92,14 @@ def test_full_cycle(store, tmp_path):
 @pytest.mark.postgres
 def test_all_or_nothing_on_both_engines(store, tmp_path, monkeypatch):
     f = write(tmp_path / "2021-03-kent-street.csv", ROWS)
-    real = Store.insert_frame
+    real = Store.insert_prepared
 
-    def failing(self, conn, table, frame):
-        if table == "quarantine":
+    def failing(self, conn, prepared, start, stop, **constants):
+        if prepared.table == "quarantine":
             raise RuntimeError("injected failure")
-        return real(self, conn, table, frame)
+        return real(self, conn, prepared, start, stop, **constants)
 
-    monkeypatch.setattr(Store, "insert_frame", failing)
+    monkeypatch.setattr(Store, "insert_prepared", failing)
     with pytest.raises(RuntimeError):
         ingest([f], store=store)
     assert store.info()["counts"]["events"] == 0 and store.info()["counts"]["files"] == 0

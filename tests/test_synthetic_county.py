@@ -1,5 +1,4 @@
 import json
-import re
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +11,7 @@ from typer.testing import CliRunner
 from hotpatrol.cli import app
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.events import EVENT_COLUMNS, POLICE_UK_CATEGORIES, validate_events
-from hotpatrol.places import BNG, Grid, build, choose_metric_crs, event_xy
+from hotpatrol.places import BNG, Grid, build, choose_metric_crs
 from hotpatrol.places.polygons import assign_polygons, read_places
 from hotpatrol.synthetic import MONTHLY_RATES, OUTCOME_COLUMNS, STREET_COLUMNS, generate_county
 
@@ -83,6 +82,22 @@ def test_category_mix_matches_kent_like_targets(county):
     residential = (ev["offence_code"] == "28E").sum() / months / SCALE
     assert 330 < residential < 510  # ~420 residential burglaries
     assert 80 < per_month["Robbery"] < 140
+
+
+@pytest.mark.shared_data
+def test_category_and_outcome_shares_resemble_real_kent(county, shared_data):
+    """Against the real Kent police.uk year (2021-03..2022-03): same categories, similar shares."""
+    files = sorted((shared_data / "police_uk_kent_2021-03_2022-03").glob("*/*-kent-street.csv.gz"))
+    kent = pd.concat([pd.read_csv(f, usecols=["Crime type", "Last outcome category"]) for f in files])
+    real = kent["Crime type"].value_counts(normalize=True)
+    synth = county.events["category"].value_counts(normalize=True)
+    assert set(real.index) == set(synth.index)
+    ratio = (synth / real).reindex(real.index)
+    assert ratio.between(0.7, 1.4).all(), ratio.round(2).to_dict()
+    real_out = kent["Last outcome category"].value_counts(normalize=True)
+    synth_out = county.events["outcome"].value_counts(normalize=True)
+    for outcome in ("Unable to prosecute suspect", "Investigation complete; no suspect identified"):
+        assert abs(synth_out[outcome] - real_out[outcome]) < 0.06, outcome
 
 
 def test_daily_weekly_and_seasonal_cycles(county):
@@ -266,3 +281,27 @@ def test_cli_synth(tmp_path):
     bad = runner.invoke(app, ["synth", "--out", str(tmp_path / "b"), "--scale", "9", "--json"])
     assert bad.exit_code == 2
     assert json.loads(bad.output)["error"]["parameter"] == "scale"
+
+
+def test_written_files_ingest_with_quarantine(tmp_path):
+    """End to end with hotpatrol's own police.uk and force-records ingest (a small town, one year)."""
+    from hotpatrol.ingest import ingest
+    from hotpatrol.store import Store
+
+    county = generate_county(scale=0.02, years=1, seed=4)
+    paths = county.write(tmp_path / "out")
+    db = f"sqlite:///{tmp_path / 'synth.db'}"
+    summary = ingest([paths["police_uk"]], db=db, boundary=paths["districts"])
+    kinds = summary.by_kind()
+    street = kinds["street"]
+    assert street["rows"] == len(county.events) + len(county.duplicates)
+    assert street["reasons"].get("duplicate-id", 0) == len(county.duplicates)
+    assert street["reasons"].get("no-coordinates", 0) == int((~county.events["published"]).sum())
+    assert kinds["outcomes"]["quarantined"] == 0
+    fr = ingest([paths["force_records"]], db=db, mapping=paths["mapping"])
+    assert fr.reasons.keys() <= {"no-coordinates"} and fr.stored > 0.99 * fr.rows
+    stored = Store(db).load_events(force="Synthshire Police")
+    assert set(stored["category"].dropna()) == set(POLICE_UK_CATEGORIES)
+    records = stored[stored["time_precision"] == "minute"]
+    assert len(records) == fr.stored
+    assert set(records["offence_code"].dropna()) >= {"8N", "28E"}

@@ -2,10 +2,166 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Optional
+
 import typer
+
+from hotpatrol.cli.common import json_option, print_json, user_errors
+from hotpatrol.errors import HotpatrolError
 
 forecast_app = typer.Typer(help="Forecast risk, backtest models, analyse near repeats.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(forecast_app, name="forecast")
+
+
+def _load_events(db: Optional[str], events: Optional[Path], categories: Optional[list[str]], until=None):
+    """Events from the store (``--db``) or an events-table file (``--events``), projected to metres."""
+    import pandas as pd
+
+    from hotpatrol.events import conform
+    from hotpatrol.places.crs import project
+
+    if events is not None:
+        if not events.exists():
+            raise HotpatrolError("The events file does not exist.", parameter="events", given=str(events))
+        if events.suffix.lower() == ".parquet":
+            frame = pd.read_parquet(events)
+        elif events.suffix.lower() in (".csv", ".gz"):
+            frame = pd.read_csv(events, parse_dates=["occurred_at", "occurred_from", "occurred_to"])
+        else:
+            raise HotpatrolError("Unknown events file type.", parameter="events", allowed=[".csv", ".parquet"],
+                                 given=str(events))
+        frame = conform(frame)
+        if categories:
+            frame = frame[frame["category"].isin(categories)].reset_index(drop=True)
+    else:
+        try:
+            from hotpatrol.store import Store
+        except ImportError:
+            raise HotpatrolError(
+                "The event store is not available in this install.", parameter="db",
+                fix="Pass an events table file with --events FILE (CSV/Parquet with the events columns).",
+            ) from None
+        frame = Store(db).load_events(categories=categories or None)
+    if until is not None:
+        frame = frame[frame["occurred_from"] <= pd.Timestamp(until)].reset_index(drop=True)
+    if len(frame) == 0:
+        raise HotpatrolError("No events to forecast from.", parameter="category" if categories else "db",
+                             given=categories or db, fix="Check --db/--events and --category.")
+    return project(frame)
+
+
+def _split(value: Optional[str]) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else []
+
+
+@forecast_app.command("models")
+def models_cmd(as_json: bool = json_option()) -> None:
+    """List the forecasting models and their settings."""
+    from hotpatrol.forecast import MODELS
+
+    rows = {name: {"class": cls.__name__, "params": cls().get_params(),
+                   "doc": (cls.__doc__ or "").strip().splitlines()[0]} for name, cls in MODELS.items()}
+    if as_json:
+        print_json(rows)
+        return
+    for name, row in rows.items():
+        typer.echo(f"{name:<15} {row['class']:<26} {row['doc']}")
+
+
+@forecast_app.command("backtest")
+def backtest_cmd(
+    db: Optional[str] = typer.Option(None, "--db", help="Store URL (default: the hotpatrol.db SQLite file)."),
+    events: Optional[Path] = typer.Option(None, "--events", help="Events table file (CSV/Parquet) instead of --db."),
+    models: str = typer.Option("naive,kde,prospective,gbm", "--models", help="Comma-separated model names."),
+    windows: int = typer.Option(8, "--windows", help="Number of consecutive windows."),
+    horizon: str = typer.Option("7D", "--horizon", help="Window length: 7D, 1D, ... or 1M (calendar months)."),
+    end: Optional[str] = typer.Option(None, "--end", help="End of the last window (default: end of the data)."),
+    cell: float = typer.Option(150.0, "--cell", help="Grid cell size in metres."),
+    category: Optional[list[str]] = typer.Option(None, "--category", help="Only these categories (repeatable)."),
+    area: str = typer.Option("box", "--area", help="box: every cell bounding the events; active: cells with history."),
+    levels: str = typer.Option("1,5,10", "--levels", help="Area shares in percent."),
+    top: str = typer.Option("20", "--top", help="Top-N place counts to score too (comma-separated)."),
+    ci: str = typer.Option("auto", "--ci", help="Bootstrap over windows|events|auto|none."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (ties, models, bootstrap)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Directory for run.json, tables and coverage.png."),
+    rerun: Optional[Path] = typer.Option(None, "--rerun", help="Re-run from a run.json written by --out."),
+    as_json: bool = json_option(),
+) -> None:
+    """Rolling-origin backtest of several models on the same windows and places."""
+    from hotpatrol.forecast import backtest as bt
+
+    with user_errors(as_json):
+        if rerun is not None:
+            try:
+                record = json.loads(rerun.read_text())
+            except (OSError, json.JSONDecodeError) as exc:
+                raise HotpatrolError(f"Cannot read the run record: {exc}", parameter="rerun", given=str(rerun)) from None
+            data = record.get("data", {})
+            ev_path = Path(data["events"]) if data.get("events") else None
+            frame = _load_events(data.get("db"), ev_path, data.get("categories"), until=data.get("last"))
+            result = bt.rerun(record, frame)
+        else:
+            try:
+                lv = tuple(float(v) / 100 for v in _split(levels))
+                tops = tuple(int(v) for v in _split(top))
+            except ValueError:
+                raise HotpatrolError("Levels and --top must be numbers.", parameter="levels",
+                                     allowed="e.g. --levels 1,5,10 --top 20", given=f"{levels} / {top}") from None
+            frame = _load_events(db, events, category)
+            data = {"db": db, "events": str(events.resolve()) if events else None, "categories": category or None}
+            result = bt.backtest(frame, models, windows=windows, horizon=horizon, end=end, cell=cell, area=area,
+                                 levels=lv, top_n=tops, ci=ci, random_state=seed, data=data)
+        paths = result.write(out) if out is not None else {}
+        if as_json:
+            payload = result.to_dict()
+            payload["files"] = {k: str(v) for k, v in paths.items()}
+            print_json(payload)
+        else:
+            typer.echo(result.summary().as_text())
+            for key, path in paths.items():
+                typer.echo(f"{key}: {path}")
+
+
+@forecast_app.command("predict")
+def predict_cmd(
+    db: Optional[str] = typer.Option(None, "--db", help="Store URL (default: the hotpatrol.db SQLite file)."),
+    events: Optional[Path] = typer.Option(None, "--events", help="Events table file (CSV/Parquet) instead of --db."),
+    model: str = typer.Option("gbm", "--model", help="Model name (see `hotpatrol forecast models`)."),
+    start: str = typer.Option("tomorrow", "--start", help="Forecast start: tomorrow, today or a date."),
+    horizon: str = typer.Option("1D", "--horizon", help="Forecast length, e.g. 1D, 7D."),
+    top: int = typer.Option(20, "--top", help="Number of boxes to output."),
+    cell: float = typer.Option(150.0, "--cell", help="Grid cell size in metres."),
+    category: Optional[list[str]] = typer.Option(None, "--category", help="Only these categories (repeatable)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (model and tie-breaking)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the top boxes: .gpkg, .geojson or .csv."),
+    as_json: bool = json_option(),
+) -> None:
+    """Forecast the next window and list (or write) the top-N boxes."""
+    from hotpatrol.forecast import MODELS
+    from hotpatrol.forecast.output import TopPlaces
+
+    with user_errors(as_json):
+        if model not in MODELS:
+            raise HotpatrolError(f"Unknown or unavailable forecasting model {model!r}.", parameter="model",
+                                 allowed=sorted(MODELS), given=model)
+        frame = _load_events(db, events, category)
+        m = MODELS[model]()
+        params = m.get_params()
+        upd = {k: v for k, v in (("cell", cell), ("random_state", seed), ("horizon", horizon)) if k in params}
+        m.set_params(**upd)
+        fc = m.fit(frame).predict(start, horizon)
+        result = TopPlaces(fc, top)
+        path = result.write(out) if out is not None else None
+        if as_json:
+            payload = result.to_dict()
+            payload["file"] = str(path) if path else None
+            print_json(payload)
+        else:
+            typer.echo(result.summary().as_text())
+            if path:
+                typer.echo(f"wrote {path}")

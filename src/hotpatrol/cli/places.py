@@ -95,7 +95,8 @@ def assign_cmd(
     value: str = typer.Option("name", "--value", help="'name' or 'place_id' of the polygon."),
     id_column: str = typer.Option(None, "--id-column", help="Code column in the boundary file (guessed if absent)."),
     name_column: str = typer.Option(None, "--name-column", help="Name column in the boundary file (guessed)."),
-    tolerance: float = typer.Option(0.0, "--tolerance", help="Metres: points this close outside get the nearest polygon."),
+    tolerance: float = typer.Option(0.0, "--tolerance",
+                                    help="Metres: points this close outside get the nearest polygon."),
     out: Path = typer.Option(..., "--out", help="Output CSV (input columns + the new one)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (for scripting)."),
 ) -> None:

@@ -13,7 +13,8 @@ def register(app: typer.Typer) -> None:
     @app.command("synth")
     def synth(
         out: Path = typer.Option(..., "--out", help="Folder to write into (created if missing)."),
-        scale: float = typer.Option(0.1, "--scale", help="1 = force-sized county (Kent-like volumes); 0.02 = a small town."),
+        scale: float = typer.Option(
+            0.1, "--scale", help="1 = force-sized county (Kent-like volumes); 0.02 = a small town; max 2."),
         years: float = typer.Option(3, "--years", help="Years of records, ending with --end."),
         end: str = typer.Option("2024-12", "--end", help="Last month, YYYY-MM."),
         seed: int = typer.Option(12345, "--seed", help="Random seed: the same seed gives the same county."),
@@ -34,6 +35,7 @@ def register(app: typer.Typer) -> None:
             "mapping": str(paths["mapping"]),
             "districts": str(paths["districts"]),
             "lsoas": str(paths["lsoas"]),
+            "roads": str(paths["roads"]),
             "hotspots": str(paths["hotspots"]),
             "summary": str(paths["summary"]),
         }

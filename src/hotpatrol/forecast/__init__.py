@@ -1,0 +1,58 @@
+"""Forecasting: models with one contract (see :mod:`hotpatrol.forecast.base`), metrics and backtests.
+
+``MODELS`` maps each model's CLI name to its class; every registered model passes
+``tests/test_forecast_contract.py``.
+"""
+
+from hotpatrol.forecast.base import Forecast, Forecaster, NotFittedError
+from hotpatrol.forecast.ensemble import EnsembleForecaster
+from hotpatrol.forecast.gbm import GBMForecaster
+from hotpatrol.forecast.kde import KDEForecaster, RetrospectiveForecaster
+from hotpatrol.forecast.naive import NaiveForecaster
+from hotpatrol.forecast.prospective import ProspectiveForecaster
+
+
+class NaiveLastForecaster(NaiveForecaster):
+    """Last period's counts (``NaiveForecaster(kind="last")`` under its own name)."""
+
+    name = "naive-last"
+
+    def __init__(self, *, kind="last", periods=4, weight="count", cell=150.0, random_state=None):
+        super().__init__(kind=kind, periods=periods, weight=weight, cell=cell, random_state=random_state)
+
+
+class NaiveWindowForecaster(NaiveForecaster):
+    """Moving average of the last ``periods`` horizon-length periods."""
+
+    name = "naive-window"
+
+    def __init__(self, *, kind="window", periods=4, weight="count", cell=150.0, random_state=None):
+        super().__init__(kind=kind, periods=periods, weight=weight, cell=cell, random_state=random_state)
+
+
+#: name -> class of every available model (the CLI's --models choices).
+MODELS: dict[str, type[Forecaster]] = {
+    "naive": NaiveForecaster,
+    "naive-last": NaiveLastForecaster,
+    "naive-window": NaiveWindowForecaster,
+    "retrospective": RetrospectiveForecaster,
+    "kde": KDEForecaster,
+    "prospective": ProspectiveForecaster,
+    "gbm": GBMForecaster,
+    "ensemble": EnsembleForecaster,
+}
+
+__all__ = [
+    "MODELS",
+    "EnsembleForecaster",
+    "Forecast",
+    "Forecaster",
+    "GBMForecaster",
+    "KDEForecaster",
+    "NaiveForecaster",
+    "NaiveLastForecaster",
+    "NaiveWindowForecaster",
+    "NotFittedError",
+    "ProspectiveForecaster",
+    "RetrospectiveForecaster",
+]

@@ -48,6 +48,8 @@ class HotspotResult:
 
     places = None
     name = "hotspots"
+    map_column: str | None = None  # the column plot() maps by default (None: first numeric)
+    map_diverging = False  # centre the map colours at 0 (changes, z-scores)
 
     def to_frame(self) -> pd.DataFrame:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -94,5 +96,9 @@ class HotspotResult:
             )
         return path
 
-    def plot(self, path: str | Path, **kwargs) -> Path:  # pragma: no cover - overridden where maps exist
-        raise HotpatrolError(f"A {self.name} result has no map picture.", parameter="path", given=str(path))
+    def plot(self, path: str | Path, **kwargs) -> Path:
+        """PNG map of a per-place column (``column=``, default ``map_column``) with optional
+        ``boundaries=`` (GeoDataFrame or path), a scale bar and a legend; see hotspots.maps."""
+        from hotpatrol.hotspots.maps import plot_result
+
+        return plot_result(self, path, **kwargs)

@@ -52,7 +52,17 @@ class Checks:
             self.detail[mask] = detail
         else:
             self.detail[mask] = np.asarray(detail, dtype=object)[mask]
-        self.ok &= ~mask
+        self.ok[mask] = False
+
+    def slice(self, start: int, stop: int) -> "Checks":
+        """The checks of rows ``start:stop`` (views: flagging the slice flags the parent)."""
+        out = Checks.__new__(Checks)
+        out.n = stop - start
+        out.ok = self.ok[start:stop]
+        out.reason = self.reason[start:stop]
+        out.column = self.column[start:stop]
+        out.detail = self.detail[start:stop]
+        return out
 
     def counts(self) -> dict[str, int]:
         bad = self.reason[~self.ok]

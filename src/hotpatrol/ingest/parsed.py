@@ -38,11 +38,31 @@ def require_columns(frame: pd.DataFrame, columns, path: str, *, what: str) -> No
         )
 
 
-def content_ids(raw: pd.DataFrame, prefix: str = "h") -> pd.Series:
-    """Stable ids for rows without one: hash of the raw values + ordinal among identical rows."""
-    hashes = pd.util.hash_pandas_object(raw.astype("string"), index=False, hash_key=HASH_KEY.ljust(16)[:16])
-    ordinal = hashes.groupby(hashes.to_numpy()).cumcount().to_numpy()
-    hexes = np.char.mod("%016x", hashes.to_numpy())
+def content_ids(raw: pd.DataFrame, prefix: str = "h", group=None) -> pd.Series:
+    """Stable ids for rows without one: hash of the raw values + ordinal among identical rows.
+
+    Numbers are hashed as float64, text as text and missing values as 0 whatever the column's type,
+    so a row's id does not depend on how the rest of its file was typed. ``group`` (one label per
+    row, e.g. the file) restarts the ordinals per group.
+    """
+    h = np.full(len(raw), 0x345678, dtype=np.uint64)
+    key = HASH_KEY.ljust(16)[:16]
+    for col in raw.columns:
+        s = raw[col]
+        missing = s.isna().to_numpy()
+        if missing.all():
+            hc = np.zeros(len(s), dtype=np.uint64)
+        else:
+            if s.dtype.kind in "iufb":
+                values = s.to_numpy(dtype=np.float64)
+            else:
+                values = s.to_numpy(dtype=object, na_value="")
+            hc = pd.util.hash_array(values, hash_key=key, categorize=False)
+            hc[missing] = 0
+        h = (h * np.uint64(1_000_003)) ^ hc
+    by = [h] if group is None else [np.asarray(group), h]
+    ordinal = pd.Series(h).groupby(by).cumcount().to_numpy()
+    hexes = np.char.mod("%016x", h)
     ids = np.char.add(np.char.add(np.char.add(f"{prefix}:", hexes), ":"), ordinal.astype(str))
     return pd.Series(ids, index=raw.index, dtype="string")
 
@@ -64,12 +84,26 @@ def month_window(month: pd.Series) -> tuple[pd.Series, pd.Series, np.ndarray, pd
     return start, end, ~valid[idx], text
 
 
+def lsoa_vintages(codes: pd.Series, group: np.ndarray, n_groups: int) -> list[str | None]:
+    """:func:`lsoa_vintage` per group (file) of a batch, vectorised over the distinct codes."""
+    ids, uniques = pd.factorize(codes.to_numpy(dtype=object, na_value=None), use_na_sentinel=True)
+    u = pd.Series(np.asarray(uniques, dtype=object)).astype(str)
+    prefix, num = u.str[:3], pd.to_numeric(u.str[3:], errors="coerce")
+    new_u = (((prefix == "E01") & (num > 33768)) | ((prefix == "W01") & (num > 1958))).to_numpy(dtype=bool)
+    lsoa_u = prefix.isin(["E01", "W01"]).to_numpy(dtype=bool)
+    valid = ids >= 0
+    g = np.asarray(group)[valid]
+    new = np.bincount(g, weights=new_u[ids[valid]], minlength=n_groups) > 0
+    old = np.bincount(g, weights=lsoa_u[ids[valid]], minlength=n_groups) > 0
+    return ["2021" if n else ("2011" if o else None) for n, o in zip(new, old)]
+
+
 def lsoa_vintage(codes: pd.Series) -> str | None:
     """'2021' if any code exists only in the 2021 set (E01 > 033768, W01 > 001958), '2011' otherwise."""
-    codes = codes.dropna()
-    if len(codes) == 0:
+    uniq = pd.Series(pd.unique(codes.to_numpy(dtype=object, na_value=None)))
+    uniq = uniq[uniq.notna()].astype(str)
+    if len(uniq) == 0:
         return None
-    uniq = pd.Series(pd.unique(codes.astype(str)))
     prefix, num = uniq.str[:3], pd.to_numeric(uniq.str[3:], errors="coerce")
     new = ((prefix == "E01") & (num > 33768)) | ((prefix == "W01") & (num > 1958))
     if new.any():

@@ -7,8 +7,8 @@ import pandas as pd
 
 from hotpatrol.events import POLICE_UK_CATEGORIES
 from hotpatrol.ingest import checks as C
-from hotpatrol.ingest.forces import force_name
-from hotpatrol.ingest.parsed import Parsed, content_ids, lsoa_vintage, month_window, require_columns
+from hotpatrol.ingest.forces import FORCES, force_name
+from hotpatrol.ingest.parsed import Parsed, content_ids, month_window, require_columns
 from hotpatrol.store.schema import STOP_SEARCH_COLUMNS
 
 SOURCE = "police.uk"
@@ -25,14 +25,26 @@ def _col(raw: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series(pd.NA, index=raw.index, dtype="string")
 
 
-def _force(raw: pd.DataFrame, slug: str | None) -> pd.Series:
+def _force(raw: pd.DataFrame, slug) -> pd.Series:
+    """'Falls within', else the force named by the file name (``slug``: one per batch or one per row)."""
     force = _col(raw, "Falls within")
-    fallback = force_name(slug)
-    return force.fillna(fallback) if fallback else force
+    if slug is None or isinstance(slug, str):
+        fallback = force_name(slug)
+        return force.fillna(fallback) if fallback else force
+    slugs = pd.Series(slug, index=raw.index, dtype=object)
+    names = slugs.map(FORCES).fillna(slugs).astype("string")
+    return force.fillna(names)
 
 
-def parse_street(raw: pd.DataFrame, path: str, *, force_slug: str | None = None, boundary=None) -> Parsed:
-    require_columns(raw, ["Crime ID", "Month", "Longitude", "Latitude", "Crime type"], path, what="street")
+REQUIRED = {
+    "street": ["Crime ID", "Month", "Longitude", "Latitude", "Crime type"],
+    "outcomes": ["Crime ID", "Month", "Outcome type"],
+    "stop-and-search": ["Date", "Latitude", "Longitude"],
+}
+
+
+def parse_street(raw: pd.DataFrame, path: str, *, force_slug=None, boundary=None, group=None) -> Parsed:
+    require_columns(raw, REQUIRED["street"], path, what="street")
     checks = C.Checks(len(raw))
     start, end, bad_month, month = month_window(raw["Month"])
     checks.flag(bad_month, C.BAD_DATE, "Month", "Month is not YYYY-MM")
@@ -47,7 +59,7 @@ def parse_street(raw: pd.DataFrame, path: str, *, force_slug: str | None = None,
     event_id = crime_id.copy()
     no_id = crime_id.isna().to_numpy()
     if no_id.any():  # ASB rows have no Crime ID: key them by content
-        event_id[no_id] = content_ids(raw.loc[no_id])
+        event_id[no_id] = content_ids(raw.loc[no_id], group=None if group is None else np.asarray(group)[no_id])
     lsoa = _col(raw, "LSOA code")
     frame = pd.DataFrame({
         "event_id": event_id,
@@ -67,11 +79,11 @@ def parse_street(raw: pd.DataFrame, path: str, *, force_slug: str | None = None,
         # the street file's own last outcome; replaced by the latest linked outcome row if any
         "outcome": _col(raw, "Last outcome category"),
     })
-    return Parsed("events", "event_id", frame, checks, raw, 2, SOURCE, lsoa_vintage(lsoa))
+    return Parsed("events", "event_id", frame, checks, raw, 2, SOURCE)
 
 
-def parse_outcomes(raw: pd.DataFrame, path: str, *, force_slug: str | None = None, boundary=None) -> Parsed:
-    require_columns(raw, ["Crime ID", "Month", "Outcome type"], path, what="outcomes")
+def parse_outcomes(raw: pd.DataFrame, path: str, *, force_slug=None, boundary=None, group=None) -> Parsed:
+    require_columns(raw, REQUIRED["outcomes"], path, what="outcomes")
     checks = C.Checks(len(raw))
     crime_id = _col(raw, "Crime ID")
     checks.flag(crime_id.isna().to_numpy(), C.MISSING_ID, "Crime ID", "no Crime ID to link the outcome to")
@@ -94,12 +106,12 @@ def parse_outcomes(raw: pd.DataFrame, path: str, *, force_slug: str | None = Non
         "lsoa_name": _col(raw, "LSOA name"),
         "outcome_type": outcome,
     })
-    return Parsed("outcomes", "outcome_key", frame, checks, raw, 2, SOURCE, lsoa_vintage(lsoa))
+    return Parsed("outcomes", "outcome_key", frame, checks, raw, 2, SOURCE)
 
 
-def parse_stop_search(raw: pd.DataFrame, path: str, *, force_slug: str | None = None, boundary=None,
+def parse_stop_search(raw: pd.DataFrame, path: str, *, force_slug=None, boundary=None, group=None,
                       timezone: str = "Europe/London") -> Parsed:
-    require_columns(raw, ["Date", "Latitude", "Longitude"], path, what="stop-and-search")
+    require_columns(raw, REQUIRED["stop-and-search"], path, what="stop-and-search")
     checks = C.Checks(len(raw))
     when = pd.to_datetime(raw["Date"].astype("string").str.strip(), format="ISO8601", utc=True, errors="coerce")
     local = when.dt.tz_convert(timezone).dt.tz_localize(None)  # naive local wall clock, as events are
@@ -109,8 +121,8 @@ def parse_stop_search(raw: pd.DataFrame, path: str, *, force_slug: str | None = 
         checks.flag(checks.ok & ~boundary.contains(lon, lat), C.OUTSIDE_BOUNDARY, "Longitude/Latitude",
                     "outside the study-area boundary")
     frame = pd.DataFrame({
-        "search_id": content_ids(raw, prefix="ss"),
-        "force": force_name(force_slug),
+        "search_id": content_ids(raw, prefix="ss", group=group),
+        "force": _force(raw, force_slug),
         "month": local.dt.strftime("%Y-%m").astype("string"),
         "occurred_at": local,
         "lon": lon,

@@ -11,7 +11,7 @@ from pyproj import CRS
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.ingest import checks as C
 from hotpatrol.ingest.mapping import Mapping
-from hotpatrol.ingest.parsed import Parsed, content_ids, lsoa_vintage
+from hotpatrol.ingest.parsed import Parsed, content_ids
 from hotpatrol.places.crs import to_lonlat
 
 _OFFSET = re.compile(r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$")
@@ -62,7 +62,8 @@ def _whole(series: pd.Series, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]
     return np.where(bad, 0, values).astype("int64"), bad
 
 
-def parse_records(raw: pd.DataFrame, path: str, mapping: Mapping, *, boundary=None, first_row: int = 2) -> Parsed:
+def parse_records(raw: pd.DataFrame, path: str, mapping: Mapping, *, boundary=None, first_row: int = 2,
+                  group=None) -> Parsed:
     check_mapping_columns(mapping, raw, path)
     checks = C.Checks(len(raw))
     t = mapping.time
@@ -149,7 +150,7 @@ def parse_records(raw: pd.DataFrame, path: str, mapping: Mapping, *, boundary=No
         checks.flag(ids.isna().to_numpy(), C.MISSING_ID, mapping.id, "empty id")
         event_id = (mapping.name + ":" + ids).astype("string")
     else:
-        event_id = content_ids(raw, prefix=f"{mapping.name}:h")
+        event_id = content_ids(raw, prefix=f"{mapping.name}:h", group=group)
 
     force = _text(raw, mapping.force_column) if mapping.force_column else mapping.force
     month = start.dt.strftime("%Y-%m").astype("string")
@@ -171,4 +172,4 @@ def parse_records(raw: pd.DataFrame, path: str, mapping: Mapping, *, boundary=No
         "lsoa_code": lsoa,
         "lsoa_name": _text(raw, mapping.lsoa_name),
     }, index=raw.index)
-    return Parsed("events", "event_id", frame, checks, raw, first_row, mapping.name, lsoa_vintage(lsoa))
+    return Parsed("events", "event_id", frame, checks, raw, first_row, mapping.name)

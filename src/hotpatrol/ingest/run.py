@@ -14,9 +14,9 @@ from hotpatrol.errors import HotpatrolError
 from hotpatrol.ingest import checks as C
 from hotpatrol.ingest.boundary import Boundary
 from hotpatrol.ingest.mapping import Mapping, as_mapping
-from hotpatrol.ingest.parsed import Parsed
-from hotpatrol.ingest.policeuk import PARSERS
-from hotpatrol.ingest.records import parse_records
+from hotpatrol.ingest.parsed import Parsed, lsoa_vintages, require_columns
+from hotpatrol.ingest.policeuk import PARSERS, REQUIRED
+from hotpatrol.ingest.records import check_mapping_columns, parse_records
 from hotpatrol.ingest.sources import SourceFile, content_hash, discover, read_csv, sniff_kind
 from hotpatrol.store import Store
 from hotpatrol.store import schema as S
@@ -111,6 +111,20 @@ class IngestSummary:
         return "\n".join(lines)
 
 
+#: files are parsed together until a batch holds this many rows (each is still its own transaction)
+BATCH_ROWS = 250_000
+
+
+@dataclass
+class _Pending:
+    sf: SourceFile
+    digest: str
+    kind: str
+    raw: pd.DataFrame
+    first_row: int
+    t_read: float
+
+
 def ingest(paths, *, db: str | None = None, store: Store | None = None, mapping=None, kind: str | None = None,
            boundary=None, progress: bool = False) -> IngestSummary:
     """Ingest police.uk CSVs (street/outcomes/stop-and-search) or a force's records into the store.
@@ -120,7 +134,8 @@ def ingest(paths, *, db: str | None = None, store: Store | None = None, mapping=
     ``kind`` forces the police.uk kind ('street', 'outcomes', 'stop-and-search') for files whose name
     does not say. ``boundary`` (GeoJSON/GPKG path) quarantines points outside it. Each file is one
     transaction: it is stored completely or not at all. A file whose content was ingested before is
-    skipped and reported as ``already-ingested``.
+    skipped and reported as ``already-ingested``. Small files are parsed in batches (vectorised over
+    many files at once) but still written one transaction per file.
     """
     t0 = time.perf_counter()
     own_store = store is None
@@ -131,15 +146,51 @@ def ingest(paths, *, db: str | None = None, store: Store | None = None, mapping=
             raise HotpatrolError("Unknown file kind.", parameter="kind", allowed=list(PARSERS), given=kind)
         bound = boundary if isinstance(boundary, Boundary) or boundary is None else Boundary.read(boundary)
         files = discover(paths)
-        reports = []
+        reports: list[FileReport] = []
         bar = _progress(progress, len(files))
+        pending: list[_Pending] = []
+        n_pending = [0]
+        seen: dict[str, int] = {}  # content hash -> index in reports, for copies within one run
+
+        def flush() -> None:
+            if pending:
+                _ingest_batch(store, pending, reports, seen, mapping=mapping, boundary=bound, bar=bar)
+                pending.clear()
+                n_pending[0] = 0
+
         try:
             for sf in files:
                 if bar is not None:
                     bar[0].update(bar[1], description=_short(sf.path))
-                reports.append(_ingest_file(store, sf, mapping=mapping, kind=kind, boundary=bound))
-                if bar is not None:
-                    bar[0].advance(bar[1])
+                t1 = time.perf_counter()
+                data = sf.read_bytes()
+                digest = content_hash(data)
+                previous = store.file_record(digest) if digest not in seen else None
+                if previous is not None:
+                    reports.append(FileReport(sf.path, previous["kind"], "already-ingested", previous["rows"],
+                                              previous["stored"], previous["quarantined"],
+                                              store.quarantine_counts(previous["file_id"]),
+                                              previous["lsoa_vintage"], time.perf_counter() - t1))
+                    if bar is not None:
+                        bar[0].advance(bar[1])
+                    continue
+                if digest in seen or any(p.digest == digest for p in pending):
+                    flush()  # the first copy must be stored before the second is compared with it
+                    first = reports[seen[digest]]
+                    reports.append(FileReport(sf.path, first.kind, "already-ingested", first.rows, first.stored,
+                                              first.quarantined, dict(first.reasons), first.lsoa_vintage, 0.0))
+                    if bar is not None:
+                        bar[0].advance(bar[1])
+                    continue
+                file_kind, raw, first_row = _read(sf, data, mapping, kind)
+                del data
+                if pending and pending[0].kind != file_kind:
+                    flush()
+                pending.append(_Pending(sf, digest, file_kind, raw, first_row, time.perf_counter() - t1))
+                n_pending[0] += len(raw)
+                if n_pending[0] >= BATCH_ROWS:
+                    flush()
+            flush()
         finally:
             if bar is not None:
                 bar[0].stop()
@@ -166,13 +217,14 @@ def _progress(enabled: bool, total: int):
     return bar, bar.add_task("ingest", total=total)
 
 
-def _parse(sf: SourceFile, data: bytes, mapping: Mapping | None, kind: str | None, boundary) -> tuple[str, Parsed]:
+def _read(sf: SourceFile, data: bytes, mapping: Mapping | None, kind: str | None) -> tuple[str, pd.DataFrame, int]:
+    """Parse the CSV and check the header (errors name this file)."""
     if mapping is not None:
         header = None if mapping.columns else "infer"
         raw = read_csv(data, sf.path, sep=mapping.delimiter, header=header,
                        names=list(mapping.columns) if mapping.columns else None)
-        return "force-records", parse_records(raw, sf.path, mapping, boundary=boundary,
-                                              first_row=1 if mapping.columns else 2)
+        check_mapping_columns(mapping, raw, sf.path)
+        return "force-records", raw, 1 if mapping.columns else 2
     raw = read_csv(data, sf.path)
     file_kind = kind or sf.kind or sniff_kind(raw.columns)
     if file_kind is None:
@@ -181,52 +233,80 @@ def _parse(sf: SourceFile, data: bytes, mapping: Mapping | None, kind: str | Non
             "and its header is not a police.uk street, outcomes or stop-and-search header.",
             file=sf.path, row=1,
             fix="Pass kind='street'/'outcomes'/'stop-and-search', or a column mapping for force records.")
-    return file_kind, PARSERS[file_kind](raw, sf.path, force_slug=sf.force_slug, boundary=boundary)
+    require_columns(raw, REQUIRED[file_kind], sf.path, what=file_kind)
+    return file_kind, raw, 2
 
 
-def _ingest_file(store: Store, sf: SourceFile, *, mapping, kind, boundary) -> FileReport:
+def _ingest_batch(store: Store, batch: list[_Pending], reports: list, seen: dict, *, mapping, boundary, bar) -> None:
+    """Check a batch of files vectorised, then write each file in its own transaction."""
     t0 = time.perf_counter()
-    data = sf.read_bytes()
-    digest = content_hash(data)
-    previous = store.file_record(digest)
-    if previous is not None:
-        return FileReport(sf.path, previous["kind"], "already-ingested", previous["rows"], previous["stored"],
-                          previous["quarantined"], store.quarantine_counts(previous["file_id"]),
-                          previous["lsoa_vintage"], time.perf_counter() - t0)
-    file_kind, parsed = _parse(sf, data, mapping, kind, boundary)
-    del data
+    kind = batch[0].kind
+    sizes = np.array([len(p.raw) for p in batch])
+    bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+    group = np.repeat(np.arange(len(batch)), sizes)
+    raw = batch[0].raw if len(batch) == 1 else pd.concat([p.raw for p in batch], ignore_index=True, sort=False)
+    label = batch[0].sf.path if len(batch) == 1 else f"{batch[0].sf.path} (+{len(batch) - 1} more files)"
+    if kind == "force-records":
+        parsed = parse_records(raw, label, mapping, boundary=boundary, first_row=batch[0].first_row, group=group)
+    else:
+        slugs = np.repeat(np.array([p.sf.force_slug for p in batch], dtype=object), sizes)
+        parsed = PARSERS[kind](raw, label, force_slug=slugs, boundary=boundary, group=group)
     checks, frame = parsed.checks, parsed.frame
-    with store.begin() as conn:
-        keys = frame[parsed.key]
-        # duplicates: within the file among otherwise-good rows (first kept), then against the store
-        dup_in_file = np.zeros(len(frame), dtype=bool)
-        dup_in_file[checks.ok] = keys[checks.ok].duplicated().to_numpy()
-        checks.flag(dup_in_file, C.DUPLICATE_ID, _key_column(file_kind, parsed, mapping),
-                    "id seen earlier in this file")
+    vintages = (lsoa_vintages(frame["lsoa_code"], group, len(batch))
+                if "lsoa_code" in frame.columns else [None] * len(batch))
+    key_col = _key_column(kind, mapping)
+
+    # duplicates among otherwise-good rows: earlier in the same file / an earlier file of this run / the store
+    keys = frame[parsed.key]
+    ok_idx = np.flatnonzero(checks.ok)
+    ok_keys = keys.iloc[ok_idx]
+    dup = ok_keys.duplicated().to_numpy()
+    if dup.any():
+        first_group = pd.Series(group[ok_idx]).groupby(ok_keys.to_numpy()).transform("first").to_numpy()
+        same = first_group == group[ok_idx]
+        mask = np.zeros(len(frame), dtype=bool)
+        mask[ok_idx[dup & same]] = True
+        checks.flag(mask, C.DUPLICATE_ID, key_col, "id seen earlier in this file")
+        mask[:] = False
+        mask[ok_idx[dup & ~same]] = True
+        checks.flag(mask, C.DUPLICATE_ID, key_col, "id seen in an earlier file of this ingest")
+    with store.engine.connect() as conn:
         existing = store.existing_keys(conn, parsed.table, parsed.key, keys[checks.ok].tolist())
         if existing:
-            checks.flag(keys.isin(existing).to_numpy(dtype=bool), C.DUPLICATE_ID,
-                        _key_column(file_kind, parsed, mapping), "id already in the store")
-        n_ok = int(checks.ok.sum())
-        n_bad = len(frame) - n_ok
-        seconds = time.perf_counter() - t0
-        file_id = conn.execute(S.ingested_files.insert().values(
-            content_hash=digest, path=sf.path, kind=file_kind, source=parsed.source, rows=len(frame),
-            stored=n_ok, quarantined=n_bad, lsoa_vintage=parsed.lsoa_vintage,
-            ingested_at=datetime.now().replace(microsecond=0), seconds=seconds,
-        )).inserted_primary_key[0]
-        rows = frame[checks.ok].copy()
-        rows["file_id"] = file_id
-        rows["row_number"] = np.flatnonzero(checks.ok) + parsed.first_row
+            checks.flag(keys.isin(existing).to_numpy(dtype=bool), C.DUPLICATE_ID, key_col, "id already in the store")
+        ok = checks.ok
+        rows = frame[ok].copy()
+        rows["row_number"] = (np.arange(len(frame)) - bounds[group] + np.array([p.first_row for p in batch])[group])[ok]
         if parsed.table == "events" and parsed.source == "police.uk" and _has_rows(conn, S.outcomes):
             _attach_outcomes(store, conn, rows)
-        store.insert_frame(conn, parsed.table, rows)
-        if n_bad:
-            store.insert_frame(conn, "quarantine", _quarantine_rows(parsed, file_id, sf.path, file_kind))
-        if parsed.table == "outcomes" and _has_rows(conn, S.events):
-            store.update_outcomes(conn, store.latest_outcomes(conn, rows["crime_id"].tolist()))
-    return FileReport(sf.path, file_kind, "ingested", len(frame), n_ok, n_bad, checks.counts(),
-                      parsed.lsoa_vintage, time.perf_counter() - t0)
+    row_bounds = np.concatenate([[0], np.cumsum(np.bincount(group[ok], minlength=len(batch)))]).astype(int)
+    prepared_rows = store.prepare(parsed.table, rows)
+    bad = np.flatnonzero(~ok)
+    quarantine = _quarantine_rows(parsed, bad, bounds, group, batch, kind)
+    bad_bounds = np.concatenate([[0], np.cumsum(np.bincount(group[bad], minlength=len(batch)))]).astype(int)
+    prepared_bad = store.prepare("quarantine", quarantine)
+    shared = (time.perf_counter() - t0) / max(1, len(raw))
+
+    for i, p in enumerate(batch):
+        t1 = time.perf_counter()
+        a, b = bounds[i], bounds[i + 1]
+        counts = checks.slice(a, b).counts()
+        n_ok = int(row_bounds[i + 1] - row_bounds[i])
+        n_bad = int(bad_bounds[i + 1] - bad_bounds[i])
+        with store.begin() as conn:  # one file, one transaction: all of it or none of it
+            file_id = store.add_file(conn, content_hash=p.digest, path=p.sf.path, kind=kind, source=parsed.source,
+                                     rows=int(b - a), stored=n_ok, quarantined=n_bad, lsoa_vintage=vintages[i],
+                                     ingested_at=datetime.now().replace(microsecond=0))
+            store.insert_prepared(conn, prepared_rows, row_bounds[i], row_bounds[i + 1], file_id=file_id)
+            store.insert_prepared(conn, prepared_bad, bad_bounds[i], bad_bounds[i + 1], file_id=file_id)
+            if parsed.table == "outcomes" and n_ok and _has_rows(conn, S.events):
+                ids = rows["crime_id"].iloc[row_bounds[i]:row_bounds[i + 1]].tolist()
+                store.update_outcomes(conn, store.latest_outcomes(conn, ids))
+        seconds = p.t_read + shared * (b - a) + time.perf_counter() - t1
+        seen[p.digest] = len(reports)
+        reports.append(FileReport(p.sf.path, kind, "ingested", int(b - a), n_ok, n_bad, counts, vintages[i], seconds))
+        if bar is not None:
+            bar[0].advance(bar[1])
 
 
 def _attach_outcomes(store: Store, conn, rows: pd.DataFrame) -> None:
@@ -241,7 +321,7 @@ def _attach_outcomes(store: Store, conn, rows: pd.DataFrame) -> None:
     rows.loc[hit, "outcome_month"] = found["outcome_month"].reindex(ids[hit]).to_numpy()
 
 
-def _key_column(kind: str, parsed: Parsed, mapping: Mapping | None) -> str:
+def _key_column(kind: str, mapping: Mapping | None) -> str:
     if kind == "force-records":
         return mapping.id if mapping and mapping.id else "(row content)"
     if kind == "outcomes":
@@ -255,19 +335,28 @@ def _has_rows(conn, table) -> bool:
     return conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first() is not None
 
 
-def _quarantine_rows(parsed: Parsed, file_id: int, path: str, kind: str) -> pd.DataFrame:
-    bad = np.flatnonzero(~parsed.checks.ok)
-    raw = parsed.raw.iloc[bad]
-    raw_json = raw.to_json(orient="records", lines=True, force_ascii=False).rstrip("\n").split("\n")
-    key = parsed.frame[parsed.key].iloc[bad].to_numpy(dtype=object, na_value=None)
+def _quarantine_rows(parsed: Parsed, bad: np.ndarray, bounds, group, batch, kind: str) -> pd.DataFrame:
+    """Quarantine records for rows ``bad`` of a batch; ``raw`` is the JSON of the file's own columns."""
+    raw_json: list[str] = []
+    same_columns = all(list(p.raw.columns) == list(batch[0].raw.columns) for p in batch)
+    if len(bad) and same_columns:  # the usual case: one conversion for the whole batch
+        text = parsed.raw.iloc[bad].to_json(orient="records", lines=True, force_ascii=False)
+        raw_json = text.rstrip("\n").split("\n")
+    elif len(bad):
+        for i, p in enumerate(batch):
+            rows = bad[group[bad] == i] - bounds[i]
+            if len(rows):
+                text = p.raw.iloc[rows].to_json(orient="records", lines=True, force_ascii=False)
+                raw_json += text.rstrip("\n").split("\n")
+    first = np.array([p.first_row for p in batch])
+    paths = np.array([p.sf.path for p in batch], dtype=object)
     return pd.DataFrame({
-        "file_id": file_id,
-        "path": path,
+        "path": paths[group[bad]],
         "kind": kind,
-        "row_number": bad + parsed.first_row,
+        "row_number": bad - bounds[group[bad]] + first[group[bad]],
         "column": parsed.checks.column[bad],
         "reason": parsed.checks.reason[bad],
         "detail": parsed.checks.detail[bad],
-        "key": key,
-        "raw": raw_json,
+        "key": parsed.frame[parsed.key].iloc[bad].to_numpy(dtype=object, na_value=None),
+        "raw": np.array(raw_json, dtype=object),
     })

@@ -211,6 +211,7 @@ class _Model:
     harm: np.ndarray
     n: int
     pairs: np.ndarray  # (p, 2) conflicting pairs under the spacing rule
+    cliques: list  # sets of places pairwise closer than the spacing
     district: np.ndarray | None  # codes 0..D-1
     district_names: list
     dmin: dict = field(default_factory=dict)  # code -> minimum
@@ -219,6 +220,7 @@ class _Model:
     cost: np.ndarray | None = None
     capacity: float | None = None
     time_limit: float = 60.0
+    presolve: bool | None = None  # None: only with spacing constraints (see solve)
 
     def items(self) -> list[str]:
         """Every constraint that can be relaxed, named for messages."""
@@ -248,6 +250,13 @@ class _Model:
             rows.append(a)
             lo += [0] * p
             hi += [1] * p
+            if self.cliques:
+                # clique inequalities (at most one per disc of diameter s) tighten the LP relaxation a lot
+                r = np.repeat(np.arange(len(self.cliques)), [len(c) for c in self.cliques])
+                cols = np.concatenate(self.cliques)
+                rows.append(sparse.csr_matrix((np.ones(len(cols)), (r, cols)), shape=(len(self.cliques), m)))
+                lo += [0] * len(self.cliques)
+                hi += [1] * len(self.cliques)
         for d, v in self.dmin.items():
             if f"district_min[{self.district_names[d]}]" in active:
                 rows.append(sparse.csr_matrix((self.district == d).astype(float)[None, :]))
@@ -266,21 +275,75 @@ class _Model:
         if "exclude" in active and self.excluded is not None:
             ub[self.excluded] = 0
         cons = LinearConstraint(sparse.vstack(rows, format="csr"), np.array(lo, float), np.array(hi, float))
+        # HiGHS presolve is very slow on a lone dense cardinality row (identical columns) but pays off once
+        # spacing constraints are present
+        presolve = self.presolve if self.presolve is not None else bool("spacing" in active and len(self.pairs))
         res = milp(-self.harm, constraints=cons, integrality=np.ones(m), bounds=Bounds(np.zeros(m), ub),
-                   options={"time_limit": self.time_limit})
-        if res.status == 0 or (res.status == 1 and res.x is not None):
+                   options={"time_limit": self.time_limit, "presolve": presolve})
+        if res.status == 0:
             z = np.round(res.x).astype(bool)
-            return z, float(self.harm[z].sum()), res.status == 0
+            return z, float(self.harm[z].sum()), True
+        if res.status == 1:
+            # time limit: keep the better of the solver's incumbent and a greedy fill, flagged not optimal
+            z = np.round(res.x).astype(bool) if res.x is not None else None
+            g = self.greedy(active)
+            if g is not None and (z is None or self.harm[g].sum() > self.harm[z].sum()):
+                z = g
+            if z is not None:
+                return z, float(self.harm[z].sum()), False
         if res.status == 2:
             return None, None, True
         raise HotpatrolError(f"The selection solver stopped without an answer: {res.message}",
                              parameter="time_limit", given=self.time_limit,
                              fix="Raise time_limit or shrink the candidate pool (pool=).")
 
+    def greedy(self, active) -> np.ndarray | None:
+        """Walk down the harm ranking keeping what the active constraints allow (None if minima unmet)."""
+        active = set(active)
+        m = len(self.harm)
+        adj = None
+        if "spacing" in active and len(self.pairs):
+            p = self.pairs
+            adj = sparse.csr_matrix((np.ones(2 * len(p)), (np.r_[p[:, 0], p[:, 1]], np.r_[p[:, 1], p[:, 0]])),
+                                    shape=(m, m))
+        z = np.zeros(m, dtype=bool)
+        blocked = np.zeros(m, dtype=bool)
+        if "exclude" in active and self.excluded is not None:
+            blocked |= self.excluded
+        used = 0.0
+        dcount = np.zeros(len(self.district_names), dtype=int)
+        for i in np.argsort(-self.harm, kind="stable"):
+            if z.sum() >= self.n:
+                break
+            if blocked[i]:
+                continue
+            if self.district is not None:
+                d = self.district[i]
+                if f"district_max[{self.district_names[d]}]" in active and dcount[d] >= self.dmax.get(d, np.inf):
+                    continue
+            if "capacity" in active and self.capacity is not None and used + self.cost[i] > self.capacity:
+                continue
+            z[i] = True
+            if adj is not None:
+                blocked[adj.indices[adj.indptr[i]:adj.indptr[i + 1]]] = True
+            if self.district is not None:
+                dcount[self.district[i]] += 1
+            if self.cost is not None:
+                used += self.cost[i]
+        if "n" in active and z.sum() != self.n:
+            return None
+        for d, v in self.dmin.items():
+            if f"district_min[{self.district_names[d]}]" in active and dcount[d] < v:
+                return None
+        return z
+
     def minimal_conflict(self) -> list[str]:
         """Deletion filter: drop each constraint in turn, keeping the drop while still infeasible."""
         conflict = self.items()
-        for item in list(conflict):
+        # try dropping the many fine-grained constraints first and the count last, so the set named is
+        # the planner's headline choices where they are to blame (n with capacity, not 13 district minima)
+        order = {"district_max": 0, "district_min": 1, "exclude": 2, "spacing": 3, "capacity": 4, "n": 5}
+        for item in sorted(conflict, key=lambda c: order[c.split("[")[0]]):
             trial = [c for c in conflict if c != item]
             if self.solve(trial)[0] is None:
                 conflict = trial
@@ -479,15 +542,20 @@ def select_hotspots(
         if "district" in table.columns:
             ranked = table.iloc[order]
             keep |= set(ranked.groupby("district", sort=False).head(max(n, 10)).index.tolist())
-        idx = np.array(sorted(keep, key=lambda i: -table["harm"].iat[i]))
+        keep = np.fromiter(keep, dtype=np.int64)
+        idx = keep[np.argsort(-table["harm"].to_numpy()[keep], kind="stable")]
     else:
         idx = order
     cand = table.iloc[idx].reset_index(drop=True)
 
     pairs = np.zeros((0, 2), dtype=np.int64)
+    cliques: list = []
     if min_spacing:
         tree = cKDTree(np.column_stack([cand["x"], cand["y"]]))
         pairs = tree.query_pairs(np.nextafter(float(min_spacing), 0), output_type="ndarray")
+        # places within s/2 of a place are pairwise closer than s: a clique of which at most one is chosen
+        near = tree.query_ball_point(np.column_stack([cand["x"], cand["y"]]), float(min_spacing) / 2 * (1 - 1e-12))
+        cliques = [np.array(c, dtype=np.int64) for c in {tuple(sorted(c)) for c in near if len(c) > 2}]
     district, names, dmin, dmax = None, [], {}, {}
     if "district" in cand.columns:
         codes, uniques = pd.factorize(cand["district"], sort=True)
@@ -499,7 +567,7 @@ def select_hotspots(
     travel_i = (pd.to_numeric(cand["travel_minutes"], errors="coerce").fillna(travel).to_numpy(float)
                 if "travel_minutes" in cand.columns else np.full(len(cand), float(travel)))
     cost = (k / n) * visits * (dwell + travel_i) / 60.0
-    model = _Model(cand["harm"].to_numpy(float), n, pairs, district, names, dmin, dmax, excluded,
+    model = _Model(cand["harm"].to_numpy(float), n, pairs, cliques, district, names, dmin, dmax, excluded,
                    cost if capacity_hours is not None else None, capacity_hours, time_limit)
     constraints = {"n": n, "k": k, "min_spacing": min_spacing, "per_district_min": per_district_min,
                    "per_district_max": per_district_max, "exclude": _describe_exclude(exclude),
@@ -582,17 +650,19 @@ def _describe(item: str, model: _Model, c: dict) -> str:
         return f"exclude ({int(model.excluded.sum())} candidate places inside excluded zones)"
     if item == "capacity":
         return (f"capacity_hours={c['capacity_hours']:g} (each selected hotspot costs about "
-                f"{float(np.min(model.cost)):.2f} officer-hours a day: k/n x visits x (dwell + travel) / 60)")
+                f"{float(np.min(model.cost)):.2f} officer-hours a day: k/n x visits x (dwell + travel) / 60, "
+                f"so {c['n']} need at least {float(np.sort(model.cost)[:c['n']].sum()):.1f} h)")
     return item
 
 
 def hotspots_from_events(events: pd.DataFrame, *, cell: float = 150.0, scheme="cchi", months: int | None = 12,
-                         crs: str | None = None) -> pd.DataFrame:
+                         crs: str | None = None, district_column: str | None = None) -> pd.DataFrame:
     """Harm per grid cell from an events table: the simplest hotspot table to select from.
 
     Keeps the last ``months`` months of the data (None = all), weights events by ``scheme`` and sums
     them per ``cell``-metre cell. Returns place_id (cell id), x, y (cell centre), harm, n_events with
-    ``attrs`` crs and cell. Use the hotspot statistics (``hotpatrol hotspots``) for significance tests.
+    ``attrs`` crs and cell; with ``district_column`` (a column of the events) each cell's most common
+    value becomes its ``district``. Use the hotspot statistics (``hotpatrol hotspots``) for significance tests.
     """
     from hotpatrol.events import occurred_at
     from hotpatrol.harm import harm
@@ -617,6 +687,14 @@ def hotspots_from_events(events: pd.DataFrame, *, cell: float = 150.0, scheme="c
     cx, cy = grid.centres(total.index.to_numpy())
     out = pd.DataFrame({"place_id": total.index.to_numpy(), "x": cx, "y": cy, "harm": total["sum"].to_numpy(),
                         "n_events": total["size"].to_numpy()})
+    if district_column is not None:
+        if district_column not in ev.columns:
+            raise HotpatrolError("district_column is not a column of the events.", parameter="district_column",
+                                 given=district_column)
+        d = pd.DataFrame({"cid": cid[ok], "d": ev[district_column].to_numpy()[ok]}).dropna()
+        modal = d.groupby(["cid", "d"]).size().reset_index(name="c").sort_values("c", ascending=False)
+        modal = modal.drop_duplicates("cid").set_index("cid")["d"]
+        out["district"] = modal.reindex(out["place_id"]).to_numpy()
     out = out.sort_values("harm", ascending=False, kind="stable").reset_index(drop=True)
     out.attrs.update({"crs": crs, "cell": float(cell)})
     return out

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 from scipy.spatial import cKDTree
 
 from hotpatrol.errors import HotpatrolError
@@ -37,14 +36,7 @@ DEFAULT_SHIFTS: tuple[tuple[str, str, str], ...] = (("early", "06:00", "14:00"),
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def aoristic_weights(start, end, *, period: int = 24, chunk: int = 50_000) -> np.ndarray:
-    """Share of each event's window ``[start, end)`` falling in each hour bin of a ``period``-hour cycle.
-
-    ``period=24`` gives hour of day, ``period=168`` hour of week (0 = Monday 00:00). An event with
-    ``end == start`` (an exact time) gets all its mass in the hour containing ``start``. Rows sum to 1.
-    Vectorised: the measure of ``[0, t)`` that falls in bin ``h`` is ``floor(t/P) + clip(t mod P - h, 0, 1)``,
-    so each event's overlap with every bin is a difference of that function at its two ends.
-    """
+def _check_windows(start, end):
     s = _hours(start)
     e = _hours(end)
     if s.shape != e.shape:
@@ -54,26 +46,60 @@ def aoristic_weights(start, end, *, period: int = 24, chunk: int = 50_000) -> np
         row = int(np.flatnonzero(bad)[0])
         raise HotpatrolError("Every window needs a start and an end not before it.", row=row,
                              column="occurred_to")
-    out = np.empty((len(s), period), dtype=float)
-    bins = np.arange(period, dtype=float)[None, :]
-    for lo in range(0, len(s), chunk):
-        ss, ee = s[lo:lo + chunk, None], e[lo:lo + chunk, None]
+    return s, e
 
-        def measure(t):
-            q = np.floor(t / period)
-            return q + np.clip(t - q * period - bins, 0.0, 1.0)
 
-        width = ee - ss
-        w = measure(ee) - measure(ss)
-        exact = width[:, 0] <= 0
-        with np.errstate(invalid="ignore", divide="ignore"):
-            w = w / width
-        if exact.any():
-            h = np.floor(np.mod(ss[exact, 0], period)).astype(int)
-            w[exact] = 0.0
-            w[exact, h] = 1.0
-        out[lo:lo + chunk] = w
+def _aoristic_pieces(s: np.ndarray, e: np.ndarray, period: int):
+    """Yield (rows, bins, shares): each event's share of its window in each clock hour it touches.
+
+    Loops over the hour offset k within a window (at most the longest window in hours), each step
+    vectorised over the events still open at that offset; an exact time (end == start) gives share 1.
+    """
+    a = np.floor(s)
+    width = e - s
+    exact = width <= 0
+    rows = np.flatnonzero(exact)
+    if len(rows):
+        yield rows, np.mod(a[rows], period).astype(np.int64), np.ones(len(rows))
+    rows = np.flatnonzero(~exact)
+    k = 0
+    while len(rows):
+        lo = np.maximum(s[rows], a[rows] + k)
+        hi = np.minimum(e[rows], a[rows] + k + 1)
+        share = np.clip(hi - lo, 0.0, None) / width[rows]
+        yield rows, np.mod(a[rows] + k, period).astype(np.int64), share
+        k += 1
+        rows = rows[a[rows] + k < e[rows]]
+
+
+def aoristic_weights(start, end, *, period: int = 24) -> np.ndarray:
+    """Share of each event's window ``[start, end)`` falling in each hour bin of a ``period``-hour cycle.
+
+    ``period=24`` gives hour of day, ``period=168`` hour of week (0 = Monday 00:00). An event with
+    ``end == start`` (an exact time) gets all its mass in the hour containing ``start``. Rows sum to 1.
+    Returns a dense (n, period) array; :func:`aoristic_sum` totals by group without that memory.
+    """
+    s, e = _check_windows(start, end)
+    out = np.zeros((len(s), period), dtype=float)
+    for rows, bins, share in _aoristic_pieces(s, e, period):
+        out[rows, bins] += share  # one bin per row per piece: no repeated indices
     return out
+
+
+def aoristic_sum(start, end, groups, n_groups: int, *, weights=None, period: int = 168) -> np.ndarray:
+    """(n_groups, period) totals of aoristic weights (times ``weights``) of events by group index.
+
+    Events with a negative group are ignored. Memory is O(events + n_groups x period).
+    """
+    s, e = _check_windows(start, end)
+    g = np.asarray(groups, dtype=np.int64)
+    w = np.ones(len(s)) if weights is None else np.asarray(weights, dtype=float)
+    keep = g >= 0
+    s, e, g, w = s[keep], e[keep], g[keep], w[keep]
+    total = np.zeros(n_groups * period)
+    for rows, bins, share in _aoristic_pieces(s, e, period):
+        total += np.bincount(g[rows] * period + bins, weights=share * w[rows], minlength=n_groups * period)
+    return total.reshape(n_groups, period)
 
 
 def _hours(values) -> np.ndarray:
@@ -166,6 +192,11 @@ class TimeProfile:
         """Hour-of-day profile (places x 24), summed over the days of the week."""
         h = self.weekly.reshape(len(self.place_ids), 7, 24).sum(axis=1)
         return pd.DataFrame(h, index=pd.Index(self.place_ids, name="place_id"), columns=range(24))
+
+    def daily(self) -> pd.DataFrame:
+        """Day-of-week profile (places x Mon..Sun): the share of each place's risk on each weekday."""
+        d = self.weekly.reshape(len(self.place_ids), 7, 24).sum(axis=2)
+        return pd.DataFrame(d, index=pd.Index(self.place_ids, name="place_id"), columns=list(WEEKDAYS))
 
     def slot_risk(self, place_id, day, *, day_start: str = "06:00", slot_minutes: int = 15) -> np.ndarray:
         """Risk of each ``slot_minutes`` slot of an operational day (starting ``day_start``) at the place.
@@ -314,15 +345,13 @@ def time_profile(events: pd.DataFrame, hotspots: pd.DataFrame, *, cell: float | 
         prof.n_untimed = n_untimed
         prof.notes = notes + prof.notes
         return prof
-    mass = aoristic_weights(start[timed], end[timed], period=HOURS_PER_WEEK) * w[timed, None]
-    force = mass.sum(axis=0)
-    force = force / force.sum()
     pt = place[timed]
-    inside = pt >= 0
-    member = sparse.csr_matrix((np.ones(inside.sum()), (pt[inside], np.flatnonzero(inside))),
-                               shape=(n, len(pt)))
-    per_place = np.asarray(member @ mass)
-    n_timed = np.asarray(member.sum(axis=1)).ravel()
+    # force-wide profile over all timed events, and per hotspot, without an (events x 168) array
+    force = aoristic_sum(start[timed], end[timed], np.zeros(int(timed.sum()), dtype=np.int64), 1,
+                         weights=w[timed])[0]
+    force = force / force.sum()
+    per_place = aoristic_sum(start[timed], end[timed], pt, n, weights=w[timed])
+    n_timed = np.bincount(pt[pt >= 0], minlength=n).astype(float)
     # prior worth `prior` events of the place's mean weight (1 for counts), spread as the force profile
     mean_w = np.where(n_timed > 0, per_place.sum(axis=1) / np.maximum(n_timed, 1), 1.0)
     weekly = per_place + prior * mean_w[:, None] * force[None, :]

@@ -17,6 +17,9 @@ from hotpatrol.errors import HotpatrolError
 from hotpatrol.places.crs import choose_metric_crs, from_lonlat, to_lonlat
 from hotpatrol.places.layer import PlacesLayer
 
+#: Refuse to fill a hull with more cells than this (a stray point makes a hull span the country).
+MAX_CELLS = 2_000_000
+
 
 def _cells_of(lon: np.ndarray, lat: np.ndarray, resolution: int) -> np.ndarray:
     """H3 cell (as a 64-bit integer) of each point; 0 where the point has no coordinates."""
@@ -76,6 +79,15 @@ def h3_places(events_or_lonlat, resolution: int = 9, *, crs: str | None = None, 
     if cover == "hull":
         hull = shapely.convex_hull(shapely.multipoints(np.column_stack([lon[ok], lat[ok]])))
         if isinstance(hull, shapely.Polygon):
+            hx, hy = from_lonlat(*np.asarray(hull.exterior.coords).T, crs)
+            n_est = shapely.Polygon(np.column_stack([hx, hy])).area / h3.average_hexagon_area(resolution, unit="m^2")
+            if n_est > MAX_CELLS:
+                raise HotpatrolError(
+                    f"Filling the events' hull with resolution {resolution} cells needs ~{n_est:,.0f} cells: "
+                    "a stray point far away?",
+                    parameter="cover", given=cover,
+                    fix="Remove points outside the study area (ingest --boundary), use cover='events' or a coarser "
+                        "resolution.")
             ring = [(b, a) for a, b in np.asarray(hull.exterior.coords)[:-1]]
             filled = h3.h3shape_to_cells(h3.LatLngPoly(ring), resolution)
             cells = np.union1d(cells, np.array([h3.str_to_int(c) for c in filled], dtype=np.uint64))

@@ -143,14 +143,14 @@ def commentary(subject: str, row: dict[str, Any] | None, *, noun: str = "crimes"
     p = row["p_value"]
     if diff != 0:
         if p < alpha:
-            sentence += f" This is more than normal variation would explain (exact test p = {_fmt_p(p)})."
+            sentence += f" This is more than normal variation would explain (exact test {_fmt_p(p)})."
         else:
-            sentence += f" This is within normal variation (exact test p = {_fmt_p(p)})."
+            sentence += f" This is within normal variation (exact test {_fmt_p(p)})."
     return sentence
 
 
 def _fmt_p(p: float) -> str:
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
 def control_chart(series: pd.Series) -> pd.DataFrame:

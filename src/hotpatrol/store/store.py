@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable
 
@@ -34,6 +35,16 @@ def _normalise_url(url: str | None) -> str:
     if "://" not in url:  # a bare path means an SQLite file
         url = f"sqlite:///{url}"
     return url
+
+
+@dataclass
+class Prepared:
+    """Rows converted once for bulk writes (SQLite: per-column Python lists; others: the frame)."""
+
+    table: str
+    columns: list
+    values: list | None
+    frame: pd.DataFrame | None
 
 
 class Store:
@@ -98,39 +109,61 @@ class Store:
         """A transaction (``with store.begin() as conn``): everything in it commits or nothing does."""
         return self.engine.begin()
 
-    def insert_frame(self, conn: sa.Connection, table: str, frame: pd.DataFrame) -> int:
-        """Bulk-insert ``frame`` (columns named as the table's) into ``table`` inside ``conn``."""
-        if len(frame) == 0:
-            return 0
+    def insert_frame(self, conn: sa.Connection, table: str, frame: pd.DataFrame, **constants) -> int:
+        """Bulk-insert ``frame`` (columns named as the table's) into ``table`` inside ``conn``.
+
+        ``constants`` (column=value) are written for every row without being bound per row.
+        """
+        return self.insert_prepared(conn, self.prepare(table, frame), 0, len(frame), **constants)
+
+    def prepare(self, table: str, frame: pd.DataFrame) -> "Prepared":
+        """Convert ``frame`` once for bulk writes; slices of it are written by :meth:`insert_prepared`."""
         tbl = S.TABLES[table]
         cols = [c for c in frame.columns if c in tbl.c]
         frame = frame[cols]
-        if self.dialect == "postgresql":
-            self._copy(conn, table, frame)
-        elif self.dialect == "sqlite":
-            self._executemany_sqlite(conn, table, frame)
-        else:  # any other SQLAlchemy engine: portable but slower
-            conn.execute(tbl.insert(), _records(frame))
-        return len(frame)
+        if table in S.KEYS and "key_hash" not in frame.columns and len(frame):
+            frame = frame.assign(key_hash=key_hash(frame[S.KEYS[table]].to_numpy(dtype=object)))
+        if self.dialect == "sqlite":
+            return Prepared(table, list(frame.columns), [_sqlite_values(frame[c]) for c in frame.columns], None)
+        return Prepared(table, list(frame.columns), None, frame)
 
-    def _executemany_sqlite(self, conn: sa.Connection, table: str, frame: pd.DataFrame) -> None:
+    def insert_prepared(self, conn: sa.Connection, prepared: "Prepared", start: int, stop: int, **constants) -> int:
+        """Insert rows ``start:stop`` of ``prepared`` (plus ``constants``) inside ``conn``."""
+        n = stop - start
+        if n <= 0:
+            return 0
+        if self.dialect == "sqlite":
+            self._executemany_sqlite(conn, prepared, start, stop, constants)
+            return n
+        frame = prepared.frame.iloc[start:stop]
+        if constants:
+            frame = frame.assign(**constants)
+        if self.dialect == "postgresql":
+            self._copy(conn, prepared.table, frame)
+        else:  # any other SQLAlchemy engine: portable but slower
+            conn.execute(S.TABLES[prepared.table].insert(), _records(frame))
+        return n
+
+    def _executemany_sqlite(self, conn: sa.Connection, prepared: "Prepared", start: int, stop: int,
+                            constants: dict) -> None:
         names, literals, varying = [], [], []
-        for col in frame.columns:
-            values = _sqlite_values(frame[col])
+        for col, values in [*zip(prepared.columns, prepared.values), *((k, [v]) for k, v in constants.items())]:
+            if len(values) > 1:
+                values = values[start:stop]
             first = values[0]
-            # a column with one value in this batch is written once, as a literal
-            if len(values) > 1 and _all_equal(values, first) and isinstance(first, (str, int, float, type(None))):
+            # a column with one value in this file is written once, as a literal
+            if isinstance(first, (str, int, float, type(None))) and values.count(first) == len(values):
                 literals.append(_sql_literal(first))
             else:
                 literals.append("?")
                 varying.append(values)
             names.append(self._q(col))
-        sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(literals)})"
+        sql = f"INSERT INTO {prepared.table} ({', '.join(names)}) VALUES ({', '.join(literals)})"
         cursor = conn.connection.driver_connection.cursor()
         if varying:
             cursor.executemany(sql, zip(*varying))
         else:
-            cursor.executemany(sql, [()] * len(frame))
+            cursor.executemany(sql, [()] * (stop - start))
 
     def _copy(self, conn: sa.Connection, table: str, frame: pd.DataFrame) -> None:
         data = frame.to_csv(index=False, header=False, date_format="%Y-%m-%d %H:%M:%S")
@@ -140,23 +173,25 @@ class Store:
             copy.write(data)
 
     def existing_keys(self, conn: sa.Connection, table: str, column: str, keys: Iterable[str]) -> set[str]:
-        """Which of ``keys`` are already in ``table.column`` (one indexed query, not one per key)."""
-        keys = [k for k in pd.unique(np.asarray(list(keys), dtype=object)) if k is not None]
-        if not keys:
+        """Which of ``keys`` are already in ``table.column``: one query on the integer key-hash index."""
+        keys = pd.unique(np.asarray(list(keys), dtype=object))
+        keys = keys[pd.notna(keys)]
+        if len(keys) == 0:
             return set()
+        hashes = key_hash(keys).tolist()
         col = self._q(column)
         if self.dialect == "sqlite":
-            rows = _fetch(conn, f"SELECT {col} FROM {table} WHERE {col} IN (SELECT value FROM json_each(?))",
-                          (json.dumps(keys),))
-            return {r[0] for r in rows}
-        if self.dialect == "postgresql":
-            rows = _fetch(conn, f"SELECT {col} FROM {table} WHERE {col} = ANY(%s)", (keys,))
-            return {r[0] for r in rows}
-        tbl = S.TABLES[table]
-        found = set()
-        for i in range(0, len(keys), 500):
-            found |= {r[0] for r in conn.execute(sa.select(tbl.c[column]).where(tbl.c[column].in_(keys[i:i + 500])))}
-        return found
+            rows = _fetch(conn, f"SELECT {col} FROM {table} WHERE key_hash IN (SELECT value FROM json_each(?))",
+                          (json.dumps(hashes),))
+        elif self.dialect == "postgresql":
+            rows = _fetch(conn, f"SELECT {col} FROM {table} WHERE key_hash = ANY(%s)", (hashes,))
+        else:
+            tbl = S.TABLES[table]
+            rows = []
+            for i in range(0, len(hashes), 500):
+                rows += conn.execute(sa.select(tbl.c[column]).where(tbl.c.key_hash.in_(hashes[i:i + 500]))).fetchall()
+        wanted = set(keys.tolist())
+        return {r[0] for r in rows if r[0] in wanted}  # a hash match is confirmed on the full key
 
     def latest_outcomes(self, conn: sa.Connection, crime_ids) -> pd.DataFrame:
         """The latest outcome per Crime ID among ``crime_ids``: columns crime_id, outcome, outcome_month.
@@ -187,17 +222,19 @@ class Store:
         if len(latest) == 0:
             return
         ids = latest["crime_id"].tolist()
+        hashes = key_hash(latest["crime_id"].to_numpy(dtype=object)).tolist()
         outcome = latest["outcome"].tolist()
         month = latest["outcome_month"].tolist()
         cursor = conn.connection.driver_connection.cursor()
         if self.dialect == "postgresql":
             cursor.execute(
                 "UPDATE events SET outcome = u.o, outcome_month = u.m "
-                "FROM unnest(%s::text[], %s::text[], %s::text[]) AS u(id, o, m) WHERE events.event_id = u.id",
-                (ids, outcome, month))
+                "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[]) AS u(h, id, o, m) "
+                "WHERE events.key_hash = u.h AND events.event_id = u.id",
+                (hashes, ids, outcome, month))
         elif self.dialect == "sqlite":
-            cursor.executemany("UPDATE events SET outcome = ?, outcome_month = ? WHERE event_id = ?",
-                               zip(outcome, month, ids))
+            cursor.executemany("UPDATE events SET outcome = ?, outcome_month = ? WHERE key_hash = ? AND event_id = ?",
+                               zip(outcome, month, hashes, ids))
         else:
             t = S.events
             conn.execute(t.update().where(t.c.event_id == sa.bindparam("i")).values(
@@ -206,10 +243,22 @@ class Store:
 
     def file_record(self, content_hash: str) -> dict | None:
         """The ingested_files row for this content hash, or None."""
-        t = S.ingested_files
+        names = [c.name for c in S.ingested_files.c]
+        mark = "?" if self.dialect == "sqlite" else "%s"
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(t).where(t.c.content_hash == content_hash)).mappings().first()
-            return dict(row) if row else None
+            rows = _fetch(conn, f"SELECT {', '.join(names)} FROM ingested_files WHERE content_hash = {mark}",
+                          (content_hash,))
+        return dict(zip(names, rows[0])) if rows else None
+
+    def add_file(self, conn: sa.Connection, **values) -> int:
+        """Insert an ingested_files row inside ``conn``; return its file_id."""
+        if self.dialect == "sqlite":  # raw DB-API: this runs once per file, keep it cheap
+            cols = list(values)
+            cursor = conn.connection.driver_connection.cursor()
+            cursor.execute(f"INSERT INTO ingested_files ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                           [v.strftime("%Y-%m-%d %H:%M:%S") if isinstance(v, datetime) else v for v in values.values()])
+            return int(cursor.lastrowid)
+        return conn.execute(S.ingested_files.insert().values(**values)).inserted_primary_key[0]
 
     def quarantine_counts(self, file_id: int | None = None) -> dict[str, int]:
         t = S.quarantine
@@ -269,7 +318,7 @@ class Store:
                 stmt = stmt.where(col >= bound if op == "ge" else col < bound)
         stmt = stmt.order_by(t.c.occurred_from, t.c.event_id)
         frame = self._read(stmt, [c for c, (d, _) in EVENT_COLUMNS.items() if d.startswith("datetime")])
-        frame = frame.drop(columns=["file_id", "row_number"])
+        frame = frame.drop(columns=["file_id", "row_number", "key_hash"])
         return conform(frame)
 
     def quarantine(self, reason: str | None = None) -> pd.DataFrame:
@@ -283,12 +332,13 @@ class Store:
     def outcomes(self) -> pd.DataFrame:
         """Stored police.uk outcome rows (one per Crime ID, month and outcome type)."""
         t = S.outcomes
-        return self._read(sa.select(t).order_by(t.c.crime_id, t.c.month))
+        return self._read(sa.select(*[c for c in t.c if c.name != "key_hash"]).order_by(t.c.crime_id, t.c.month))
 
     def stop_search(self) -> pd.DataFrame:
         """Stored stop-and-search rows (exact local times in ``occurred_at``)."""
         t = S.stop_search
-        return self._read(sa.select(*self._select(t)).order_by(t.c.occurred_at), ["occurred_at"])
+        cols = [c for c in self._select(t) if c.name != "key_hash"]
+        return self._read(sa.select(*cols).order_by(t.c.occurred_at, t.c.search_id), ["occurred_at"])
 
     def files(self) -> pd.DataFrame:
         """One row per ingested file: content hash, path, kind, rows, stored, quarantined."""
@@ -333,6 +383,12 @@ class Store:
         return info
 
 
+def key_hash(keys) -> np.ndarray:
+    """Signed 64-bit hash of text keys (pandas' SipHash with a fixed key, so it is stable across runs)."""
+    arr = np.asarray(keys, dtype=object)
+    return pd.util.hash_array(arr, hash_key="hotpatrol-keys!!", categorize=False).view(np.int64)
+
+
 def _fetch(conn: sa.Connection, sql: str, params) -> list[tuple]:
     cursor = conn.connection.driver_connection.cursor()
     cursor.execute(sql, params)
@@ -347,6 +403,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")  # still atomic per transaction in WAL mode
     cur.execute("PRAGMA cache_size=-262144")  # 256 MB page cache for the key index
     cur.execute("PRAGMA temp_store=MEMORY")
+    cur.execute("PRAGMA wal_autocheckpoint=16384")  # checkpoint every ~64 MB, not every ~4 MB
     cur.close()
 
 
@@ -371,10 +428,6 @@ def _sqlite_values(series: pd.Series) -> list:
             return out.tolist()
         return values.tolist()
     return series.to_numpy(dtype=object, na_value=None).tolist()
-
-
-def _all_equal(values: list, first) -> bool:
-    return values.count(first) == len(values)
 
 
 def _sql_literal(value) -> str:

@@ -69,7 +69,7 @@ class County:
     def force_records(self) -> pd.DataFrame:
         """The force's own crime records (no ASB): id, minute timestamp, BNG x/y, category, HO offence code."""
         ev = self.events[self.events["category"] != "Anti-social behaviour"]
-        rng = np.random.default_rng([int(self.params.get("seed", 0)), 7])
+        rng = np.random.default_rng([int(self.params.get("seed") or 0), 7])
         missing = rng.random(len(ev)) < FORCE_RECORDS_MISSING_XY
         return pd.DataFrame({
             "id": ev["event_id"].to_numpy(),
@@ -88,13 +88,15 @@ class County:
         out.mkdir(parents=True, exist_ok=True)
         police = policeuk.write_archive(self.events, out / "police_uk", self.duplicates)
         fr_path = out / "force_records.csv"
-        policeuk.write_csv(self.force_records(), fr_path)
+        policeuk.write_csv(self.force_records(), fr_path, verbatim=("id",))
         mapping_path = out / "force_records_mapping.yaml"
         mapping_path.write_text(_MAPPING)
         districts_path = out / "districts.geojson"
         self.districts.to_crs("EPSG:4326").to_file(districts_path, driver="GeoJSON")
         lsoa_path = out / "lsoas.geojson"
         self.lsoas.to_crs("EPSG:4326").to_file(lsoa_path, driver="GeoJSON")
+        roads_path = out / "roads.geojson"
+        self.roads.to_crs("EPSG:4326").to_file(roads_path, driver="GeoJSON")
         hotspots_path = out / "planted_hotspots.csv"
         self.hotspots.to_csv(hotspots_path, index=False)
         summary_path = out / "synth_summary.json"
@@ -107,6 +109,7 @@ class County:
             "mapping": mapping_path,
             "districts": districts_path,
             "lsoas": lsoa_path,
+            "roads": roads_path,
             "hotspots": hotspots_path,
             "summary": summary_path,
         }
@@ -150,9 +153,9 @@ def generate_county(*, scale: float = 0.1, years: float = 3, end: str = "2024-12
     years : length of the record (whole months, ending with ``end``, a 'YYYY-MM' month).
     """
     t0 = time.perf_counter()
-    if not isinstance(scale, (int, float)) or not np.isfinite(scale) or not 0.005 <= scale <= 4:
-        raise HotpatrolError("scale must be between 0.005 (a village) and 4.", parameter="scale",
-                             allowed="0.005..4 (1 = force-sized county)", given=scale)
+    if not isinstance(scale, (int, float)) or not np.isfinite(scale) or not 0.005 <= scale <= 2:
+        raise HotpatrolError("scale must be between 0.005 (a village) and 2 (the county must stay at sea).",
+                             parameter="scale", allowed="0.005..2 (1 = force-sized county)", given=scale)
     if not isinstance(years, (int, float)) or not 1 / 12 <= years <= 20:
         raise HotpatrolError("years must be between 1/12 and 20.", parameter="years", given=years)
     last = _parse_end(end)

@@ -87,8 +87,14 @@ def _towns(rng, outline, scale: float) -> pd.DataFrame:
 def _districts(towns: pd.DataFrame, outline):
     import geopandas as gpd
 
-    pts = shapely.multipoints(towns[["x", "y"]].to_numpy())
-    cells = shapely.get_parts(shapely.voronoi_polygons(pts, extend_to=outline, ordered=True))
+    xy = towns[["x", "y"]].to_numpy()
+    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=outline))
+    # match each Voronoi cell to its town (``ordered=`` needs shapely 2.1 / GEOS 3.12, so do it by hand)
+    tree = shapely.STRtree(cells)
+    pi, ci = tree.query(shapely.points(xy), predicate="within")
+    order = np.empty(len(xy), dtype=np.int64)
+    order[pi] = ci
+    cells = cells[order]
     geoms = shapely.intersection(cells, outline)
     codes = [f"X07{k + 1:06d}" for k in range(len(towns))]  # X-prefix: not an ONS nation code
     return gpd.GeoDataFrame({"LAD_CD": codes, "LAD_NM": towns["name"].to_numpy(), "town_id": towns["town_id"]},
@@ -108,7 +114,8 @@ def _town_streets(rng, town) -> pd.DataFrame:
     rows = []
     for axis in (0, 1):
         spacing = rng.uniform(140, 200)
-        offsets = np.arange(-R + spacing / 2, R, spacing) + rng.normal(0, 15, size=len(np.arange(-R + spacing / 2, R, spacing)))
+        offsets = np.arange(-R + spacing / 2, R, spacing)
+        offsets = offsets + rng.normal(0, 15, size=len(offsets))
         for o in offsets:
             half = np.sqrt(max(R**2 - o**2, 0)) * rng.uniform(0.8, 1.0)
             if half < 80:

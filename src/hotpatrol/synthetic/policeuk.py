@@ -69,6 +69,14 @@ def _month_text(ordinal: np.ndarray) -> np.ndarray:
 def format_coord(v) -> np.ndarray:
     """Coordinates as police.uk prints them: exactly 6 decimals, '' when missing (vectorised)."""
     v = np.asarray(v, dtype=float)
+    codes, uniq = pd.factorize(v)  # events share a few thousand snap points: format each once
+    if len(uniq) < len(v):
+        text = _format_coord(np.asarray(uniq, dtype=float))
+        return np.where(codes >= 0, text[np.clip(codes, 0, None)] if len(uniq) else "", "").astype(object)
+    return _format_coord(v)
+
+
+def _format_coord(v: np.ndarray) -> np.ndarray:
     ok = np.isfinite(v)
     micro = np.round(np.abs(np.where(ok, v, 0)) * 1e6).astype(np.int64)
     sign = np.where(v < 0, "-", "")
@@ -164,7 +172,7 @@ def _quote(value: str) -> str:
     return '"' + value.replace('"', '""') + '"' if any(c in value for c in ',"\n') else value
 
 
-def csv_lines(frame: pd.DataFrame) -> np.ndarray:
+def csv_lines(frame: pd.DataFrame, verbatim=("Crime ID",)) -> np.ndarray:
     """One CSV line per row (RFC 4180 quoting where needed).
 
     Columns hold few distinct values (months, categories, snap points), so each column is factorised
@@ -172,6 +180,10 @@ def csv_lines(frame: pd.DataFrame) -> np.ndarray:
     """
     cols = []
     for name in frame.columns:
+        if name in verbatim:  # unique, quote-free values (hex ids): hashing them would be wasted work
+            col = frame[name].to_numpy(dtype=object)
+            cols.append(np.where(pd.isna(col), "", col).tolist())
+            continue
         codes, uniq = pd.factorize(frame[name].to_numpy(dtype=object), use_na_sentinel=True)
         uniq = [str(u) for u in uniq]
         blob = "\x00".join(uniq)  # one C-speed scan decides whether any value needs quoting
@@ -182,9 +194,9 @@ def csv_lines(frame: pd.DataFrame) -> np.ndarray:
     return np.array(list(map(",".join, zip(*cols))), dtype=object)
 
 
-def write_csv(frame: pd.DataFrame, path: Path, lines: np.ndarray | None = None) -> None:
+def write_csv(frame: pd.DataFrame, path: Path, lines: np.ndarray | None = None, verbatim=("Crime ID",)) -> None:
     """Write ``frame`` (or pre-built ``lines`` under its header) as a CSV file."""
-    lines = csv_lines(frame) if lines is None else lines
+    lines = csv_lines(frame, verbatim) if lines is None else lines
     with open(path, "w", encoding="utf-8", newline="") as fh:
         fh.write(",".join(frame.columns) + "\n")
         if len(lines):

@@ -1,0 +1,149 @@
+"""``hotpatrol hotspots``: rank, kernel density, Gi* and LISA hotspots from stored events."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from hotpatrol.cli.common import print_json, user_errors
+
+
+def _load(db: Optional[str], events_file: Optional[Path], categories, start, end):
+    """Events from ``--events FILE`` (an events-table CSV) or the store at ``--db``."""
+    import pandas as pd
+
+    from hotpatrol import settings
+    from hotpatrol.errors import HotpatrolError
+    from hotpatrol.events import conform
+
+    if events_file is not None:
+        if not events_file.exists():
+            raise HotpatrolError("Events file not found.", parameter="events", given=str(events_file))
+        frame = pd.read_csv(events_file, parse_dates=["occurred_from", "occurred_to", "occurred_at"]
+                            if events_file.suffix.lower() == ".csv" else None)
+        return conform(frame)
+    try:
+        from hotpatrol.store import Store
+    except ImportError:
+        raise HotpatrolError(
+            "This build has no event store (hotpatrol.store).", parameter="db",
+            fix="Pass --events FILE with an events table CSV, or install the ingest stage.",
+        ) from None
+    store = Store(db or settings.get("db"))
+    return store.load_events(categories=list(categories) or None)
+
+
+def _top_rows(result, n: int):
+    top = getattr(result, "top", None)
+    return top(n) if callable(top) else result.to_frame().head(n)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("hotspots")
+    def hotspots(
+        method: str = typer.Option("rank", "--method", help="rank | kde | gi | lisa (and any registered method)."),
+        db: Optional[str] = typer.Option(None, "--db", help="Store URL (default: the 'db' setting)."),
+        events: Optional[Path] = typer.Option(None, "--events", help="Read an events-table CSV instead of the store."),
+        weight: str = typer.Option("harm", "--weight", help="harm (CCHI) | count | a harm scheme name or CSV/YAML."),
+        top: Optional[int] = typer.Option(None, "--top", help="Places to rank (rank) or to list (other methods)."),
+        cell: Optional[float] = typer.Option(None, "--cell", help="Grid cell size in metres (default 150)."),
+        places: Optional[str] = typer.Option(None, "--places", help="Other places: h3:<res>, locations, or a polygon file."),
+        category: list[str] = typer.Option([], "--category", help="Crime category to keep (repeatable)."),
+        start: Optional[str] = typer.Option(None, "--start", help="First month YYYY-MM (inclusive)."),
+        end: Optional[str] = typer.Option(None, "--end", help="Last month YYYY-MM (inclusive)."),
+        area: Optional[Path] = typer.Option(None, "--area", help="Study-area polygons: analyse cells inside only."),
+        halo: float = typer.Option(500.0, "--halo", help="Without --area: analyse cells within this many metres of an event."),
+        min_spacing: Optional[float] = typer.Option(None, "--min-spacing", help="rank: metres between chosen places."),
+        per_district_min: Optional[int] = typer.Option(None, "--per-district-min", help="rank: at least K per district."),
+        districts: Optional[Path] = typer.Option(None, "--districts", help="rank: district polygons file."),
+        district_column: Optional[str] = typer.Option(None, "--district-column", help="rank: district name column."),
+        bandwidth: Optional[str] = typer.Option(None, "--bandwidth", help="kde: metres or 'silverman' (default)."),
+        kernel: Optional[str] = typer.Option(None, "--kernel", help="kde: quartic (default) | gaussian."),
+        edge: Optional[str] = typer.Option(None, "--edge", help="kde: none (default) | uniform."),
+        weights: Optional[str] = typer.Option(None, "--weights", help="gi/lisa: queen (default) | rook | distance."),
+        distance: Optional[float] = typer.Option(None, "--distance", help="gi/lisa: distance band in metres."),
+        permutations: Optional[int] = typer.Option(None, "--permutations", help="gi/lisa: permutations (default 999)."),
+        correction: Optional[str] = typer.Option(None, "--correction", help="gi/lisa: fdr (default) | holm | none."),
+        seed: Optional[int] = typer.Option(None, "--seed", help="gi/lisa: random seed."),
+        pvalue: Optional[str] = typer.Option(None, "--pvalue", help="gi/lisa: sim (permutation, default) | norm."),
+        out: Optional[Path] = typer.Option(None, "--out", help="Write .gpkg, .geojson or .csv."),
+        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    ) -> None:
+        """Find hotspots: top-N ranking, kernel density, Getis-Ord Gi* or local Moran (LISA)."""
+        with user_errors(as_json):
+            import hotpatrol.hotspots as hs
+            from hotpatrol import settings
+            from hotpatrol.errors import HotpatrolError
+
+            if method not in hs.METHODS:
+                raise HotpatrolError("Unknown hotspot method.", parameter="method", allowed=sorted(hs.METHODS),
+                                     given=method)
+            table = _load(db, events, category, start, end)
+            chosen = hs.select_events(table, category or None, start, end)
+            layer = None
+            if places is not None:
+                try:
+                    from hotpatrol.places import build as build_places
+                except ImportError:
+                    raise HotpatrolError("This build cannot make H3/locations/polygon places.", parameter="places",
+                                         given=places, fix="Leave out --places to use the square grid.") from None
+                unit, _, res = places.partition(":")
+                extra = {"resolution": int(res)} if unit == "h3" and res else {}
+                layer = build_places(chosen, unit if unit in ("h3", "locations") else places, **extra)
+            data = hs.prepare(chosen, weight, places=layer, cell=cell, area=area, halo=halo)
+            n_top = top if top is not None else settings.get("top")
+            options = {
+                "rank": dict(top=top, min_spacing=min_spacing, per_district_min=per_district_min,
+                             districts=districts, district_column=district_column),
+                "kde": dict(bandwidth=bandwidth, kernel=kernel, edge=edge),
+                "gi": dict(weights=weights, distance=distance, permutations=permutations, correction=correction,
+                           seed=seed, pvalue=pvalue),
+                "lisa": dict(weights=weights, distance=distance, permutations=permutations,
+                             correction=correction, seed=seed, pvalue=pvalue),
+            }.get(method)
+            if options is None:  # a method registered by another stage gets every option the user set
+                options = dict(top=top, weights=weights, distance=distance, permutations=permutations,
+                               correction=correction, seed=seed)
+            _refuse_foreign(method, options, locals())
+            result = hs.run(method, data, **options)
+            written = str(result.write(out)) if out is not None else None
+            rows = _top_rows(result, n_top)
+            if as_json:
+                s = result.summary()
+                print_json({"method": method, "meta": data.meta, "summary": {
+                    "title": s.title, "table": s.table.to_dict(orient="records"), "notes": s.notes},
+                    "top": rows.to_dict(orient="records"), "out": written})
+            else:
+                typer.echo(result.summary().as_text())
+                if method != "rank":
+                    typer.echo(f"\nTop {len(rows)} places:\n" + rows.to_string(index=False))
+                typer.echo(f"\n{data.meta['analysed_events']:,} events over {data.meta['places']:,} places"
+                           f" ({data.meta.get('study_area', 'given places')}); weight {data.weight}")
+                if written:
+                    typer.echo(f"wrote {written}")
+
+
+_METHOD_OPTIONS = {
+    "rank": ("min_spacing", "per_district_min", "districts", "district_column"),
+    "kde": ("bandwidth", "kernel", "edge"),
+    "gi": ("weights", "distance", "permutations", "correction", "seed", "pvalue"),
+    "lisa": ("weights", "distance", "permutations", "correction", "seed", "pvalue"),
+}
+
+
+def _refuse_foreign(method: str, options: dict, given: dict) -> None:
+    """An option meant for another method is a mistake worth saying, not ignoring."""
+    from hotpatrol.errors import HotpatrolError
+
+    if method not in _METHOD_OPTIONS:
+        return
+    mine = set(_METHOD_OPTIONS[method])
+    for other, names in _METHOD_OPTIONS.items():
+        for name in names:
+            if name not in mine and given.get(name) is not None:
+                raise HotpatrolError(
+                    f"--{name.replace('_', '-')} applies to --method {other}, not {method}.",
+                    parameter=name, given=given[name], fix=f"Drop it or use --method {other}.",
+                )

@@ -1,0 +1,132 @@
+"""``hotpatrol trends <method>``: concentration, stability, emerging hot spots, change between periods."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from hotpatrol import settings
+from hotpatrol.cli.common import print_json, user_errors
+from hotpatrol.errors import HotpatrolError
+
+trends_app = typer.Typer(
+    help="Temporal hotspot analyses: concentration, stability, emerging hot spots, change.", no_args_is_help=True
+)
+
+
+def load_events(events: Optional[Path], db: Optional[str]):
+    """An events table from a CSV/Parquet file or the store."""
+    import pandas as pd
+
+    if events is not None:
+        if not events.exists():
+            raise HotpatrolError("Events file not found.", parameter="--events", file=str(events))
+        frame = pd.read_parquet(events) if events.suffix.lower() == ".parquet" else pd.read_csv(events, low_memory=False)
+        for col in ("occurred_at", "occurred_from", "occurred_to"):
+            if col in frame.columns:
+                frame[col] = pd.to_datetime(frame[col], errors="coerce")
+        return frame
+    try:
+        from hotpatrol.store import Store
+    except ImportError:
+        raise HotpatrolError("This install has no event store (hotpatrol.store).", parameter="--db",
+                             fix="Use --events FILE (an events table CSV) instead.") from None
+    return Store(db).load_events() if db else Store().load_events()
+
+
+def build_places(events, unit: str, cell: float, crs: Optional[str]):
+    """The places layer: hotpatrol.places.build when installed, else a square grid."""
+    try:
+        from hotpatrol.places import build
+    except ImportError:
+        build = None
+    if build is not None:
+        return build(events, unit, cell=cell, crs=crs)
+    if unit != "grid":
+        raise HotpatrolError("Only grid places are available in this install.", parameter="--unit",
+                             allowed=["grid"], given=unit)
+    from hotpatrol.places.crs import project
+    from hotpatrol.places.grid import Grid
+    from hotpatrol.places.layer import PlacesLayer
+
+    proj = project(events, crs=crs)
+    return PlacesLayer.from_grid(Grid.covering(proj["x"], proj["y"], cell=cell, crs=proj.attrs["crs"]))
+
+
+def run_and_output(method: str, *, events, db, unit, cell, crs, scheme, category, start, end, freq, top,
+                   time_lag, weights, distance, alpha, no_fdr, before, after, out, map_path, boundaries,
+                   as_json, all_places: bool = False) -> None:
+    """Shared body of ``trends <method>`` and ``hotspots --method <method>``."""
+    from hotpatrol.hotspots.trends import analyse
+
+    ev = load_events(events, db)
+    places = build_places(ev, unit, cell, crs)
+    res = analyse(method, ev, places, freq=freq, scheme=scheme, categories=category or None, start=start,
+                  end=end, top=top, time_lag=time_lag, weights=weights, distance=distance, alpha=alpha,
+                  fdr=not no_fdr, before=before, after=after, drop_empty=not all_places)
+    written = []
+    if out is not None:
+        written.append(str(res.write(out)))
+    if map_path is not None:
+        written.append(str(res.plot(map_path, boundaries=str(boundaries) if boundaries else None)))
+    if as_json:
+        payload = res.to_dict()
+        payload["written"] = written
+        print_json(payload)
+    else:
+        typer.echo(res.summary().as_text())
+        for w in written:
+            typer.echo(f"wrote {w}")
+
+
+def _command(method: str, doc: str):
+    def command(
+        events: Optional[Path] = typer.Option(None, "--events", help="Events table (.csv/.parquet); default: the store."),
+        db: Optional[str] = typer.Option(None, "--db", help="Store URL (default: the db setting)."),
+        unit: str = typer.Option("grid", "--unit", help="Places: grid, h3, locations or a boundary file."),
+        cell: float = typer.Option(settings.get("cell"), "--cell", help="Grid cell size (m)."),
+        crs: Optional[str] = typer.Option(None, "--crs", help="Metric CRS (default: chosen from the events)."),
+        scheme: str = typer.Option("count", "--scheme", help="count, cchi or a harm scheme file."),
+        category: Optional[List[str]] = typer.Option(None, "--category", help="Keep only this category (repeatable)."),
+        start: Optional[str] = typer.Option(None, "--start", help="First period (e.g. 2023-01)."),
+        end: Optional[str] = typer.Option(None, "--end", help="Last period, inclusive."),
+        freq: str = typer.Option("M", "--freq", help="Period length: M, Q, Y, W or D."),
+        top: int = typer.Option(settings.get("top"), "--top", help="Top-N size (stability, change)."),
+        time_lag: int = typer.Option(1, "--time-lag", help="Emerging: previous periods in the neighbourhood."),
+        weights: Optional[str] = typer.Option(None, "--weights", help="Emerging: spatial weights kind (e.g. queen)."),
+        distance: Optional[float] = typer.Option(None, "--distance", help="Emerging: distance band (m)."),
+        alpha: Optional[float] = typer.Option(None, "--alpha", help="Emerging: significance level (default setting)."),
+        no_fdr: bool = typer.Option(False, "--no-fdr", help="Emerging: no false discovery rate correction."),
+        before: Optional[str] = typer.Option(None, "--before", help="Change: window START:END (default first half)."),
+        after: Optional[str] = typer.Option(None, "--after", help="Change: window START:END (default second half)."),
+        out: Optional[Path] = typer.Option(None, "--out", help="Write the result (.csv, .gpkg, .geojson, .png)."),
+        map_path: Optional[Path] = typer.Option(None, "--map", help="Write a map picture (.png)."),
+        boundaries: Optional[Path] = typer.Option(None, "--boundaries", help="District boundaries drawn on the map."),
+        all_places: bool = typer.Option(False, "--all-places", help="Keep places with no events (default: only places with any)."),
+        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    ) -> None:
+        with user_errors(as_json):
+            run_and_output(method, events=events, db=db, unit=unit, cell=cell, crs=crs, scheme=scheme,
+                           category=category, start=start, end=end, freq=freq, top=top, time_lag=time_lag,
+                           weights=weights, distance=distance, alpha=alpha, no_fdr=no_fdr, before=before,
+                           after=after, out=out, map_path=map_path, boundaries=boundaries, as_json=as_json,
+                           all_places=all_places)
+
+    command.__doc__ = doc
+    return command
+
+
+_DOCS = {
+    "concentration": "Lorenz curve, Gini, generalised Gini and 'x% of harm in y% of places', per period.",
+    "stability": "How the top-N places persist from period to period (overlap, Jaccard, persistence).",
+    "emerging": "Esri-style emerging hot spots: space-time Gi* + Mann-Kendall trend, 17 categories.",
+    "change": "Difference/ratio surfaces, exact Poisson test per place, top-N appeared/disappeared.",
+}
+for _method, _doc in _DOCS.items():
+    trends_app.command(_method)(_command(_method, _doc))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(trends_app, name="trends")

@@ -1,0 +1,127 @@
+"""Per-place features for learned forecasters, computed "as of" a cut-off from earlier events only.
+
+Every count feature is a rate scaled to the forecast horizon ``H`` (events per ``H`` days), so
+windows of different lengths and truncated history stay comparable:
+
+- ``rate_all``: all past events; ``rate_<L>d``: the last ``L`` days, for ``L`` in H, 2H, 4H, 8H, 16H,
+  28, 91, 182 (divided by the history actually available when the data are shorter);
+- ``harm_all``/``harm_<L>d``: the same for harm when a harm scheme is given;
+- ``kde_all_<b>m`` / ``kde_recent_<b>m``: Gaussian kernel smooths of all-past and last-4H rates at
+  several bandwidths (neighbourhood risk);
+- ``nr_7d``/``nr_30d``: near-repeat intensity, events within 250 m (quartic) decayed with
+  exp(-age / 7 or 30 days);
+- ``active_share``/``period_cv``: share of the last 12 periods of length H with any event, and
+  the coefficient of variation of those counts (persistence);
+- ``days_since``: days since the place's last event (capped at the history length);
+- ``cat_<i>``: all-past rate of each of the most common categories (some are more persistent);
+- ``trend``: area-wide last-4H rate over the all-past rate; ``season_sin/cos``: the target
+  window's time of year; ``dow_sin/cos`` for horizons under a week;
+- any user covariates (a DataFrame indexed by place_id).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from hotpatrol.errors import HotpatrolError
+from hotpatrol.forecast._common import Prepared, smooth
+
+KDE_BANDWIDTHS = (150.0, 300.0, 600.0)
+
+
+class FeatureBuilder:
+    """Builds the feature matrix of every place at any cut-off from one set of prepared events."""
+
+    def __init__(self, prep: Prepared, places, *, categories: np.ndarray | None = None, n_categories: int = 5,
+                 harm: np.ndarray | None = None, covariates: pd.DataFrame | None = None):
+        self.prep = prep
+        self.places = places
+        self.harm = harm
+        self.cat_codes = None
+        self.cat_names: list[str] = []
+        if categories is not None and n_categories > 0:
+            cats = pd.Series(categories).astype("string").fillna("(none)")
+            top = cats.value_counts().index[:n_categories].tolist()
+            if len(top) > 1:
+                self.cat_names = [str(c) for c in top]
+                self.cat_codes = pd.Categorical(cats, categories=top).codes  # -1 for the rest
+        self.cov = None
+        self.cov_names: list[str] = []
+        if covariates is not None:
+            self.cov, self.cov_names = _align_covariates(covariates, places)
+
+    def lags(self, h: float) -> list[float]:
+        return sorted({round(x, 6) for x in (h, 2 * h, 4 * h, 8 * h, 16 * h, 28.0, 91.0, 182.0)})
+
+    def build(self, cut: float, h: float) -> tuple[np.ndarray, list[str]]:
+        p, n = self.prep, self.places.n
+        hist = max(cut - p.start, 1e-9)
+        before = p.before(cut)
+        cols: dict[str, np.ndarray] = {}
+
+        def rate(a, weights=None):
+            length = min(cut - a, hist)
+            return p.counts(n, a, cut, weights) / max(length, 1e-9) * h
+
+        cols["rate_all"] = np.bincount(p.place, weights=p.w * before, minlength=n) / hist * h
+        for lag in self.lags(h):
+            cols[f"rate_{lag:g}d"] = rate(cut - lag)
+        if self.harm is not None:
+            cols["harm_all"] = np.bincount(p.place, weights=self.harm * before, minlength=n) / hist * h
+            for lag in (4 * h, 16 * h):
+                cols[f"harm_{lag:g}d"] = rate(cut - lag, self.harm)
+        recent = cols[f"rate_{4 * h:g}d"]
+        for b in KDE_BANDWIDTHS:
+            cols[f"kde_all_{b:g}m"] = smooth(self.places, cols["rate_all"], b, "gaussian")
+        cols["kde_recent_300m"] = smooth(self.places, recent, 300.0, "gaussian")
+        mid = p.midpoint_before(cut)
+        age = np.clip(cut - mid, 0.0, None)
+        for tau in (7.0, 30.0):
+            wgt = p.w * before * np.exp(-age / tau)
+            cols[f"nr_{tau:g}d"] = smooth(self.places, np.bincount(p.place, weights=wgt, minlength=n), 250.0,
+                                          "quartic", normalise=False)
+        periods = np.vstack([p.counts(n, cut - (i + 1) * h, cut - i * h) for i in range(12)
+                             if cut - (i + 1) * h >= p.start - h])
+        cols["active_share"] = (periods > 0).mean(0)
+        mean = periods.mean(0)
+        cols["period_cv"] = np.where(mean > 0, periods.std(0) / np.where(mean > 0, mean, 1), 0.0)
+        last = np.full(n, -np.inf)
+        seen = before > 0
+        np.maximum.at(last, p.place[seen], mid[seen])
+        cols["days_since"] = np.where(np.isfinite(last), np.clip(cut - last, 0, hist), hist)
+        if self.cat_codes is not None:
+            for i, _ in enumerate(self.cat_names):
+                sel = (self.cat_codes == i) & seen
+                cols[f"cat_{i}"] = np.bincount(p.place[sel], weights=before[sel], minlength=n) / hist * h
+        total_all = cols["rate_all"].sum()
+        cols["trend"] = np.full(n, recent.sum() / total_all if total_all > 0 else 1.0)
+        doy = 2 * np.pi * (((cut + h / 2) % 365.25) / 365.25)
+        cols["season_sin"] = np.full(n, np.sin(doy))
+        cols["season_cos"] = np.full(n, np.cos(doy))
+        if h < 7:
+            dow = 2 * np.pi * (((cut + 3) % 7) / 7)  # 1970-01-01 was a Thursday
+            cols["dow_sin"] = np.full(n, np.sin(dow))
+            cols["dow_cos"] = np.full(n, np.cos(dow))
+        names = list(cols)
+        X = np.column_stack([cols[k] for k in names])
+        if self.cov is not None:
+            X = np.column_stack([X, self.cov])
+            names += self.cov_names
+        return X, names
+
+
+def _align_covariates(covariates, places) -> tuple[np.ndarray, list[str]]:
+    if not isinstance(covariates, pd.DataFrame):
+        raise HotpatrolError("covariates must be a DataFrame indexed by place_id.", parameter="covariates",
+                             given=type(covariates).__name__)
+    num = covariates.select_dtypes("number")
+    if num.shape[1] == 0:
+        raise HotpatrolError("covariates have no numeric columns.", parameter="covariates",
+                             given=list(covariates.columns))
+    aligned = num.reindex(pd.Index(places.place_id))
+    missing = int(aligned.isna().all(axis=1).sum())
+    if missing == len(aligned):
+        raise HotpatrolError("No covariate row matches a place_id of the places.", parameter="covariates",
+                             fix="Index the covariates by the places' place_id (grid cell id).")
+    return aligned.to_numpy(float), [f"cov_{c}" for c in num.columns]

@@ -1,0 +1,352 @@
+"""Outputs: map pictures (PNG) of any per-place result, Lorenz curve plots, multi-layer GeoPackages.
+
+Maps are drawn with matplotlib only (Agg backend, no internet tiles): the places coloured by a column,
+district boundaries (a GeoDataFrame or a file path) drawn on top, a scale bar in metres, a north arrow
+and a legend (a colour bar for numbers, a key for categories such as emerging hot spot patterns).
+Grid layers are drawn as one raster image (fast for hundreds of thousands of cells); other layers
+(H3, polygons, locations) as polygons.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hotpatrol.errors import HotpatrolError
+
+#: Colours of Esri's emerging hot spot categories (hot: warm hues, cold: cool hues).
+CATEGORY_COLOURS = {
+    "New Hot Spot": "#fee08b",
+    "Consecutive Hot Spot": "#fdae61",
+    "Intensifying Hot Spot": "#a50026",
+    "Persistent Hot Spot": "#d73027",
+    "Diminishing Hot Spot": "#f46d43",
+    "Sporadic Hot Spot": "#f1a7c6",
+    "Oscillating Hot Spot": "#b35806",
+    "Historical Hot Spot": "#c49a9a",
+    "New Cold Spot": "#d1eef6",
+    "Consecutive Cold Spot": "#abd9e9",
+    "Intensifying Cold Spot": "#313695",
+    "Persistent Cold Spot": "#4575b4",
+    "Diminishing Cold Spot": "#74add1",
+    "Sporadic Cold Spot": "#c6b8e6",
+    "Oscillating Cold Spot": "#35978f",
+    "Historical Cold Spot": "#9dafbf",
+    "No Pattern Detected": "#eeeeee",
+    "appeared": "#d73027",
+    "disappeared": "#4575b4",
+    "stayed": "#762a83",
+}
+_FALLBACK = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def read_boundaries(boundaries, crs: str):
+    """A GeoDataFrame of boundaries (from a GeoDataFrame or a path) in ``crs``."""
+    import geopandas as gpd
+
+    if boundaries is None:
+        return None
+    if isinstance(boundaries, (str, Path)):
+        path = Path(boundaries)
+        if not path.exists():
+            raise HotpatrolError("Boundary file not found.", parameter="boundaries", given=str(path),
+                                 fix="Give a GeoPackage/GeoJSON/Shapefile of district polygons.")
+        gdf = gpd.read_file(path)
+    elif isinstance(boundaries, gpd.GeoDataFrame | gpd.GeoSeries):
+        gdf = gpd.GeoDataFrame(geometry=boundaries) if isinstance(boundaries, gpd.GeoSeries) else boundaries
+    else:
+        raise HotpatrolError("Boundaries must be a GeoDataFrame or a file path.", parameter="boundaries",
+                             given=type(boundaries).__name__)
+    if gdf.crs is None:
+        raise HotpatrolError("The boundaries have no CRS.", parameter="boundaries",
+                             fix="Set one (gdf.set_crs('EPSG:27700')) or use a file that records it.")
+    return gdf.to_crs(crs)
+
+
+def _nice_length(span: float) -> float:
+    """A round scale-bar length (1, 2 or 5 x 10^k metres) near a fifth of ``span``."""
+    target = max(span / 5.0, 1e-9)
+    power = 10 ** np.floor(np.log10(target))
+    for m in (5, 2, 1):
+        if m * power <= target:
+            return float(m * power)
+    return float(power)
+
+
+def add_scale_bar(ax, *, units: str = "m") -> float:
+    """Draw a two-segment scale bar in the lower-left corner; returns its length in map units."""
+    from matplotlib.patches import Rectangle
+
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    length = _nice_length(x1 - x0)
+    h = (y1 - y0) * 0.012
+    bx, by = x0 + (x1 - x0) * 0.05, y0 + (y1 - y0) * 0.05
+    for k, colour in enumerate(("black", "white")):
+        ax.add_patch(Rectangle((bx + k * length / 2, by), length / 2, h, facecolor=colour, edgecolor="black",
+                               linewidth=0.8, zorder=10))
+    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} {units}"
+    ax.text(bx + length / 2, by + 2.2 * h, label, ha="center", va="bottom", fontsize=8, zorder=10,
+            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.7, "pad": 1})
+    ax.text(bx, by - 0.8 * h, "0", ha="center", va="top", fontsize=7, zorder=10)
+    return length
+
+
+def add_north_arrow(ax) -> None:
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    x, y = x1 - (x1 - x0) * 0.06, y1 - (y1 - y0) * 0.14
+    ax.annotate("N", xy=(x, y + (y1 - y0) * 0.08), xytext=(x, y), ha="center", va="center", fontsize=10,
+                fontweight="bold", zorder=10,
+                arrowprops={"facecolor": "black", "width": 3, "headwidth": 9, "headlength": 8})
+
+
+def _grid_image(places, values: np.ndarray):
+    """Place values as a raster of the layer's grid cropped to its cells (NaN where no place)."""
+    grid = places.grid
+    ids = np.asarray(places.place_id, dtype=np.int64)
+    row, col = np.divmod(ids, grid.nx)
+    r0, r1, c0, c1 = row.min(), row.max() + 1, col.min(), col.max() + 1
+    img = np.full((r1 - r0, c1 - c0), np.nan)
+    img[row - r0, col - c0] = values
+    bounds = (grid.x0 + c0 * grid.cell, grid.y0 + r0 * grid.cell, grid.x0 + c1 * grid.cell, grid.y0 + r1 * grid.cell)
+    return img, bounds
+
+
+def plot_places(
+    places,
+    values,
+    path,
+    *,
+    boundaries=None,
+    boundary_label: str | None = None,
+    title: str | None = None,
+    label: str | None = None,
+    cmap: str | None = None,
+    diverging: bool = False,
+    categories: list | None = None,
+    dpi: int = 150,
+    figsize=(8.0, 8.0),
+    extent=None,
+    robust: bool = True,
+) -> Path:
+    """Map ``values`` (one per place, numbers or category names) over ``places`` and save a PNG.
+
+    ``boundaries``: district polygons (GeoDataFrame or file) drawn over the map, labelled by the
+    ``boundary_label`` column if given. ``diverging`` centres the colours at 0 (changes, z-scores).
+    ``categories`` fixes the legend order for category values. ``extent`` (xmin, ymin, xmax, ymax)
+    zooms; by default the map spans the boundaries when given (else the places). ``robust`` caps the
+    colour scale of heavy-tailed numbers at their 99th percentile (the colour bar says so).
+    """
+    plt = _pyplot()
+    from matplotlib import colors as mcolors
+    from matplotlib.patches import Patch
+
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise HotpatrolError("Map pictures are PNG files.", parameter="path", allowed=[".png"], given=str(path))
+    values = np.asarray(values)
+    if len(values) != places.n:
+        raise HotpatrolError(f"{len(values)} values for {places.n} places.", parameter="values", given=len(values))
+    categorical = values.dtype.kind in "OUSb"
+    capped = False
+    fig, ax = plt.subplots(figsize=figsize)
+    ax.set_aspect("equal")
+    use_raster = places.kind == "grid" and places.grid is not None
+    legend_handles = None
+    if categorical:
+        vals = values.astype(str)
+        present = list(dict.fromkeys(categories)) if categories else sorted(set(vals))
+        present = [c for c in present if c in set(vals)]
+        palette = {c: CATEGORY_COLOURS.get(c, _FALLBACK[i % len(_FALLBACK)]) for i, c in enumerate(present)}
+        code = np.array([present.index(v) if v in palette else -1 for v in vals], dtype=float)
+        code[code < 0] = np.nan
+        cmap_obj = mcolors.ListedColormap([palette[c] for c in present] or ["#eeeeee"])
+        norm = mcolors.BoundaryNorm(np.arange(-0.5, max(len(present), 1) + 0.5), cmap_obj.N)
+        shown = code
+        legend_handles = [Patch(facecolor=palette[c], edgecolor="#555555", label=c) for c in present]
+    else:
+        shown = values.astype(float)
+        finite = shown[np.isfinite(shown)]
+        if diverging:
+            lim = float(np.max(np.abs(finite))) if finite.size else 1.0
+            lim = lim if lim > 0 else 1.0
+            norm = mcolors.TwoSlopeNorm(vmin=-lim, vcenter=0.0, vmax=lim)
+            cmap_obj = plt.get_cmap(cmap or "RdBu_r")
+        else:
+            lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+            if robust and finite.size:
+                # harm is heavy-tailed: one cell can hold 100x the rest; cap the colours at a high quantile
+                positive = finite[finite > lo]
+                if positive.size >= 20:
+                    cap = float(np.quantile(positive, 0.99))
+                    if lo < cap < hi:
+                        hi, capped = cap, True
+            norm = mcolors.Normalize(vmin=lo, vmax=hi if hi > lo else lo + 1)
+            cmap_obj = plt.get_cmap(cmap or "YlOrRd")
+    if use_raster:
+        img, (xmin, ymin, xmax, ymax) = _grid_image(places, shown)
+        ax.imshow(np.ma.masked_invalid(img), origin="lower", extent=(xmin, xmax, ymin, ymax), cmap=cmap_obj,
+                  norm=norm, interpolation="nearest", zorder=1)
+        bounds = (xmin, ymin, xmax, ymax)
+    else:
+        gdf = places.geometry[["place_id", "geometry"]].copy()
+        gdf["_v"] = shown
+        gdf.plot(column="_v", ax=ax, cmap=cmap_obj, norm=norm, linewidth=0.1, edgecolor="#999999", zorder=1,
+                 missing_kwds={"color": "none"})
+        bounds = tuple(gdf.total_bounds)
+    b = read_boundaries(boundaries, places.crs)
+    if b is not None:
+        b.boundary.plot(ax=ax, color="#222222", linewidth=1.0, zorder=5)
+        if boundary_label:
+            if boundary_label not in b.columns:
+                raise HotpatrolError("Unknown boundary label column.", parameter="boundary_label",
+                                     allowed=[c for c in b.columns if c != "geometry"], given=boundary_label)
+            for name, pt in zip(b[boundary_label], b.geometry.representative_point()):
+                ax.text(pt.x, pt.y, str(name), fontsize=7, ha="center", va="center", zorder=6,
+                        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.6, "pad": 1})
+        bounds = tuple(b.total_bounds)  # the districts are the area of interest (stray points fall outside)
+    xmin, ymin, xmax, ymax = extent or bounds
+    padx, pady = (xmax - xmin) * 0.03 or 50.0, (ymax - ymin) * 0.03 or 50.0
+    ax.set_xlim(xmin - padx, xmax + padx)
+    ax.set_ylim(ymin - pady, ymax + pady)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    add_scale_bar(ax)
+    add_north_arrow(ax)
+    if legend_handles is not None:
+        ax.legend(handles=legend_handles, title=label, loc="upper left", fontsize=7, title_fontsize=8,
+                  framealpha=0.9)
+    else:
+        sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap_obj)
+        fig.colorbar(sm, ax=ax, shrink=0.6, label=(label or "") + (" (capped at 99th percentile)" if capped else ""),
+                     extend="max" if capped else "neither")
+    if title:
+        ax.set_title(title)
+    ax.text(1.0, -0.01, f"CRS {places.crs}", transform=ax.transAxes, ha="right", va="top", fontsize=6,
+            color="#555555")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi, bbox_inches="tight", facecolor="white")
+    plt.close(fig)
+    return path
+
+
+def plot_result(result, path, *, column: str | None = None, boundaries=None, title: str | None = None,
+                **kwargs) -> Path:
+    """Map one column of a per-place :class:`HotspotResult` (default: the result's ``map_column``)."""
+    if result.places is None:
+        raise HotpatrolError(f"A {result.name} result has no places to map.", parameter="path", given=str(path))
+    frame = result.per_place() if hasattr(result, "per_place") else result.to_frame()
+    if "place_id" not in frame.columns:
+        raise HotpatrolError(f"A {result.name} result is not per place.", parameter="path")
+    column = column or getattr(result, "map_column", None)
+    if column is None:
+        numeric = [c for c in frame.columns if c != "place_id" and pd.api.types.is_numeric_dtype(frame[c])]
+        if not numeric:
+            raise HotpatrolError("No numeric column to map.", parameter="column")
+        column = numeric[0]
+    if column not in frame.columns:
+        raise HotpatrolError("Unknown column to map.", parameter="column",
+                             allowed=[c for c in frame.columns if c != "place_id"], given=column)
+    # align the result's rows to the layer's place order
+    pos = pd.Series(np.arange(result.places.n), index=pd.Index(np.asarray(result.places.place_id)))
+    idx = pos.reindex(frame["place_id"].to_numpy()).to_numpy()
+    ok = ~pd.isna(idx)
+    col = frame[column]
+    categorical = not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)
+    if categorical:
+        vals = np.full(result.places.n, None, dtype=object)
+        vals[idx[ok].astype(int)] = col.astype(str).to_numpy()[ok]
+        if column == "top_status":
+            vals[vals == ""] = None
+        kwargs.setdefault("categories", _category_order(column))
+    else:
+        vals = np.full(result.places.n, np.nan)
+        vals[idx[ok].astype(int)] = col.to_numpy(dtype=float)[ok]
+    kwargs.setdefault("diverging", bool(getattr(result, "map_diverging", False)))
+    summary_title = title or f"{result.name}: {column}"
+    return plot_places(result.places, vals, path, boundaries=boundaries, title=summary_title, label=column, **kwargs)
+
+
+def _category_order(column: str):
+    if column == "category":
+        from hotpatrol.hotspots.emerging import CATEGORIES
+
+        return list(CATEGORIES)
+    if column == "top_status":
+        return ["appeared", "stayed", "disappeared"]
+    return None
+
+
+def plot_lorenz(result, path, *, periods=None) -> Path:
+    """Lorenz curves of a concentration result: the whole window (and ``periods``), the line of
+    perfect equality and, for sparse data, Bernasco & Steenbeek's line of maximal equality."""
+    plt = _pyplot()
+    from hotpatrol.hotspots.concentration import lorenz
+
+    path = Path(path)
+    fig, ax = plt.subplots(figsize=(6, 6))
+    ax.plot([0, 1], [0, 1], color="#888888", linestyle="--", label="perfect equality")
+    x, y = lorenz(result.totals)
+    overall = result.table.iloc[-1]
+    ax.plot(x, y, color="#b2182b", linewidth=2, label=f"all (Gini {overall['gini']:.3f})")
+    n, n_events = float(overall["places"]), float(overall["events"])
+    if 0 < n_events < n:
+        start = 1.0 - n_events / n
+        ax.plot([0, start, 1], [0, 0, 1], color="#2166ac", linestyle=":",
+                label=f"maximal equality ({n_events:g} events, {n:g} places)")
+    for period in periods or []:
+        px, py = result.lorenz(period)
+        ax.plot(px, py, linewidth=1, label=str(period))
+    ax.set_xlabel("share of places (least to most harm)")
+    ax.set_ylabel(f"share of {result.measure}")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.legend(loc="upper left", fontsize=8)
+    ax.set_title("Lorenz curve")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120, bbox_inches="tight", facecolor="white")
+    plt.close(fig)
+    return path
+
+
+def write_geopackage(path, layers: dict, *, boundaries=None, append: bool = False) -> Path:
+    """Write several results (or GeoDataFrames) as named layers of one GeoPackage.
+
+    ``layers`` maps layer name -> :class:`HotspotResult` or GeoDataFrame. ``boundaries`` (optional)
+    is added as layer ``"boundaries"``. An existing file is replaced unless ``append=True``.
+    """
+    import geopandas as gpd
+
+    path = Path(path)
+    if path.suffix.lower() != ".gpkg":
+        raise HotpatrolError("A GeoPackage path must end in .gpkg.", parameter="path", given=str(path))
+    if not layers:
+        raise HotpatrolError("No layers to write.", parameter="layers")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and not append:
+        path.unlink()
+    crs = None
+    for name, item in layers.items():
+        gdf = item if isinstance(item, gpd.GeoDataFrame) else item.to_geodataframe()
+        crs = crs or gdf.crs
+        gdf = gdf.copy()
+        for col in gdf.columns:  # GeoPackage has no object-of-mixed columns: write text
+            if col != "geometry" and gdf[col].dtype == object:
+                gdf[col] = gdf[col].astype(str)
+        gdf.to_file(path, layer=str(name), driver="GPKG")
+    if boundaries is not None:
+        b = read_boundaries(boundaries, crs) if crs is not None else read_boundaries(boundaries, "EPSG:27700")
+        b.to_file(path, layer="boundaries", driver="GPKG")
+    return path

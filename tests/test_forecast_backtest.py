@@ -1,0 +1,129 @@
+"""Rolling-origin backtests: windows, pooling, CIs, run records and re-runs."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast_synth import make_events
+from hotpatrol.errors import HotpatrolError
+from hotpatrol.forecast import NaiveForecaster
+from hotpatrol.forecast.backtest import backtest, rerun
+
+
+@pytest.fixture(scope="module")
+def events():
+    return make_events(120, seed=11)
+
+
+@pytest.fixture(scope="module")
+def result(events):
+    return backtest(events, "naive,kde,prospective", windows=4, horizon="7D", n_boot=200, random_state=1)
+
+
+def test_windows_are_consecutive_and_end_at_the_data(result, events):
+    w = result.windows.drop_duplicates(["model", "window"])
+    naive = w[w["model"] == "naive"].sort_values("window")
+    assert len(naive) == 4
+    assert (naive["end"].iloc[-1]) == events["occurred_at"].max().ceil("D")
+    assert (naive["start"].iloc[1:].to_numpy() == naive["end"].iloc[:-1].to_numpy()).all()
+    assert ((naive["end"] - naive["start"]) == pd.Timedelta("7D")).all()
+
+
+def test_test_events_are_counted_once_per_window(result, events):
+    w = result.windows.drop_duplicates(["model", "window"])
+    totals = w[w["model"] == "naive"]["total"].to_numpy()
+    end = events["occurred_at"].max().ceil("D")
+    expect = [((events["occurred_at"] >= end - pd.Timedelta(days=7 * (4 - i))) &
+               (events["occurred_at"] < end - pd.Timedelta(days=7 * (3 - i)))).sum() for i in range(4)]
+    np.testing.assert_array_equal(totals, expect)
+
+
+def test_pooled_sums_windows_and_oracle_is_perfect(result):
+    p = result.pooled.set_index(["model", "level"])
+    w = result.windows.groupby(["model", "level"])[["hits", "total"]].sum()
+    for key in p.index:
+        assert p.loc[key, "hits"] == w.loc[key, "hits"]
+        assert p.loc[key, "hit_rate"] == pytest.approx(w.loc[key, "hits"] / w.loc[key, "total"])
+        assert p.loc[key, "ci_low"] <= p.loc[key, "hit_rate"] <= p.loc[key, "ci_high"]
+    assert (result.pooled.loc[result.pooled["model"] == "oracle", "pei"] == 1).all()
+    # every model is at most the oracle at every level
+    for lv in ("1%", "5%", "10%"):
+        best = p.loc[("oracle", lv), "hit_rate"]
+        assert all(p.loc[(m, lv), "hit_rate"] <= best + 1e-12 for m in ("naive", "kde", "prospective"))
+
+
+def test_summary_table_and_outputs(result, tmp_path):
+    text = result.summary().as_text()
+    assert "naive" in text and "hit 1%" in text and "oracle" in text
+    assert "<table" in result.summary().as_html()
+    assert "hit_rate" in result.summary().as_csv() or "hit 1%" in result.summary().as_csv()
+    paths = result.write(tmp_path / "bt")
+    for p in paths.values():
+        assert p.exists() and p.stat().st_size > 0
+    assert paths["coverage"].read_bytes()[:4] == b"\x89PNG"
+    record = json.loads(paths["run"].read_text())
+    assert record["windows"] == 4 and record["horizon"] == "7D" and record["random_state"] == 1
+    assert set(record["models"]) == {"naive", "kde", "prospective"}
+    assert record["data"]["n_events"] > 0 and len(record["cutoffs"]) == 4
+    x, y = result.curves["naive"]
+    assert y[0] == 0 and y[-1] == pytest.approx(1) and np.all(np.diff(y) >= -1e-12)
+
+
+def test_rerun_reproduces_exactly(result, events, tmp_path):
+    path = result.write(tmp_path / "bt")["run"]
+    again = rerun(path, events)
+    pd.testing.assert_frame_equal(again.pooled, result.pooled)
+
+
+def test_model_instances_labels_and_active_area(events):
+    res = backtest(events, {"n1": NaiveForecaster(), "n2": NaiveForecaster(kind="last")}, windows=2, area="active",
+                   ci="events", n_boot=100, oracle=False)
+    assert set(res.pooled["model"]) == {"n1", "n2"}
+    full = backtest(events, "naive", windows=2, n_boot=0, ci="none")
+    assert res.record["n_places"] < full.record["n_places"]
+    assert res.pooled["ci_low"].notna().all() and full.pooled["ci_low"].isna().all()
+
+
+def test_bad_input(events):
+    with pytest.raises(HotpatrolError) as err:
+        backtest(events, "naive,bogus", windows=2)
+    assert err.value.parameter == "models" and "naive" in err.value.allowed and err.value.given == "bogus"
+    with pytest.raises(HotpatrolError) as err:
+        backtest(events, "naive", windows=30, horizon="7D")
+    assert err.value.parameter == "windows"
+    with pytest.raises(HotpatrolError) as err:
+        backtest(events, "naive", windows=0)
+    assert err.value.parameter == "windows"
+    with pytest.raises(HotpatrolError) as err:
+        backtest(events, "naive", windows=2, area="nowhere")
+    assert err.value.parameter == "area" and err.value.allowed == ["box", "active"]
+
+
+def test_month_only_needs_month_windows():
+    ev = make_events(240, seed=12, month_only=True)
+    with pytest.raises(HotpatrolError) as err:
+        backtest(ev, "naive", windows=2, horizon="7D")
+    assert err.value.parameter == "horizon" and "1M" in str(err.value.allowed)
+    res = backtest(ev, "naive,gbm", windows=2, horizon="1M", n_boot=50)
+    w = res.windows.drop_duplicates(["model", "window"])
+    assert list(w[w["model"] == "naive"]["start"]) == [pd.Timestamp("2024-07-01"), pd.Timestamp("2024-08-01")]
+    assert (res.pooled["total"] > 0).all()
+
+
+def test_ensemble_reuses_member_forecasts(events):
+    from hotpatrol.forecast import EnsembleForecaster
+
+    models = {"naive": NaiveForecaster(), "kde": "kde",
+              "ensemble": EnsembleForecaster(models=("naive", "kde"))}
+    fast = backtest(events, models, windows=2, n_boot=0, ci="none", random_state=3)
+    alone = backtest(events, {"ensemble": EnsembleForecaster(models=("naive", "kde"))}, windows=2, n_boot=0,
+                     ci="none", random_state=3)
+    a = fast.pooled[fast.pooled["model"] == "ensemble"].reset_index(drop=True)
+    b = alone.pooled[alone.pooled["model"] == "ensemble"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)
+    t = fast.timings.set_index("model")
+    assert t.loc["ensemble", "fit_seconds"] == 0.0
