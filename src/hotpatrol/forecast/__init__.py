@@ -6,7 +6,9 @@
 
 from hotpatrol.forecast.base import Forecast, Forecaster, NotFittedError
 from hotpatrol.forecast.ensemble import EnsembleForecaster
+from hotpatrol.forecast.etas import ETASForecaster
 from hotpatrol.forecast.gbm import GBMForecaster
+from hotpatrol.forecast.grid_etas import GridETASForecaster
 from hotpatrol.forecast.kde import KDEForecaster, RetrospectiveForecaster
 from hotpatrol.forecast.naive import NaiveForecaster
 from hotpatrol.forecast.prospective import ProspectiveForecaster
@@ -40,14 +42,18 @@ MODELS: dict[str, type[Forecaster]] = {
     "prospective": ProspectiveForecaster,
     "gbm": GBMForecaster,
     "ensemble": EnsembleForecaster,
+    "etas": ETASForecaster,
+    "grid-etas": GridETASForecaster,
 }
 
 __all__ = [
     "MODELS",
+    "ETASForecaster",
     "EnsembleForecaster",
     "Forecast",
     "Forecaster",
     "GBMForecaster",
+    "GridETASForecaster",
     "KDEForecaster",
     "NaiveForecaster",
     "NaiveLastForecaster",
