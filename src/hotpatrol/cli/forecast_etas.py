@@ -165,6 +165,7 @@ def _register_etas() -> None:
         model: str = typer.Option("etas", "--model", help="etas (continuous) or grid-etas (PredPol-style)."),
         cell: float = typer.Option(150.0, "--cell", help="Grid cell size (metres)."),
         bandwidth: float = typer.Option(300.0, "--bandwidth", help="etas: background KDE bandwidth (metres)."),
+        knn: int = typer.Option(None, "--knn", help="etas: variable bandwidth, distance to the k-th neighbour."),
         trend_days: float = typer.Option(None, "--trend-days", help="etas: background trend bins (days)."),
         x: str = typer.Option(None, "--x", help="x column of --csv."),
         y: str = typer.Option(None, "--y", help="y column of --csv."),
@@ -208,7 +209,8 @@ def _register_etas() -> None:
             if start is not None:
                 events = events[events["occurred_from"] < pd.Timestamp(start)]
             if model == "etas":
-                est = ETASForecaster(cell=cell, bandwidth=bandwidth, trend_days=trend_days, random_state=seed)
+                est = ETASForecaster(cell=cell, bandwidth=bandwidth, knn=knn, trend_days=trend_days,
+                                     random_state=seed)
             else:
                 est = GridETASForecaster(cell=cell, random_state=seed)
             est.fit(events)

@@ -60,8 +60,8 @@ class _Raster:
         self.x0, self.y0, self.cell, self.nx, self.ny = float(x0), float(y0), float(cell), int(nx), int(ny)
 
     @classmethod
-    def build(cls, x, y, places, bandwidth):
-        pad = 4.0 * bandwidth
+    def build(cls, x, y, places, bandwidth, max_bandwidth=None):
+        pad = 4.0 * (max_bandwidth or bandwidth)
         xmin, xmax = np.min(x) - pad, np.max(x) + pad
         ymin, ymax = np.min(y) - pad, np.max(y) + pad
         grid = getattr(places, "grid", None)
@@ -69,7 +69,7 @@ class _Raster:
             # nest the raster in the places' grid so each raster cell lies in exactly one place
             gx0, gy0, gx1, gy1 = grid.bounds
             xmin, ymin, xmax, ymax = min(xmin, gx0), min(ymin, gy0), max(xmax, gx1), max(ymax, gy1)
-            m = max(1, math.ceil(grid.cell / (bandwidth / 3.0)))
+            m = max(1, math.ceil(grid.cell / (bandwidth / 2.0)))  # >= 2 raster cells per bandwidth
             while True:
                 cell = grid.cell / m
                 x0 = grid.x0 - math.ceil((grid.x0 - xmin) / grid.cell) * grid.cell
@@ -95,8 +95,31 @@ class _Raster:
         return r * self.nx + c
 
     def smooth(self, x, y, weights, sd):
-        """Mass per raster cell of a Gaussian KDE (sd metres) of weighted points."""
-        mass = np.bincount(self.flat_index(x, y), weights=weights, minlength=self.nx * self.ny)
+        """Mass per raster cell of a Gaussian KDE (sd metres) of weighted points.
+
+        ``sd`` is one bandwidth, or ``(class_of_each_point, bandwidth_of_each_class)`` for a variable KDE:
+        points are smoothed class by class (a few log-spaced bandwidth classes approximate per-point ones).
+        """
+        flat = self.flat_index(x, y)
+        if isinstance(sd, tuple):
+            klass, widths = sd
+            out = np.zeros((self.ny, self.nx))
+            for k, width in enumerate(widths):
+                sel = klass == k
+                if sel.any():
+                    out += self.smooth(x[sel], y[sel], weights[sel], float(width))
+            return out
+        f = int(sd / (3.0 * self.cell))
+        if f >= 2:
+            # wide kernels: smooth on a raster f times coarser (still >= 3 cells per sd), then spread each
+            # coarse cell's mass evenly over its f x f fine cells (mass is conserved exactly)
+            ncx, ncy = -(-self.nx // f), -(-self.ny // f)
+            r, c = np.divmod(flat, self.nx)
+            coarse = np.bincount((r // f) * ncx + c // f, weights=weights, minlength=ncx * ncy).reshape(ncy, ncx)
+            coarse = ndimage.gaussian_filter(coarse, sigma=sd / (self.cell * f), mode="constant", truncate=4.0)
+            fine = np.repeat(np.repeat(coarse, f, axis=0), f, axis=1)[: self.ny, : self.nx]
+            return fine / (f * f)
+        mass = np.bincount(flat, weights=weights, minlength=self.nx * self.ny)
         mass = mass.reshape(self.ny, self.nx)
         return ndimage.gaussian_filter(mass, sigma=sd / self.cell, mode="constant", truncate=4.0)
 
@@ -269,7 +292,10 @@ class ETASForecaster(Forecaster):
     Parameters
     ----------
     cell : grid cell (metres) when ``fit`` builds its own grid (``places=None``).
-    bandwidth : background KDE bandwidth in metres (fixed Gaussian).
+    bandwidth : background KDE bandwidth in metres (fixed Gaussian); with ``knn``, the smallest bandwidth.
+    knn : variable-bandwidth background (as Mohler et al. 2011): each event's bandwidth is the distance to
+        its ``knn``-th nearest neighbour, clipped to [bandwidth, 10 x bandwidth] (8 log-spaced classes).
+        None (default): fixed bandwidth.
     time_cutoff, distance_cutoff : the largest parent-child gap considered (days, metres). Keep them well
         above the fitted ``1/omega_`` and ``sigma_``: ``truncated_mass_`` reports the kernel mass beyond them.
     max_iter, tol : EM stops when theta changes by less than ``tol`` and omega, sigma by less than
@@ -292,12 +318,14 @@ class ETASForecaster(Forecaster):
 
     name = "etas"
 
-    def __init__(self, *, cell: float = 150.0, bandwidth: float = 300.0, time_cutoff: float = 120.0,
+    def __init__(self, *, cell: float = 150.0, bandwidth: float = 300.0, knn: int | None = None,
+                 time_cutoff: float = 120.0,
                  distance_cutoff: float = 500.0, max_iter: int = 200, tol: float = 1e-4,
                  coarse_times: str = "jitter", min_sigma: float = 5.0, trend_days: float | None = None,
                  initial: dict | None = None, random_state: int | None = None):
         self.cell = cell
         self.bandwidth = bandwidth
+        self.knn = knn
         self.time_cutoff = time_cutoff
         self.distance_cutoff = distance_cutoff
         self.max_iter = max_iter
@@ -316,12 +344,31 @@ class ETASForecaster(Forecaster):
         check_choice("coarse_times", self.coarse_times, COARSE_TIMES)
         if self.trend_days is not None:
             check_positive("trend_days", self.trend_days)
+        if self.knn is not None:
+            check_positive("knn", self.knn, integer=True)
         _check_initial(self.initial, ("theta", "omega", "sigma"))
 
     # ---------------------------------------------------------------- fit
     def _pairs(self, x, y, t):
         """Candidate (parent, child) pairs within the cut-offs, grouped by child (CSR)."""
         return find_pairs(x, y, t, self.time_cutoff, self.distance_cutoff)
+
+    def _background_bandwidths(self, x, y):
+        """The KDE bandwidth: fixed, or per event the distance to its knn-th neighbour in 8 log classes."""
+        if self.knn is None:
+            self.bandwidths_ = None
+            return float(self.bandwidth), float(self.bandwidth)
+        from scipy.spatial import cKDTree
+
+        k = min(int(self.knn), len(x) - 1)
+        dist = cKDTree(np.column_stack([x, y])).query(np.column_stack([x, y]), k=k + 1)[0][:, -1]
+        lo, hi = float(self.bandwidth), 10.0 * float(self.bandwidth)
+        bw = np.clip(dist, lo, hi)
+        edges = lo * 10.0 ** np.linspace(0.0, 1.0, 9)
+        klass = np.clip(np.searchsorted(edges, bw, side="right") - 1, 0, 7)
+        widths = np.array([np.exp(np.log(bw[klass == c]).mean()) if (klass == c).any() else lo for c in range(8)])
+        self.bandwidths_ = pd.Series(bw, name="bandwidth")
+        return (klass, widths), float(bw.max())
 
     def fit(self, events: pd.DataFrame, *, places=None) -> "ETASForecaster":
         self._validate()
@@ -333,7 +380,8 @@ class ETASForecaster(Forecaster):
         T = float(prep["end_days"])
         if places is None:
             places = default_places(x, y, cell=self.cell, crs=getattr(events, "attrs", {}).get("crs"))
-        raster = _Raster.build(x, y, places, self.bandwidth)
+        kde_sd, max_bw = self._background_bandwidths(x, y)
+        raster = _Raster.build(x, y, places, self.bandwidth, max_bw)
         parent, dt, d2, start = self._pairs(x, y, t)
         n_pairs = len(parent)
 
@@ -342,7 +390,7 @@ class ETASForecaster(Forecaster):
         omega = float(init.get("omega", 1.0 / max(self.time_cutoff / 10.0, 1e-9)))
         sigma = float(init.get("sigma", self.distance_cutoff / 5.0))
         w_bg = np.full(n, 1.0 - theta)
-        mass = raster.smooth(x, y, w_bg, self.bandwidth)
+        mass = raster.smooth(x, y, w_bg, kde_sd)
         edges = _trend_edges(T, self.trend_days)
         tbin = np.clip(np.searchsorted(edges, t, side="right") - 1, 0, len(edges) - 2)
         level = _trend_levels(tbin, w_bg, edges)
@@ -364,7 +412,7 @@ class ETASForecaster(Forecaster):
             else:
                 new_omega, new_sigma = omega, sigma
             new_theta = n_trig / np.sum(1.0 - np.exp(-new_omega * tail))
-            new_mass = raster.smooth(x, y, p_bg, self.bandwidth)
+            new_mass = raster.smooth(x, y, p_bg, kde_sd)
             new_level = _trend_levels(tbin, p_bg, edges)
             if not (np.isfinite([new_theta, new_omega, new_sigma]).all() and np.isfinite(new_mass).all()):
                 notes.append(f"EM stopped at iteration {it}: non-finite update; the last good state is kept.")
@@ -430,7 +478,7 @@ class ETASForecaster(Forecaster):
             ("omega", self.omega_, "triggering decay per day"),
             ("mean delay (days)", 1.0 / self.omega_, "1 / omega"),
             ("sigma (m)", self.sigma_, "spatial spread of triggering (Gaussian sd)"),
-            ("background rate (events/day)", self.background_rate_, f"KDE bandwidth {self.bandwidth:g} m"),
+            ("background rate (events/day)", self.background_rate_, self._bandwidth_text()),
             ("background share", float(self.p_background_.mean()), "mean P(background) over events"),
             ("log-likelihood", self.loglik_, ""),
             ("events", self.n_events_, f"{self.training_days_:.0f} days to {self.fitted_until_}"),
@@ -441,6 +489,11 @@ class ETASForecaster(Forecaster):
         rows = [(k, v if isinstance(v, (int, np.integer)) else float(f"{v:.6g}"), m) for k, v, m in rows]
         table = pd.DataFrame(rows, columns=["parameter", "value", "meaning"], dtype=object)
         return Summary(title="Continuous ETAS (self-exciting point process)", table=table, notes=list(self.notes_))
+
+    def _bandwidth_text(self) -> str:
+        if self.knn is None:
+            return f"KDE bandwidth {self.bandwidth:g} m"
+        return f"variable KDE bandwidth: {self.knn}th neighbour, {self.bandwidth:g}-{10 * self.bandwidth:g} m"
 
     # ---------------------------------------------------------------- predict
     def triggering_per_place(self, s: float, h: float) -> np.ndarray:
@@ -480,8 +533,8 @@ class ETASForecaster(Forecaster):
                          "training average) is carried into the forecast.")
         notes = list(self.notes_) + notes + [
             f"ETAS: theta={self.theta_:.3f}, omega={self.omega_:.4f}/day (mean delay {1 / self.omega_:.1f} days), "
-            f"sigma={self.sigma_:.0f} m, background {self.background_rate_:.2f} events/day (KDE bandwidth "
-            f"{self.bandwidth:g} m), {self.n_iter_} EM iterations" + ("" if self.converged_ else " (NOT converged)")
+            f"sigma={self.sigma_:.0f} m, background {self.background_rate_:.2f} events/day ("
+            f"{self._bandwidth_text()}), {self.n_iter_} EM iterations" + ("" if self.converged_ else " (NOT converged)")
             + "."
         ]
         return Forecast(model=self.name, places=self.places_, risk=risk, start=start, horizon=horizon,

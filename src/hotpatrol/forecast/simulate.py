@@ -37,7 +37,7 @@ def simulate_etas(
 
     The background is uniform over ``bounds`` or, with ``hotspots > 0``, half uniform and half from that
     many Gaussian blobs (sd ``hotspot_sd``). Returns x, y, t (days), generation (0 = background), parent
-    (row of the parent, -1 for background), sorted by time.
+    (row of the parent, -1 for background), sorted by time; ``attrs["hotspot_centres"]`` holds (cx, cy).
     """
     _check(theta, omega)
     rng = np.random.default_rng(random_state)
@@ -53,6 +53,7 @@ def simulate_etas(
         k = rng.integers(0, hotspots, half.sum())
         x[half] = cx[k] + rng.normal(0, hotspot_sd, half.sum())
         y[half] = cy[k] + rng.normal(0, hotspot_sd, half.sum())
+    centres = (cx, cy) if hotspots > 0 else (np.empty(0), np.empty(0))
     xs, ys, ts = [x], [y], [t]
     gens, parents = [np.zeros(n0, np.int64)], [np.full(n0, -1, np.int64)]
     offset = 0
@@ -80,6 +81,7 @@ def simulate_etas(
     new_row[order] = np.arange(len(order))
     out = out.iloc[order].reset_index(drop=True)
     out["parent"] = np.where(out["parent"] >= 0, new_row[out["parent"].clip(lower=0)], -1)
+    out.attrs["hotspot_centres"] = centres  # for checking a fitted background against the truth
     return out
 
 
