@@ -33,13 +33,7 @@ def _register() -> None:
 
     for name in ("core", "ingest", "synth", "places", "hotspots", "trends", "forecast", "forecast_etas", "plan",
                  "trial", "report", "demo"):
-        try:
-            module = importlib.import_module(f"hotpatrol.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"hotpatrol.cli.{name}":
-                raise
-            continue  # stage not installed in this build
-        module.register(app)
+        importlib.import_module(f"hotpatrol.cli.{name}").register(app)
 
 
 _register()

@@ -29,6 +29,18 @@ def _allocation(plan: Optional[Path], allocation: Optional[Path]):
     return load_plan(plan if plan is not None else allocation)
 
 
+def _load_events(events: Optional[Path], db: Optional[str], category):
+    """Events from a CSV (--events) or the store (--db)."""
+    from hotpatrol.evaluate.plan_io import read_events_csv
+    from hotpatrol.store import Store
+
+    if events is not None:
+        return read_events_csv(events)
+    if db is not None:
+        return Store(db).load_events(categories=category)
+    raise HotpatrolError("Give the events.", parameter="events", fix="--events FILE or --db URL")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(simulate_app, name="simulate")
 
@@ -99,7 +111,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Patrol days vs non-patrol days: effect with CI, randomisation p, dosage, displacement, report."""
         from hotpatrol.evaluate.evaluation import evaluate_trial
-        from hotpatrol.evaluate.plan_io import read_events_csv
         from hotpatrol.patrol.dosage import read_dosage
 
         with user_errors(as_json):
@@ -107,17 +118,7 @@ def register(app: typer.Typer) -> None:
             hotspots = hotspots or p.hotspots
             if hotspots is None:
                 raise HotpatrolError("Give the hotspots file.", parameter="hotspots", fix="--hotspots FILE")
-            if events is not None:
-                ev = read_events_csv(events)
-            elif db is not None:
-                try:
-                    from hotpatrol.store import Store
-                except ImportError:
-                    raise HotpatrolError("The store is not installed in this build.", parameter="db",
-                                         fix="Export the events to CSV and pass --events FILE.") from None
-                ev = Store(db).load_events(categories=category)
-            else:
-                raise HotpatrolError("Give the events.", parameter="events", fix="--events FILE or --db URL")
+            ev = _load_events(events, db, category)
             if p.redraw is None:
                 console.print("[yellow]No re-draw scheme in the plan: randomisation inference skipped.[/]",
                               highlight=False) if not as_json else None
@@ -149,20 +150,9 @@ def register(app: typer.Typer) -> None:
         import pandas as pd
 
         from hotpatrol.evaluate.did import before_after
-        from hotpatrol.evaluate.plan_io import read_events_csv
 
         with user_errors(as_json):
-            if events is not None:
-                ev = read_events_csv(events)
-            elif db is not None:
-                try:
-                    from hotpatrol.store import Store
-                except ImportError:
-                    raise HotpatrolError("The store is not installed in this build.", parameter="db",
-                                         fix="Export the events to CSV and pass --events FILE.") from None
-                ev = Store(db).load_events(categories=category)
-            else:
-                raise HotpatrolError("Give the events.", parameter="events", fix="--events FILE or --db URL")
+            ev = _load_events(events, db, category)
             areas = []
             for name, f in (("treated", treated), ("comparison", comparison)):
                 if not f.exists():

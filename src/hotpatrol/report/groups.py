@@ -1,7 +1,7 @@
 """Report groups: one editable table mapping police.uk categories and Home Office offence codes to the
 groups a performance report shows, and one mapping police.uk outcome types to "solved"/"charged".
 
-Both tables ship as CSV beside this module (``groups.csv``, ``outcomes.csv``); pass your own file to
+Both tables ship as CSV beside this module (``groups.csv``, ``outcome_types.csv``); pass your own file to
 change them. A group defined only by offence codes cannot be computed from police.uk data (which has a
 single "Burglary" category): :meth:`CategoryGroups.members` reports that instead of guessing.
 """
@@ -78,13 +78,13 @@ def load_groups(path: str | Path | None = None) -> CategoryGroups:
 
 def load_outcome_map(path: str | Path | None = None) -> pd.DataFrame:
     """Outcome type -> solved (0/1), charged (0/1). Charged implies solved."""
-    table = _read(path, "outcomes.csv", ("outcome", "solved", "charged"))
+    table = _read(path, "outcome_types.csv", ("outcome", "solved", "charged"))
     for col in ("solved", "charged"):
         values = pd.to_numeric(table[col], errors="coerce")
         bad = ~values.isin([0, 1])
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise HotpatrolError("Outcome flags must be 0 or 1.", file=str(path or "outcomes.csv"), row=row + 2, column=col)
+            raise HotpatrolError("Outcome flags must be 0 or 1.", file=str(path or "outcome_types.csv"), row=row + 2, column=col)
         table[col] = values.astype(bool)
     return table
 
