@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
@@ -20,6 +21,7 @@ from hotpatrol.ingest.records import check_mapping_columns, parse_records
 from hotpatrol.ingest.sources import SourceFile, content_hash, discover, read_csv, sniff_kind
 from hotpatrol.store import Store
 from hotpatrol.store import schema as S
+from hotpatrol.store.store import KeySet, key_hash
 
 
 @dataclass
@@ -115,6 +117,57 @@ class IngestSummary:
 BATCH_ROWS = 250_000
 
 
+_TABLE_OF_KIND = {"street": "events", "force-records": "events", "outcomes": "outcomes",
+                  "stop-and-search": "stop_search"}
+
+#: bulk mode starts once a run has written this many rows to a table, and at least a quarter of what
+#: the table held before: its indexes are dropped and rebuilt once at the end (random inserts into a
+#: 64-bit hash index were most of the cost of a national-size load)
+BULK_ROWS = 200_000
+
+
+class _TableState:
+    """Per-run state of the keyed tables: key hashes in memory, rows written, bulk mode."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.known: dict[str, KeySet] = {}
+        self.before: dict[str, int] = {}
+        self.written: dict[str, int] = {}
+        self.bulk: set[str] = set()
+        self.current: str | None = None
+
+    def keys(self, table: str) -> KeySet:
+        if table not in self.known:
+            self.known[table] = self.store.key_set(table)
+            self.before[table] = len(self.known[table])
+        return self.known[table]
+
+    def wrote(self, table: str, n_rows: int) -> None:
+        """Called by the writer after a batch: switch to bulk mode once the run is large."""
+        self.written[table] = self.written.get(table, 0) + n_rows
+        n = self.written[table]
+        blocked = table == "outcomes" and self._linked_events()  # outcome linking queries its index
+        if table not in self.bulk and not blocked and n >= BULK_ROWS and n >= self.before[table] / 4:
+            if self.store.drop_indexes(table):
+                self.bulk.add(table)
+
+    def _linked_events(self) -> bool:
+        with self.store.engine.connect() as conn:
+            return _has_rows(conn, S.events)
+
+    def switch(self, table: str) -> None:
+        """Rebuild the indexes of other tables before writing ``table`` (linking queries use them)."""
+        self.current = table
+        for other in list(self.bulk - {table}):
+            self.finish(other)
+
+    def finish(self, table: str | None = None) -> None:
+        for t in [table] if table else list(self.bulk):
+            self.store.create_indexes(t)
+            self.bulk.discard(t)
+
+
 @dataclass
 class _Pending:
     sf: SourceFile
@@ -153,12 +206,34 @@ def ingest(paths, *, db: str | None = None, store: Store | None = None, mapping=
         pending: list[_Pending] = []
         n_pending = [0]
         seen: dict[str, int] = {}  # content hash -> index in reports, for copies within one run
+        tables = _TableState(store)
+        # one writer thread: SQLite runs the inserts of batch k (it releases the GIL while it works)
+        # while this thread reads and checks batch k+1; at most one batch is in flight
+        writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hotpatrol-ingest")
+        inflight: list = []  # [(future, batch)]
 
-        def flush() -> None:
+        def drain() -> None:
+            while inflight:
+                future, batch = inflight.pop(0)
+                for p, report in zip(batch, future.result()):
+                    seen[p.digest] = len(reports)
+                    reports.append(report)
+                    if bar is not None:
+                        bar[0].advance(bar[1])
+
+        def flush(wait: bool = True) -> None:
             if pending:
-                _ingest_batch(store, pending, reports, seen, mapping=mapping, boundary=bound, bar=bar)
+                table = _TABLE_OF_KIND[pending[0].kind]
+                if table != tables.current:
+                    drain()  # rebuilding other tables' indexes needs the writer idle
+                    tables.switch(table)
+                job = _check_batch(store, list(pending), tables, mapping=mapping, boundary=bound, settle=drain)
+                drain()  # the previous batch is committed before this one is written
+                inflight.append((writer.submit(_write_job, store, job, tables), job.batch))
                 pending.clear()
                 n_pending[0] = 0
+            if wait:
+                drain()
 
         try:
             for sf in files:
@@ -176,7 +251,8 @@ def ingest(paths, *, db: str | None = None, store: Store | None = None, mapping=
                     if bar is not None:
                         bar[0].advance(bar[1])
                     continue
-                if digest in seen or any(p.digest == digest for p in pending):
+                if (digest in seen or any(p.digest == digest for p in pending)
+                        or any(p.digest == digest for _, b in inflight for p in b)):
                     flush()  # the first copy must be stored before the second is compared with it
                     first = reports[seen[digest]]
                     reports.append(FileReport(sf.path, first.kind, "already-ingested", first.rows, first.stored,
@@ -191,9 +267,15 @@ def ingest(paths, *, db: str | None = None, store: Store | None = None, mapping=
                 pending.append(_Pending(sf, digest, file_kind, raw, first_row, time.perf_counter() - t1))
                 n_pending[0] += len(raw)
                 if n_pending[0] >= BATCH_ROWS:
-                    flush()
+                    flush(wait=False)
             flush()
+        except BaseException:
+            for future, _ in inflight:
+                future.exception()  # let a write in flight finish (or fail) before the store closes
+            raise
         finally:
+            writer.shutdown(wait=True)
+            tables.finish()
             if bar is not None:
                 bar[0].stop()
         return IngestSummary(store.engine.url.render_as_string(hide_password=True), reports,
@@ -239,8 +321,27 @@ def _read(sf: SourceFile, data: bytes, mapping: Mapping | None, kind: str | None
     return file_kind, raw, 2
 
 
-def _ingest_batch(store: Store, batch: list[_Pending], reports: list, seen: dict, *, mapping, boundary, bar) -> None:
-    """Check a batch of files vectorised, then write each file in its own transaction."""
+@dataclass
+class _Job:
+    """A checked batch, ready to write: rows and quarantine records with per-file bounds."""
+
+    batch: list
+    kind: str
+    table: str
+    source: str
+    checks: object
+    bounds: np.ndarray
+    row_bounds: np.ndarray
+    bad_bounds: np.ndarray
+    prepared_rows: object
+    prepared_bad: object
+    crime_ids: list | None
+    vintages: list
+    shared: float
+
+
+def _check_batch(store: Store, batch: list[_Pending], tables: _TableState, *, mapping, boundary, settle) -> _Job:
+    """Parse and check a batch of files vectorised; nothing is written."""
     t0 = time.perf_counter()
     kind = batch[0].kind
     sizes = np.array([len(p.raw) for p in batch])
@@ -272,13 +373,22 @@ def _ingest_batch(store: Store, batch: list[_Pending], reports: list, seen: dict
         mask[:] = False
         mask[ok_idx[dup & ~same]] = True
         checks.flag(mask, C.DUPLICATE_ID, key_col, "id seen in an earlier file of this ingest")
+    known = tables.keys(parsed.table)
+    ok_now = checks.ok
+    all_hashes = key_hash(keys.to_numpy(dtype=object))  # keys of rows that passed the checks are never missing
+    hit = np.zeros(len(keys), dtype=bool)
+    hit[ok_now] = known.contains(all_hashes[ok_now])
+    if hit.any():
+        settle()  # possible duplicates of the batch in flight: confirm them once it is committed
     with store.engine.connect() as conn:
-        existing = store.existing_keys(conn, parsed.table, parsed.key, keys[checks.ok].tolist())
+        existing = store.existing_keys(conn, parsed.table, parsed.key, keys.to_numpy(dtype=object)[hit],
+                                       hashes=all_hashes[hit])
         if existing:
             checks.flag(keys.isin(existing).to_numpy(dtype=bool), C.DUPLICATE_ID, key_col, "id already in the store")
         ok = checks.ok
         rows = frame[ok].copy()
         rows["row_number"] = (np.arange(len(frame)) - bounds[group] + np.array([p.first_row for p in batch])[group])[ok]
+        rows["key_hash"] = all_hashes[ok]
         if parsed.table == "events" and parsed.source == "police.uk" and _has_rows(conn, S.outcomes):
             _attach_outcomes(store, conn, rows)
     row_bounds = np.concatenate([[0], np.cumsum(np.bincount(group[ok], minlength=len(batch)))]).astype(int)
@@ -289,26 +399,33 @@ def _ingest_batch(store: Store, batch: list[_Pending], reports: list, seen: dict
     prepared_bad = store.prepare("quarantine", quarantine)
     shared = (time.perf_counter() - t0) / max(1, len(raw))
 
-    for i, p in enumerate(batch):
+    known.add(rows["key_hash"].to_numpy())  # the next batch is checked against this one
+    crime_ids = rows["crime_id"].tolist() if parsed.table == "outcomes" else None
+    return _Job(batch, kind, parsed.table, parsed.source, checks, bounds, row_bounds, bad_bounds, prepared_rows,
+                prepared_bad, crime_ids, vintages, shared)
+
+
+def _write_job(store: Store, job: _Job, tables: _TableState) -> list[FileReport]:
+    """Write a checked batch, one transaction per file (runs on the writer thread)."""
+    reports = []
+    rb, bb = job.row_bounds, job.bad_bounds
+    for i, p in enumerate(job.batch):
         t1 = time.perf_counter()
-        a, b = bounds[i], bounds[i + 1]
-        counts = checks.slice(a, b).counts()
-        n_ok = int(row_bounds[i + 1] - row_bounds[i])
-        n_bad = int(bad_bounds[i + 1] - bad_bounds[i])
+        a, b = job.bounds[i], job.bounds[i + 1]
+        n_ok, n_bad = int(rb[i + 1] - rb[i]), int(bb[i + 1] - bb[i])
         with store.begin() as conn:  # one file, one transaction: all of it or none of it
-            file_id = store.add_file(conn, content_hash=p.digest, path=p.sf.path, kind=kind, source=parsed.source,
-                                     rows=int(b - a), stored=n_ok, quarantined=n_bad, lsoa_vintage=vintages[i],
+            file_id = store.add_file(conn, content_hash=p.digest, path=p.sf.path, kind=job.kind, source=job.source,
+                                     rows=int(b - a), stored=n_ok, quarantined=n_bad, lsoa_vintage=job.vintages[i],
                                      ingested_at=datetime.now().replace(microsecond=0))
-            store.insert_prepared(conn, prepared_rows, row_bounds[i], row_bounds[i + 1], file_id=file_id)
-            store.insert_prepared(conn, prepared_bad, bad_bounds[i], bad_bounds[i + 1], file_id=file_id)
-            if parsed.table == "outcomes" and n_ok and _has_rows(conn, S.events):
-                ids = rows["crime_id"].iloc[row_bounds[i]:row_bounds[i + 1]].tolist()
-                store.update_outcomes(conn, store.latest_outcomes(conn, ids))
-        seconds = p.t_read + shared * (b - a) + time.perf_counter() - t1
-        seen[p.digest] = len(reports)
-        reports.append(FileReport(p.sf.path, kind, "ingested", int(b - a), n_ok, n_bad, counts, vintages[i], seconds))
-        if bar is not None:
-            bar[0].advance(bar[1])
+            store.insert_prepared(conn, job.prepared_rows, rb[i], rb[i + 1], file_id=file_id)
+            store.insert_prepared(conn, job.prepared_bad, bb[i], bb[i + 1], file_id=file_id)
+            if job.table == "outcomes" and n_ok and _has_rows(conn, S.events):
+                store.update_outcomes(conn, store.latest_outcomes(conn, job.crime_ids[rb[i]:rb[i + 1]]))
+        seconds = p.t_read + job.shared * (b - a) + time.perf_counter() - t1
+        reports.append(FileReport(p.sf.path, job.kind, "ingested", int(b - a), n_ok, n_bad,
+                                  job.checks.slice(a, b).counts(), job.vintages[i], seconds))
+    tables.wrote(job.table, int(rb[-1]))
+    return reports
 
 
 def _attach_outcomes(store: Store, conn, rows: pd.DataFrame) -> None:

@@ -57,7 +57,9 @@ class Store:
     def __init__(self, url: str | None = None, *, schema: str | None = None) -> None:
         self.url = _normalise_url(url)
         try:
-            self.engine = sa.create_engine(self.url)
+            # SQLite: ingest writes on a worker thread with connections from the pool (one at a time each)
+            args = {"connect_args": {"check_same_thread": False}} if self.url.startswith("sqlite") else {}
+            self.engine = sa.create_engine(self.url, **args)
         except Exception as exc:  # bad URL, unknown driver
             raise HotpatrolError(
                 f"Cannot open the store: {exc}",
@@ -83,6 +85,10 @@ class Store:
                     conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
                     conn.exec_driver_sql(f'SET search_path TO "{schema}"')
                 S.metadata.create_all(conn)
+                # an ingest that died in bulk mode (indexes dropped) leaves them missing: rebuild
+                for table in S.metadata.sorted_tables:
+                    for index in table.indexes:
+                        index.create(conn, checkfirst=True)
         except sa.exc.OperationalError as exc:
             raise HotpatrolError(
                 f"Cannot connect to the store: {exc.orig}",
@@ -174,13 +180,49 @@ class Store:
         with cursor.copy(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv)") as copy:
             copy.write(data)
 
-    def existing_keys(self, conn: sa.Connection, table: str, column: str, keys: Iterable[str]) -> set[str]:
-        """Which of ``keys`` are already in ``table.column``: one query on the integer key-hash index."""
-        keys = pd.unique(np.asarray(list(keys), dtype=object))
-        keys = keys[pd.notna(keys)]
+    def key_set(self, table: str) -> "KeySet":
+        """Every ``key_hash`` in ``table``, held in memory for fast duplicate checks during an ingest."""
+        with self.engine.connect() as conn:
+            rows = _fetch(conn, f"SELECT key_hash FROM {table}", ())
+        return KeySet(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
+
+    def row_count(self, table: str) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(S.TABLES[table])).scalar())
+
+    def drop_indexes(self, table: str) -> bool:
+        """Bulk mode (SQLite): drop ``table``'s indexes so a large load appends without random index
+        writes; :meth:`create_indexes` rebuilds them once (and a later open rebuilds them if it died)."""
+        if self.dialect != "sqlite":
+            return False
+        with self.engine.begin() as conn:
+            for index in S.TABLES[table].indexes:
+                index.drop(conn, checkfirst=True)
+        return True
+
+    def create_indexes(self, table: str) -> None:
+        with self.engine.begin() as conn:
+            for index in S.TABLES[table].indexes:
+                index.create(conn, checkfirst=True)
+
+    def existing_keys(self, conn: sa.Connection, table: str, column: str, keys: Iterable[str],
+                      known: "KeySet | None" = None, hashes: np.ndarray | None = None) -> set[str]:
+        """Which of ``keys`` are already in ``table.column``.
+
+        Hash matches (against ``known`` if given, else the key-hash index) are confirmed on the full key.
+        ``hashes`` (``key_hash(keys)``, if already computed) saves hashing again.
+        """
+        keys = np.asarray(keys if isinstance(keys, np.ndarray) else list(keys), dtype=object)
+        if hashes is None:
+            present = pd.notna(keys)
+            keys = keys[present]
+            hashes = key_hash(keys)
+        if known is not None:
+            hit = known.contains(hashes)
+            keys, hashes = keys[hit], hashes[hit]
         if len(keys) == 0:
             return set()
-        hashes = key_hash(keys).tolist()
+        hashes = pd.unique(hashes).tolist()
         col = self._q(column)
         if self.dialect == "sqlite":
             rows = _fetch(conn, f"SELECT {col} FROM {table} WHERE key_hash IN (SELECT value FROM json_each(?))",
@@ -396,6 +438,35 @@ class Store:
         return info
 
 
+class KeySet:
+    """A growing set of int64 key hashes: sorted chunks searched with ``searchsorted`` (no Python set)."""
+
+    def __init__(self, hashes=None) -> None:
+        self._chunks: list[np.ndarray] = []
+        if hashes is not None:
+            self.add(hashes)
+
+    def __len__(self) -> int:
+        return sum(len(c) for c in self._chunks)
+
+    def add(self, hashes) -> None:
+        hashes = np.sort(np.asarray(hashes, dtype=np.int64))
+        if len(hashes):
+            self._chunks.append(hashes)
+        if len(self._chunks) > 16:  # merge so lookups stay a few binary searches
+            self._chunks = [np.sort(np.concatenate(self._chunks))]
+
+    def contains(self, hashes) -> np.ndarray:
+        hashes = np.asarray(hashes, dtype=np.int64)
+        order = np.argsort(hashes)
+        needles = hashes[order]  # sorted needles: searchsorted walks the chunk in order (cache friendly)
+        found = np.zeros(len(hashes), dtype=bool)
+        for chunk in self._chunks:
+            pos = np.minimum(np.searchsorted(chunk, needles), len(chunk) - 1)
+            found[order] |= chunk[pos] == needles
+        return found
+
+
 def key_hash(keys) -> np.ndarray:
     """Signed 64-bit hash of text keys (pandas' SipHash with a fixed key, so it is stable across runs)."""
     arr = np.asarray(keys, dtype=object)
@@ -412,11 +483,12 @@ def _fetch(conn: sa.Connection, sql: str, params) -> list[tuple]:
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA page_size=16384")  # new files only: a quarter less CPU per bulk-inserted row than 4 KB
     cur.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
     cur.execute("PRAGMA synchronous=NORMAL")  # still atomic per transaction in WAL mode
     cur.execute("PRAGMA cache_size=-262144")  # 256 MB page cache for the key index
     cur.execute("PRAGMA temp_store=MEMORY")
-    cur.execute("PRAGMA wal_autocheckpoint=16384")  # checkpoint every ~64 MB, not every ~4 MB
+    cur.execute("PRAGMA wal_autocheckpoint=4096")  # checkpoint every ~64 MB (16 KB pages), not every ~4 MB
     cur.close()
 
 
