@@ -244,6 +244,7 @@ def ingest(paths, *, db: str | None = None, store: Store | None = None, mapping=
                 digest = content_hash(data)
                 previous = store.file_record(digest) if digest not in seen else None
                 if previous is not None:
+                    drain()  # keep reports in file order
                     reports.append(FileReport(sf.path, previous["kind"], "already-ingested", previous["rows"],
                                               previous["stored"], previous["quarantined"],
                                               store.quarantine_counts(previous["file_id"]),
