@@ -81,21 +81,37 @@ def run_and_output(method: str, *, events, db, unit, cell, crs, scheme, category
             typer.echo(f"wrote {w}")
 
 
+# options shared by every trends command (one definition: same flag, default and help everywhere)
+_EVENTS = typer.Option(None, "--events", help="Events table (.csv/.parquet); default: the store.")
+_DB = typer.Option(None, "--db", help="Store URL (default: the db setting).")
+_UNIT = typer.Option("grid", "--unit", help="Places: grid, h3, locations or a boundary file.")
+_CELL = typer.Option(settings.get("cell"), "--cell", help="Grid cell size (m).")
+_CRS = typer.Option(None, "--crs", help="Metric CRS (default: chosen from the events).")
+_SCHEME = typer.Option("count", "--scheme", help="count, cchi or a harm scheme file.")
+_CATEGORY = typer.Option(None, "--category", help="Keep only this category (repeatable).")
+_START = typer.Option(None, "--start", help="First period (e.g. 2023-01).")
+_END = typer.Option(None, "--end", help="Last period, inclusive.")
+_FREQ = typer.Option("M", "--freq", help="Period length: M, Q, Y, W or D.")
+_TOP = typer.Option(settings.get("top"), "--top", help="Top-N size (stability, change).")
+_TIME_LAG = typer.Option(1, "--time-lag", help="Emerging: previous periods in the neighbourhood.")
+_WEIGHTS = typer.Option(None, "--weights", help="Emerging: spatial weights kind (e.g. queen).")
+
+
 def _command(method: str, doc: str):
     def command(
-        events: Optional[Path] = typer.Option(None, "--events", help="Events table (.csv/.parquet); default: the store."),
-        db: Optional[str] = typer.Option(None, "--db", help="Store URL (default: the db setting)."),
-        unit: str = typer.Option("grid", "--unit", help="Places: grid, h3, locations or a boundary file."),
-        cell: float = typer.Option(settings.get("cell"), "--cell", help="Grid cell size (m)."),
-        crs: Optional[str] = typer.Option(None, "--crs", help="Metric CRS (default: chosen from the events)."),
-        scheme: str = typer.Option("count", "--scheme", help="count, cchi or a harm scheme file."),
-        category: Optional[List[str]] = typer.Option(None, "--category", help="Keep only this category (repeatable)."),
-        start: Optional[str] = typer.Option(None, "--start", help="First period (e.g. 2023-01)."),
-        end: Optional[str] = typer.Option(None, "--end", help="Last period, inclusive."),
-        freq: str = typer.Option("M", "--freq", help="Period length: M, Q, Y, W or D."),
-        top: int = typer.Option(settings.get("top"), "--top", help="Top-N size (stability, change)."),
-        time_lag: int = typer.Option(1, "--time-lag", help="Emerging: previous periods in the neighbourhood."),
-        weights: Optional[str] = typer.Option(None, "--weights", help="Emerging: spatial weights kind (e.g. queen)."),
+        events: Optional[Path] = _EVENTS,
+        db: Optional[str] = _DB,
+        unit: str = _UNIT,
+        cell: float = _CELL,
+        crs: Optional[str] = _CRS,
+        scheme: str = _SCHEME,
+        category: Optional[List[str]] = _CATEGORY,
+        start: Optional[str] = _START,
+        end: Optional[str] = _END,
+        freq: str = _FREQ,
+        top: int = _TOP,
+        time_lag: int = _TIME_LAG,
+        weights: Optional[str] = _WEIGHTS,
         distance: Optional[float] = typer.Option(None, "--distance", help="Emerging: distance band (m)."),
         alpha: Optional[float] = typer.Option(None, "--alpha", help="Emerging: significance level (default setting)."),
         no_fdr: bool = typer.Option(False, "--no-fdr", help="Emerging: no false discovery rate correction."),
@@ -132,19 +148,19 @@ for _method, _doc in _DOCS.items():
 def all_command(
     out: Path = typer.Option(..., "--out", help="GeoPackage (.gpkg) with one layer per method."),
     maps: Optional[Path] = typer.Option(None, "--maps", help="Folder for one map picture per method."),
-    events: Optional[Path] = typer.Option(None, "--events", help="Events table (.csv/.parquet); default: the store."),
-    db: Optional[str] = typer.Option(None, "--db", help="Store URL (default: the db setting)."),
-    unit: str = typer.Option("grid", "--unit", help="Places: grid, h3, locations or a boundary file."),
-    cell: float = typer.Option(settings.get("cell"), "--cell", help="Grid cell size (m)."),
-    crs: Optional[str] = typer.Option(None, "--crs", help="Metric CRS (default: chosen from the events)."),
-    scheme: str = typer.Option("count", "--scheme", help="count, cchi or a harm scheme file."),
-    category: Optional[List[str]] = typer.Option(None, "--category", help="Keep only this category (repeatable)."),
-    start: Optional[str] = typer.Option(None, "--start", help="First period (e.g. 2023-01)."),
-    end: Optional[str] = typer.Option(None, "--end", help="Last period, inclusive."),
-    freq: str = typer.Option("M", "--freq", help="Period length: M, Q, Y, W or D."),
-    top: int = typer.Option(settings.get("top"), "--top", help="Top-N size (stability, change)."),
-    time_lag: int = typer.Option(1, "--time-lag", help="Emerging: previous periods in the neighbourhood."),
-    weights: Optional[str] = typer.Option(None, "--weights", help="Emerging: spatial weights kind (e.g. queen)."),
+    events: Optional[Path] = _EVENTS,
+    db: Optional[str] = _DB,
+    unit: str = _UNIT,
+    cell: float = _CELL,
+    crs: Optional[str] = _CRS,
+    scheme: str = _SCHEME,
+    category: Optional[List[str]] = _CATEGORY,
+    start: Optional[str] = _START,
+    end: Optional[str] = _END,
+    freq: str = _FREQ,
+    top: int = _TOP,
+    time_lag: int = _TIME_LAG,
+    weights: Optional[str] = _WEIGHTS,
     boundaries: Optional[Path] = typer.Option(None, "--boundaries", help="District boundaries: a layer and on the maps."),
     all_places: bool = typer.Option(False, "--all-places", help="Keep places with no events."),
     as_json: bool = typer.Option(False, "--json", help="Print the summaries as JSON."),

@@ -375,15 +375,14 @@ def _check_batch(store: Store, batch: list[_Pending], tables: _TableState, *, ma
         mask[ok_idx[dup & ~same]] = True
         checks.flag(mask, C.DUPLICATE_ID, key_col, "id seen in an earlier file of this ingest")
     known = tables.keys(parsed.table)
-    ok_now = checks.ok
-    all_hashes = key_hash(keys.to_numpy(dtype=object))  # keys of rows that passed the checks are never missing
+    key_values = keys.to_numpy(dtype=object)  # keys of rows that passed the checks are never missing
+    all_hashes = key_hash(key_values)
     hit = np.zeros(len(keys), dtype=bool)
-    hit[ok_now] = known.contains(all_hashes[ok_now])
+    hit[checks.ok] = known.contains(all_hashes[checks.ok])  # in memory; only hash matches go to the store
     if hit.any():
         settle()  # possible duplicates of the batch in flight: confirm them once it is committed
     with store.engine.connect() as conn:
-        existing = store.existing_keys(conn, parsed.table, parsed.key, keys.to_numpy(dtype=object)[hit],
-                                       hashes=all_hashes[hit])
+        existing = store.existing_keys(conn, parsed.table, parsed.key, key_values[hit], hashes=all_hashes[hit])
         if existing:
             checks.flag(keys.isin(existing).to_numpy(dtype=bool), C.DUPLICATE_ID, key_col, "id already in the store")
         ok = checks.ok

@@ -206,20 +206,15 @@ class Store:
                 index.create(conn, checkfirst=True)
 
     def existing_keys(self, conn: sa.Connection, table: str, column: str, keys: Iterable[str],
-                      known: "KeySet | None" = None, hashes: np.ndarray | None = None) -> set[str]:
-        """Which of ``keys`` are already in ``table.column``.
+                      hashes: np.ndarray | None = None) -> set[str]:
+        """Which of ``keys`` are already in ``table.column``: hash matches confirmed on the full key.
 
-        Hash matches (against ``known`` if given, else the key-hash index) are confirmed on the full key.
         ``hashes`` (``key_hash(keys)``, if already computed) saves hashing again.
         """
         keys = np.asarray(keys if isinstance(keys, np.ndarray) else list(keys), dtype=object)
         if hashes is None:
-            present = pd.notna(keys)
-            keys = keys[present]
+            keys = keys[pd.notna(keys)]
             hashes = key_hash(keys)
-        if known is not None:
-            hit = known.contains(hashes)
-            keys, hashes = keys[hit], hashes[hit]
         if len(keys) == 0:
             return set()
         hashes = pd.unique(hashes).tolist()
