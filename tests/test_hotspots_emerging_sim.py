@@ -46,16 +46,12 @@ def test_planted_emerging_and_persistent_hotspots_are_found():
     assert "Persistent Hot Spot" in res.summary().as_text()
 
 
-def test_emerging_is_deterministic_and_fast_enough():
-    import time
-
+def test_emerging_is_deterministic():
+    # speed: bench/trends.py (wall-clock asserts are flaky on a loaded CI machine)
     cube, _ = _simulate(seed=11, nx=60, ny=60, T=36)
-    t0 = time.perf_counter()
     a = emerging(cube, weights="queen")
-    elapsed = time.perf_counter() - t0
     b = emerging(cube, weights="queen")
     assert (a.category == b.category).all()
-    assert elapsed < 10
 
 
 @pytest.mark.slow

@@ -58,11 +58,10 @@ def test_known_values_and_edge_cases():
         mann_kendall(np.ones(2))
 
 
-def test_vectorised_is_fast_for_many_places():
-    import time
-
+def test_vectorised_over_many_places():
+    # speed: bench/trends.py; here the vectorised path must agree with the one-series path
     X = np.random.default_rng(0).poisson(1, size=(50_000, 24)).astype(float)
-    t0 = time.perf_counter()
     res = mann_kendall(X, slope=False)
-    assert time.perf_counter() - t0 < 5
     assert res.z.shape == (50_000,)
+    for i in (0, 12_345, 49_999):
+        assert res.z[i] == pytest.approx(mann_kendall(X[i], slope=False).z[0])

@@ -1,4 +1,3 @@
-import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -77,19 +76,17 @@ def test_kent_districts_point_in_polygon(shared_data, kent_street):
     assert layer.n == 13 and layer.crs == BNG
     assert set(layer.place_id) == {"E06000035"} | {f"E07000{i}" for i in range(105, 117)}
     located = kent_street[kent_street["lon"].notna()]
-    t0 = time.perf_counter()
     district = assign_polygons(located, layer, value="name")
-    elapsed = time.perf_counter() - t0
     share = district.notna().mean()
     assert 0.995 <= share <= 0.999, share  # SOURCE.md: ~0.3% of located points fall outside Kent + Medway
-    # vectorised: compare with a per-point loop timed on a sample in the same run (robust to machine load)
-    x, y, _ = event_xy(located.iloc[:1000], layer.crs)
+    # the vectorised assignment agrees with a per-point contains() on a sample (speed: bench/places_assign.py)
+    sample = located.iloc[::500]
+    x, y, _ = event_xy(sample, layer.crs)
     polys = layer.geometry.geometry.to_numpy()
-    t0 = time.perf_counter()
-    for px, py in zip(x, y):
-        next((i for i, g in enumerate(polys) if g.contains(shapely.Point(px, py))), -1)
-    per_point = (time.perf_counter() - t0) / 1000
-    assert elapsed < 0.1 * per_point * len(located), (elapsed, per_point * len(located))
+    names = layer.geometry["name"].to_numpy() if "name" in layer.geometry else None
+    slow = [next((i for i, g in enumerate(polys) if g.contains(shapely.Point(px, py))), -1) for px, py in zip(x, y)]
+    fast = district.loc[sample.index]
+    assert [None if i < 0 else names[i] for i in slow] == [None if pd.isna(v) else v for v in fast]
     # known points: Canterbury Cathedral, Maidstone town centre, Chatham (Medway), Margate (Thanet)
     known = pd.DataFrame({"lon": [1.0830, 0.5221, 0.5270, 1.3860], "lat": [51.2798, 51.2720, 51.3800, 51.3890]})
     assert list(assign_polygons(known, layer, value="name")) == ["Canterbury", "Maidstone", "Medway", "Thanet"]
