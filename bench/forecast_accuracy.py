@@ -8,7 +8,9 @@ cut-off, predict the whole next window, pool hits over consecutive windows:
 - Chicago 2016 residential burglary (day times, EPSG:26971): 8 weekly windows to 2017-01-01;
 - Essex 2025 police.uk (month times, BNG): 3 monthly windows (Oct-Dec 2025).
 
-Also printed: "ceiling", the hit rate of ranking places by every event of the data set except the
+Also printed: "hindsight" (ranking by every place's mean count over the test windows, which no
+forecast can know), the oracle expected if each window were Poisson chance around that rate, and
+"ceiling", the hit rate of ranking places by every event of the data set except the
 test window's (a clairvoyant long-run rate, out of reach of any forecast, showing how much of the
 oracle's lead is week-to-week noise), and the time of each backtest.
 
@@ -91,7 +93,7 @@ def run(name: str, models: list[str], out: Path | None) -> dict:
                        for lv in ("1%", "5%", "10%")}
     return {"dataset": name, "events_in_box": len(sub), "places": places.n, "seconds": seconds, "cpu_seconds": cpu,
             "ours": ours,
-            "ceiling": ceil, "timings": res.timings.to_dict(orient="records"), "cutoffs": res.record["cutoffs"]}
+            "ceiling": ceil, "chance": res.record["chance"], "timings": res.timings.to_dict(orient="records"), "cutoffs": res.record["cutoffs"]}
 
 
 def report(r: dict) -> str:
@@ -105,10 +107,13 @@ def report(r: dict) -> str:
         lines.append(f"{model:<16}{cells}")
     lines.append(f"{'ceiling':<16}" + "".join(f"{c:>22.1f}" for c in r["ceiling"]) +
                  "   (rank by all events except the test window's: clairvoyant)")
+    chance = r["chance"]["oracle_if_chance"][:3]
+    lines.append(f"{'oracle if chance':<16}" + "".join(f"{100 * c:>22.1f}" for c in chance) +
+                 "   (oracle expected if windows were Poisson chance around the hindsight rate)")
     for model, v in ref.items():
         lines.append(f"{'open_cp ' + model:<16}" + "".join(f"{x:>22.1f}" for x in v))
     best_ref = max(v[0] for m, v in ref.items() if m != "oracle")
-    models = {m: v for m, v in r["ours"].items() if m != "oracle"}
+    models = {m: v for m, v in r["ours"].items() if m not in ("oracle", "hindsight")}
     best = max(models, key=lambda m: models[m]["1%"][0])
     naive = r["ours"].get("naive")
     lines.append(f"best hotpatrol model at 1%: {best} {models[best]['1%'][0]:.1f} = "

@@ -127,3 +127,35 @@ def test_ensemble_reuses_member_forecasts(events):
     pd.testing.assert_frame_equal(a, b)
     t = fast.timings.set_index("model")
     assert t.loc["ensemble", "fit_seconds"] == 0.0
+
+
+def test_hindsight_row_and_chance_oracle_on_steady_poisson_data():
+    # known truth: every place's weekly count is Poisson around a fixed rate, so the oracle's lead
+    # over hindsight is pure chance and the simulated chance oracle must match the observed one
+    from hotpatrol.places.grid import Grid
+    from hotpatrol.places.layer import PlacesLayer
+
+    rng = np.random.default_rng(21)
+    grid = Grid(0.0, 0.0, 100.0, 20, 20, "EPSG:27700")
+    places = PlacesLayer.from_grid(grid)
+    rate = rng.gamma(0.6, 1.0, size=places.n)
+    days = 7 * 30
+    per_cell = rng.poisson(rate / rate.sum() * 60 * days)  # about 60 events a day
+    cell = np.repeat(np.arange(places.n), per_cell)
+    t = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.uniform(0, days, len(cell)), unit="D")
+    ev = pd.DataFrame({"event_id": np.arange(len(cell)).astype(str), "occurred_at": t, "occurred_from": t,
+                       "occurred_to": t, "x": (cell % 20 + rng.random(len(cell))) * 100.0,
+                       "y": (cell // 20 + rng.random(len(cell))) * 100.0})
+    ev.attrs["crs"] = "EPSG:27700"
+    res = backtest(ev, "naive", places=places, windows=8, horizon="7D", end="2024-07-29", random_state=2)
+    p = res.pooled.set_index(["model", "level"])["hit_rate"]
+    chance = res.record["chance"]
+    assert chance["levels"] == ["1%", "5%", "10%", "top20"]
+    for i, lv in enumerate(chance["levels"]):
+        assert chance["hindsight"][i] == pytest.approx(p[("hindsight", lv)])
+        assert chance["oracle"][i] == pytest.approx(p[("oracle", lv)])
+        assert chance["oracle_if_chance"][i] == pytest.approx(chance["oracle"][i], abs=0.02)
+        # with 30 weeks of steady data naive is close to the hindsight rate, and both below the oracle
+        assert p[("naive", lv)] == pytest.approx(p[("hindsight", lv)], abs=0.03)
+        assert p[("hindsight", lv)] <= p[("oracle", lv)]
+    assert any("Poisson chance" in n for n in res.notes)

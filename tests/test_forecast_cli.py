@@ -28,7 +28,9 @@ def test_backtest_json_out_and_rerun(events_csv, tmp_path):
     assert res.exit_code == 0, res.output
     payload = json.loads(res.output)
     models = {r["model"] for r in payload["pooled"]}
-    assert models == {"naive", "kde", "oracle"}
+    assert models == {"naive", "kde", "hindsight", "oracle"}
+    chance = payload["record"]["chance"]
+    assert len(chance["oracle_if_chance"]) == len(chance["levels"]) and 0 < chance["oracle_if_chance"][0] <= 1
     assert payload["record"]["random_state"] == 4 and payload["record"]["data"]["events"] == str(events_csv.resolve())
     assert (out / "run.json").exists() and (out / "coverage.png").exists()
     again = runner.invoke(app, ["forecast", "backtest", "--rerun", str(out / "run.json"), "--json"])

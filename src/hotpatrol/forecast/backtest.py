@@ -29,7 +29,7 @@ import pandas as pd
 from hotpatrol.errors import HotpatrolError, check_choice
 from hotpatrol.forecast._common import ensure_xy, from_days, parse_horizon, prepare, to_days
 from hotpatrol.forecast.base import Forecast, Forecaster
-from hotpatrol.forecast.metrics import _levels, counts_at, coverage_curve, metrics_from_counts
+from hotpatrol.forecast.metrics import _levels, chance_oracle, counts_at, coverage_curve, metrics_from_counts
 from hotpatrol.hotspots.result import Summary
 from hotpatrol.places.layer import PlacesLayer
 
@@ -122,7 +122,8 @@ class BacktestResult:
         title = (f"Backtest: {r['windows']} window(s) of {r['horizon']} to {r['end']}, "
                  f"{r['n_places']} places (area={r['area']})")
         notes = [f"Hit rate % pooled over windows, {r['ci']} bootstrap 95% CI ({r['n_boot']} resamples, "
-                 f"seed {r['random_state']}); 'oracle' knew the window's events."] + self.notes
+                 f"seed {r['random_state']}); 'oracle' knew the window's events, 'hindsight' every "
+                 f"place's mean over all test windows."] + self.notes
         return Summary(title, self.table(), notes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -147,7 +148,8 @@ class BacktestResult:
         path.parent.mkdir(parents=True, exist_ok=True)
         fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
         for model, (x, y) in self.curves.items():
-            style = {"color": "black", "ls": "--"} if model == "oracle" else {}
+            style = {"color": "black", "ls": {"oracle": "--", "hindsight": ":"}[model]} \
+                if model in ("oracle", "hindsight") else {}
             ax.plot(100 * x, 100 * y, label=model, **style)
             sel = x <= 0.2
             ax2.plot(100 * x[sel], 100 * y[sel], label=model, **style)
@@ -256,6 +258,7 @@ def backtest(
     curves_sum: dict[str, np.ndarray] = {}
     curve_x = np.linspace(0, 1, 201)
     last_notes: dict[str, list[str]] = {}  # each model's notes on the last window (the most data)
+    masks = []  # every window's train/test membership first: the hindsight rate needs all test counts
     for wi, (a, b) in enumerate(spans):
         ta, tb = to_days([a, b])
         train_mask = np.where(win, ev_end <= ta, ev_start < ta)
@@ -267,8 +270,11 @@ def backtest(
                 parameter="horizon", allowed="'1M' for month-only data", given=str(horizon),
                 fix="Use --horizon 1M with police.uk data.",
             )
+        masks.append((train_mask, test_mask, np.bincount(idx_all[test_mask], minlength=n).astype(float)))
+    test_rate = np.sum([m[2] for m in masks], axis=0) / len(masks)
+    for wi, (a, b) in enumerate(spans):
+        train_mask, test_mask, actual = masks[wi]
         train = events.loc[train_mask]
-        actual = np.bincount(idx_all[test_mask], minlength=n).astype(float)
         reference = np.bincount(idx_all[train_mask & (idx_all >= 0)], minlength=n).astype(float)
         test_idx = idx_all[test_mask]
         forecasts: dict[str, Forecast] = {}
@@ -292,6 +298,7 @@ def backtest(
             timing.append({"model": label, "window": wi, "fit_seconds": t2 - t1, "predict_seconds": t3 - t2})
             last_notes[label] = list(fc.notes)
         if oracle:
+            forecasts["hindsight"] = Forecast("hindsight", places, test_rate, a, b - a, [], random_state)
             forecasts["oracle"] = Forecast("oracle", places, actual, a, b - a, [], random_state)
         for label, fc in forecasts.items():
             if fc.risk.shape != (n,):
@@ -320,6 +327,10 @@ def backtest(
     pooled = _pool(per_window, event_rows, label_levels, ci_kind, n_boot, random_state)
     tim = pd.DataFrame(timing).groupby("model", sort=False)[["fit_seconds", "predict_seconds"]].sum().reset_index() \
         if timing else pd.DataFrame(columns=["model", "fit_seconds", "predict_seconds"])
+    chance = _chance(pooled, test_rate, [m[2].sum() for m in masks], label_levels, random_state) \
+        if oracle and test_rate.sum() > 0 else {}
+    if chance:
+        notes.append(chance["note"])
     record = {
         "hotpatrol_version": __version__,
         "created": pd.Timestamp.now().isoformat(timespec="seconds"),
@@ -332,8 +343,25 @@ def backtest(
         "ci": ci_kind, "n_boot": int(n_boot), "random_state": random_state,
         "data": {**(data or {}), "n_events": int(len(events)), "first": str(from_days(prep_all.start)),
                  "last": str(from_days(prep_all.end)), "crs": places.crs},
+        "chance": {k: v for k, v in chance.items() if k != "note"},
     }
     return BacktestResult(per_window, pooled, curves, tim, record, notes, places)
+
+
+def _chance(pooled, test_rate, totals, label_levels, seed) -> dict[str, Any]:
+    """Hindsight and oracle beside the oracle expected from Poisson chance around the hindsight rate."""
+    ks = [k for _, k in label_levels]
+    sim = chance_oracle(test_rate, totals, ks, random_state=seed)
+    hit = pooled.set_index(["model", "level"])["hit_rate"]
+    labels = [lv for lv, _ in label_levels]
+    out = {"levels": labels, "hindsight": [float(hit[("hindsight", lv)]) for lv in labels],
+           "oracle": [float(hit[("oracle", lv)]) for lv in labels], "oracle_if_chance": [float(v) for v in sim]}
+    pct = {key: "/".join(f"{100 * v:.1f}" for v in out[key]) for key in ("hindsight", "oracle", "oracle_if_chance")}
+    out["note"] = (f"hindsight ranked places by their mean count over all test windows, which no forecast can know "
+                   f"(hit % {pct['hindsight']} at {'/'.join(labels)}); if each window were Poisson chance around "
+                   f"that rate the oracle would score {pct['oracle_if_chance']} (observed {pct['oracle']}): the part "
+                   f"of the oracle's lead that this explains is luck no forecast can reach.")
+    return out
 
 
 def _reusable_members(proto, model_map, forecasts) -> list[Forecast] | None:

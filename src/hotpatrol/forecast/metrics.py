@@ -139,3 +139,29 @@ def coverage_curve(forecast, actual, points: int = 201) -> tuple[np.ndarray, np.
     k = np.round(x * len(order)).astype(int)
     total = actual.sum()
     return x, (cum[k] / total if total > 0 else np.full(points, np.nan))
+
+
+def chance_oracle(rate, totals, ks, *, n_sim: int = 200, random_state=None) -> np.ndarray:
+    """Hit rate the oracle would score if every window were Poisson chance around a steady ``rate``.
+
+    ``rate``: expected events per place (any scale); ``totals``: events in each window (each
+    window's draw is scaled to its total); ``ks``: numbers of places. Returns the pooled hit rate
+    per ``k`` (mean over ``n_sim`` simulated sets of windows). Beside the observed oracle it shows
+    how much of the oracle's lead over a forecast that knew the rate is chance: when the two agree,
+    week-to-week luck explains the lead and no forecast made before the window can reach it.
+    """
+    rate = _check_actual(rate, len(np.asarray(rate)))
+    if rate.sum() <= 0:
+        raise HotpatrolError("rate must have a positive sum.", parameter="rate")
+    totals = np.asarray(totals, dtype=float)
+    ks = np.asarray([int(min(max(k, 1), len(rate))) for k in ks])
+    rng = np.random.default_rng(random_state)
+    hits = np.zeros(len(ks))
+    events = 0.0
+    share = rate / rate.sum()
+    for total in totals:
+        draws = np.sort(rng.poisson(share * total, size=(n_sim, len(rate))), axis=1)[:, ::-1]
+        cum = np.cumsum(draws, axis=1)
+        hits += cum[:, ks - 1].sum(0)
+        events += cum[:, -1].sum()
+    return hits / events if events > 0 else np.full(len(ks), np.nan)
