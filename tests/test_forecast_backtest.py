@@ -123,6 +123,7 @@ def test_ensemble_reuses_member_forecasts(events):
     alone = backtest(events, {"ensemble": EnsembleForecaster(models=("naive", "kde"))}, windows=2, n_boot=0,
                      ci="none", random_state=3)
     a = fast.pooled[fast.pooled["model"] == "ensemble"].reset_index(drop=True)
+    a = a.drop(columns=[c for c in a if c.startswith("vs_")])  # only `fast` has the naive baseline
     b = alone.pooled[alone.pooled["model"] == "ensemble"].reset_index(drop=True)
     pd.testing.assert_frame_equal(a, b)
     t = fast.timings.set_index("model")
@@ -159,3 +160,45 @@ def test_hindsight_row_and_chance_oracle_on_steady_poisson_data():
         assert p[("naive", lv)] == pytest.approx(p[("hindsight", lv)], abs=0.03)
         assert p[("hindsight", lv)] <= p[("oracle", lv)]
     assert any("Poisson chance" in n for n in res.notes)
+
+
+def test_validated_ensemble_weights_come_from_the_windows_before_the_cut_off(events):
+    from hotpatrol.forecast.ensemble import EnsembleForecaster
+
+    cut = pd.Timestamp("2024-04-01")
+    train = events[events["occurred_at"] < cut]
+    ens = EnsembleForecaster(models=("naive", "kde"), validation_windows=3, random_state=0).fit(train)
+    table = ens.validation_
+    assert len(table) == 11 and np.allclose([sum(w) for w in table["weights"]], 1)
+    best = table["score"].max()
+    assert table.loc[[tuple(ens.weights_) == w for w in table["weights"]], "score"].iloc[0] == best
+    # a pure-member row scores exactly what a backtest of that member over the same windows scores
+    end = ens.fitted_until_.ceil("D")
+    for w, name in (((1.0, 0.0), "naive"), ((0.0, 1.0), "kde")):
+        ref = backtest(train, name, places=ens.places_, windows=3, horizon="7D", end=end, n_boot=0,
+                       random_state=0, oracle=False, top_n=())
+        row = table[[tw == w for tw in table["weights"]]].iloc[0]
+        for lv in ("1%", "5%", "10%"):
+            got = ref.pooled.set_index("level").loc[lv, "hit_rate"]
+            assert row[f"hit {lv}"] == pytest.approx(got)
+    note = ens.predict(cut, "7D").notes[-1]
+    assert note.startswith("weights chosen on the 3 windows before the cut-off")
+    with pytest.raises(HotpatrolError, match="validation_windows"):
+        EnsembleForecaster(models=("naive", "kde"), validation_windows=-1).fit(train)
+    with pytest.raises(HotpatrolError, match="Too little history"):
+        EnsembleForecaster(models=("naive", "kde"), validation_windows=40).fit(train)
+
+
+def test_paired_difference_from_the_baseline(result, events):
+    p = result.pooled.set_index(["model", "level"])
+    for lv in ("1%", "5%", "10%"):
+        d = p.loc[("kde", lv), "hit_rate"] - p.loc[("naive", lv), "hit_rate"]
+        assert p.loc[("kde", lv), "vs_baseline"] == pytest.approx(d)
+        assert p.loc[("kde", lv), "vs_low"] <= d + 1e-12 <= p.loc[("kde", lv), "vs_high"] + 2e-12
+        assert np.isnan(p.loc[("naive", lv), "vs_baseline"])
+    assert result.record["baseline"] == "naive"
+    assert any("naive" in n and ("Significantly" in n or "No model differs" in n) for n in result.notes)
+    none = backtest(events, "kde", windows=2, n_boot=0)
+    assert "vs_baseline" not in none.pooled and none.record["baseline"] is None
+    with pytest.raises(HotpatrolError, match="baseline"):
+        backtest(events, "naive,kde", windows=2, baseline="gbm")

@@ -71,3 +71,24 @@ def test_models_lists_registry():
     res = runner.invoke(app, ["forecast", "models", "--json"])
     assert res.exit_code == 0
     assert set(json.loads(res.output)) == set(MODELS)
+
+
+def test_backtest_model_params_and_baseline(events_csv):
+    res = runner.invoke(app, ["forecast", "backtest", "--events", str(events_csv), "--models", "naive,ensemble",
+                              "--param", "ensemble.models=[\"naive\", \"kde\"]",
+                              "--param", "ensemble.validation_windows=2", "--windows", "2", "--json"])
+    assert res.exit_code == 0, res.output
+    payload = json.loads(res.output)
+    params = payload["record"]["models"]["ensemble"]["params"]
+    assert params["validation_windows"] == 2 and params["models"] == ["naive", "kde"]
+    ens = [r for r in payload["pooled"] if r["model"] == "ensemble"]
+    assert all(r["vs_baseline"] is not None for r in ens) and payload["record"]["baseline"] == "naive"
+    bad = runner.invoke(app, ["forecast", "backtest", "--events", str(events_csv), "--models", "naive",
+                              "--param", "kde.bandwidth=100", "--json"])
+    assert bad.exit_code != 0 and json.loads(bad.output)["error"]["parameter"] == "param"
+    unknown = runner.invoke(app, ["forecast", "backtest", "--events", str(events_csv), "--models", "naive",
+                                  "--param", "naive.nonsense=1", "--json"])
+    assert unknown.exit_code != 0 and "nonsense" in unknown.output
+    off = runner.invoke(app, ["forecast", "backtest", "--events", str(events_csv), "--models", "naive,kde",
+                              "--windows", "2", "--baseline", "none", "--json"])
+    assert off.exit_code == 0 and json.loads(off.output)["record"]["baseline"] is None

@@ -73,6 +73,24 @@ def models_cmd(as_json: bool = json_option()) -> None:
         typer.echo(f"{name:<15} {row['class']:<26} {row['doc']}")
 
 
+def _with_params(models: str, params: list[str] | None):
+    """'naive,ensemble' + ['ensemble.validation_windows=4'] -> {label: {"model", "params"}} for backtest."""
+    names = _split(models)
+    specs: dict = {name: {"model": name, "params": {}} for name in names}
+    for item in params or []:
+        key, sep, raw = item.partition("=")
+        name, dot, setting = key.strip().partition(".")
+        if not sep or not dot or name not in specs or not setting:
+            raise HotpatrolError("A --param must be model.key=value for one of --models.", parameter="param",
+                                 allowed=[f"{n}.<setting>=<value>" for n in names], given=item)
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw  # a bare string
+        specs[name]["params"][setting] = value
+    return specs if params else models
+
+
 @forecast_app.command("backtest")
 def backtest_cmd(
     db: Optional[str] = typer.Option(None, "--db", help="Store URL (default: the hotpatrol.db SQLite file)."),
@@ -88,6 +106,11 @@ def backtest_cmd(
     top: str = typer.Option("20", "--top", help="Top-N place counts to score too (comma-separated)."),
     ci: str = typer.Option("auto", "--ci", help="Bootstrap over windows|events|auto|none."),
     seed: int = typer.Option(0, "--seed", help="Random seed (ties, models, bootstrap)."),
+    param: Optional[list[str]] = typer.Option(None, "--param",
+                                              help="A model setting, model.key=value (repeatable), "
+                                                   "e.g. ensemble.validation_windows=4."),
+    baseline: str = typer.Option("auto", "--baseline",
+                                 help="Model every other is compared with, paired (auto: naive when run; none)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Directory for run.json, tables and coverage.png."),
     rerun: Optional[Path] = typer.Option(None, "--rerun", help="Re-run from a run.json written by --out."),
     as_json: bool = json_option(),
@@ -114,8 +137,9 @@ def backtest_cmd(
                                      allowed="e.g. --levels 1,5,10 --top 20", given=f"{levels} / {top}") from None
             frame = _load_events(db, events, category)
             data = {"db": db, "events": str(events.resolve()) if events else None, "categories": category or None}
-            result = bt.backtest(frame, models, windows=windows, horizon=horizon, end=end, cell=cell, area=area,
-                                 levels=lv, top_n=tops, ci=ci, random_state=seed, data=data)
+            result = bt.backtest(frame, _with_params(models, param), windows=windows, horizon=horizon, end=end, cell=cell, area=area,
+                                 levels=lv, top_n=tops, ci=ci, random_state=seed, data=data,
+                                 baseline=None if baseline == "none" else baseline)
         paths = result.write(out) if out is not None else {}
         if as_json:
             payload = result.to_dict()

@@ -121,9 +121,12 @@ class BacktestResult:
         r = self.record
         title = (f"Backtest: {r['windows']} window(s) of {r['horizon']} to {r['end']}, "
                  f"{r['n_places']} places (area={r['area']})")
-        notes = [f"Hit rate % pooled over windows, {r['ci']} bootstrap 95% CI ({r['n_boot']} resamples, "
-                 f"seed {r['random_state']}); 'oracle' knew the window's events, 'hindsight' every "
-                 f"place's mean over all test windows."] + self.notes
+        models = set(self.pooled["model"])
+        head = (f"Hit rate % pooled over windows, {r['ci']} bootstrap 95% CI ({r['n_boot']} resamples, "
+                f"seed {r['random_state']})")
+        if "oracle" in models:
+            head += "; 'oracle' knew the window's events, 'hindsight' every place's mean over all test windows"
+        notes = [head + "."] + self.notes
         return Summary(title, self.table(), notes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -201,11 +204,16 @@ def backtest(
     n_boot: int = 1000,
     random_state: int | None = 0,
     oracle: bool = True,
+    baseline: str | None = "auto",
     data: dict | None = None,
 ) -> BacktestResult:
     """Rolling-origin backtest of ``models`` on ``events``; see the module docstring.
 
     ``data`` is free-form provenance stored in the run record (db URL, category filter, ...).
+    ``baseline`` (a model label; ``"auto"``: naive when backtested; None: none): every other model's
+    pooled hit rate minus the baseline's, with a paired bootstrap CI (``vs_baseline``, ``vs_low``,
+    ``vs_high`` in :meth:`BacktestResult.to_frame`), and a note naming the models whose CI lies
+    wholly above or below it.
     """
     from hotpatrol import __version__
 
@@ -324,7 +332,13 @@ def backtest(
     totals = per_window.drop_duplicates(["model", "window"]).groupby("model", sort=False)["total"].sum()
     curves = {m: (curve_x, v / totals[m] if totals[m] > 0 else v) for m, v in curves_sum.items()}
     ci_kind = ("windows" if windows >= 8 else "events") if ci == "auto" else ci
-    pooled = _pool(per_window, event_rows, label_levels, ci_kind, n_boot, random_state)
+    if baseline == "auto":
+        baseline = "naive" if "naive" in model_map else None
+    if baseline is not None and baseline not in model_map:
+        raise HotpatrolError("The baseline must be one of the backtested models.", parameter="baseline",
+                             allowed=sorted(model_map), given=baseline)
+    pooled = _pool(per_window, event_rows, label_levels, ci_kind, n_boot, random_state, baseline)
+    notes.extend(_against_baseline(pooled, baseline))
     tim = pd.DataFrame(timing).groupby("model", sort=False)[["fit_seconds", "predict_seconds"]].sum().reset_index() \
         if timing else pd.DataFrame(columns=["model", "fit_seconds", "predict_seconds"])
     chance = _chance(pooled, test_rate, [m[2].sum() for m in masks], label_levels, random_state) \
@@ -340,12 +354,27 @@ def backtest(
         "cutoffs": [[str(a), str(b)] for a, b in spans],
         "cell": float(places.grid.cell) if places.grid is not None else None,
         "area": area, "n_places": int(n), "levels": list(levels), "top_n": [int(t) for t in top_n],
-        "ci": ci_kind, "n_boot": int(n_boot), "random_state": random_state,
+        "ci": ci_kind, "n_boot": int(n_boot), "random_state": random_state, "baseline": baseline,
         "data": {**(data or {}), "n_events": int(len(events)), "first": str(from_days(prep_all.start)),
                  "last": str(from_days(prep_all.end)), "crs": places.crs},
         "chance": {k: v for k, v in chance.items() if k != "note"},
     }
     return BacktestResult(per_window, pooled, curves, tim, record, notes, places)
+
+
+def _against_baseline(pooled, baseline) -> list[str]:
+    if baseline is None or "vs_low" not in pooled:
+        return []
+    rows = pooled[pooled["model"].ne(baseline) & ~pooled["model"].isin(["oracle", "hindsight"])]
+    notes = []
+    for word, sel in (("above", rows["vs_low"] > 0), ("below", rows["vs_high"] < 0)):
+        hits = [f"{r.model} at {r.level} ({100 * r.vs_baseline:+.1f} points, CI {100 * r.vs_low:+.1f} to "
+                f"{100 * r.vs_high:+.1f})" for r in rows[sel].itertuples()]
+        if hits:
+            notes.append(f"Significantly {word} {baseline} (paired bootstrap): " + "; ".join(hits) + ".")
+    if not notes and len(rows):
+        notes.append(f"No model differs from {baseline} beyond its paired 95% CI at any level.")
+    return notes
 
 
 def _chance(pooled, test_rate, totals, label_levels, seed) -> dict[str, Any]:
@@ -370,8 +399,8 @@ def _reusable_members(proto, model_map, forecasts) -> list[Forecast] | None:
     from hotpatrol.forecast import MODELS
     from hotpatrol.forecast.ensemble import EnsembleForecaster
 
-    if not isinstance(proto, EnsembleForecaster):
-        return None
+    if not isinstance(proto, EnsembleForecaster) or proto.validation_windows:
+        return None  # validated weights need the members refitted before each cut-off
     out = []
     for name in proto.member_names():
         done = model_map.get(name)
@@ -408,9 +437,11 @@ def _jsonable_params(params: dict) -> dict:
     return out
 
 
-def _pool(per_window, event_rows, label_levels, ci_kind, n_boot, seed) -> pd.DataFrame:
+def _pool(per_window, event_rows, label_levels, ci_kind, n_boot, seed, baseline=None) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     sums = ["hits", "total", "oracle_hits", "a_star", "ref_hits", "ref_total"]
+    ranks = {lb: np.concatenate([r for m, _, r in event_rows if m == lb]) for lb in {m for m, _, _ in event_rows}}
+    base = per_window[per_window["model"] == baseline].set_index(["level", "window"]) if baseline else None
     out = []
     for (model, level), g in per_window.groupby(["model", "level"], sort=False):
         c = {s: float(g[s].sum()) for s in sums}
@@ -420,21 +451,34 @@ def _pool(per_window, event_rows, label_levels, ci_kind, n_boot, seed) -> pd.Dat
         m = metrics_from_counts(c)
         m["pei_star"] = c["a_star"] / (c["k"] * len(g)) if c["total"] > 0 else np.nan
         lo = hi = np.nan
+        # paired difference in hit rate from the baseline model: the same resamples for both
+        other = None
+        if base is not None and model != baseline:
+            other = base.loc[level].reindex(g["window"])["hits"].to_numpy()
+        row = {}
         if ci_kind == "windows" and len(g) > 1 and n_boot > 0:
             hits, tot = g["hits"].to_numpy(), g["total"].to_numpy()
             pick = rng.integers(0, len(g), size=(n_boot, len(g)))
             with np.errstate(invalid="ignore", divide="ignore"):
                 boot = hits[pick].sum(1) / tot[pick].sum(1)
-            lo, hi = np.nanpercentile(boot, [2.5, 97.5])
+                lo, hi = np.nanpercentile(boot, [2.5, 97.5])
+                if other is not None:
+                    row["vs_low"], row["vs_high"] = np.nanpercentile(
+                        (hits[pick].sum(1) - other[pick].sum(1)) / tot[pick].sum(1), [2.5, 97.5])
         elif ci_kind == "events" and n_boot > 0:
             k = c["k"]
-            caught = np.concatenate([r < k for lb, _, r in event_rows if lb == model]) if event_rows else np.array([])
+            caught = ranks[model] < k if model in ranks else np.array([])
             if len(caught):
                 pick = rng.integers(0, len(caught), size=(n_boot, len(caught)))
                 boot = caught[pick].mean(1)
                 lo, hi = np.percentile(boot, [2.5, 97.5])
+                if other is not None and baseline in ranks:
+                    diff = caught.astype(float) - (ranks[baseline] < k)
+                    row["vs_low"], row["vs_high"] = np.percentile(diff[pick].mean(1), [2.5, 97.5])
+        if other is not None:
+            row["vs_baseline"] = (c["hits"] - float(other.sum())) / c["total"] if c["total"] > 0 else np.nan
         out.append({"model": model, "level": level, "k": c["k"], "n": c["n"], "windows": len(g),
-                    "hits": c["hits"], "total": c["total"], **m, "ci_low": lo, "ci_high": hi})
+                    "hits": c["hits"], "total": c["total"], **m, "ci_low": lo, "ci_high": hi, **row})
     return pd.DataFrame(out)
 
 
@@ -462,7 +506,7 @@ def rerun(record: dict | str | Path, events: pd.DataFrame, **overrides) -> Backt
     kw = dict(windows=record["windows"], horizon=record["horizon"], end=record["end"], area=record["area"],
               levels=tuple(record["levels"]), top_n=tuple(record["top_n"]), ci=record["ci"],
               n_boot=record["n_boot"], random_state=record["random_state"], data=record.get("data"),
-              cell=record.get("cell") or 150.0)
+              cell=record.get("cell") or 150.0, baseline=record.get("baseline", "auto"))
     kw.update(overrides)
     return backtest(events, models, **kw)
 

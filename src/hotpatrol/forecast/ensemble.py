@@ -4,14 +4,25 @@
 - ``method="rank"``: places ordered by the (weighted) mean of the members' ranks (scale-free, robust
   to one member's odd calibration); the expected counts are the members' mean counts re-assigned
   in that order, so the total over the area is unchanged.
+
+Weights are fixed (``weights``) or, with ``validation_windows=V``, chosen from the data before the
+cut-off: every member is refitted at the start of each of the last ``V`` windows of the horizon
+(calendar months for month-only data with a month horizon), and the weights on a 0.1 simplex grid
+that catch the most validation events, averaged over ``validation_levels``, are kept. Nothing after
+the cut-off is used, so a backtest of a validated ensemble is honest. It costs ``V`` extra fits of
+every member.
 """
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
+import pandas as pd
 from scipy.stats import rankdata
 
 from hotpatrol.errors import HotpatrolError, check_choice
+from hotpatrol.forecast._common import check_positive, from_days, parse_horizon, to_days
 from hotpatrol.forecast.base import Forecast, Forecaster
 
 
@@ -22,18 +33,26 @@ class EnsembleForecaster(Forecaster):
     ----------
     models : names from ``hotpatrol.forecast.MODELS`` (default naive + gbm).
     method : "rank" or "mean".
-    weights : one weight per model (None: equal).
-    horizon : passed to members that are trained for a horizon (gbm).
+    weights : one weight per model (None: equal); ignored when ``validation_windows`` > 0.
+    validation_windows : 0 (fixed weights) or the number of windows before the cut-off on which
+        the weights are chosen (see the module docstring).
+    validation_levels : area shares whose mean pooled hit rate the chosen weights maximise.
+    horizon : passed to members that are trained for a horizon (gbm); also the validation window.
     cell, random_state : as for every model (passed to the members).
+
+    Fitted: ``members_``, ``weights_``, ``places_``, ``fitted_until_`` and, when validating,
+    ``validation_`` (a table: one row per weight vector tried, with its hit rate per level).
     """
 
     name = "ensemble"
 
-    def __init__(self, *, models=("naive", "gbm"), method="rank", weights=None, horizon=None, cell=150.0,
-                 random_state=None):
+    def __init__(self, *, models=("naive", "gbm"), method="rank", weights=None, validation_windows=0,
+                 validation_levels=(0.01, 0.05, 0.10), horizon=None, cell=150.0, random_state=None):
         self.models = models
         self.method = method
         self.weights = weights
+        self.validation_windows = validation_windows
+        self.validation_levels = validation_levels
         self.horizon = horizon
         self.cell = cell
         self.random_state = random_state
@@ -53,6 +72,7 @@ class EnsembleForecaster(Forecaster):
         if w.shape != (len(names),) or not np.all(np.isfinite(w)) or (w < 0).any() or w.sum() <= 0:
             raise HotpatrolError("weights must be one non-negative number per model.", parameter="weights",
                                  allowed=f"{len(names)} non-negative numbers", given=self.weights)
+        check_positive("validation_windows", self.validation_windows, integer=True, allow_zero=True)
         self.weights_ = w / w.sum()
         self.members_ = []
         for nm in names:
@@ -66,11 +86,78 @@ class EnsembleForecaster(Forecaster):
             self.members_.append(m)
         self.places_ = places
         self.fitted_until_ = max(m.fitted_until_ for m in self.members_)
+        if self.validation_windows:
+            self._choose_weights(events)
         return self
+
+    def _choose_weights(self, events) -> None:
+        """Weights that caught the most events in the last windows before the cut-off (see module doc)."""
+        levels = [float(v) for v in np.atleast_1d(self.validation_levels)]
+        for lv in levels:
+            if not 0 < lv <= 1:
+                raise HotpatrolError("validation_levels must be area shares in (0, 1].",
+                                     parameter="validation_levels", allowed="e.g. (0.01, 0.05, 0.10)", given=lv)
+        hz = parse_horizon("7D" if self.horizon is None else self.horizon)
+        end = pd.Timestamp(self.fitted_until_)
+        month_only = False
+        if "occurred_from" in events and "occurred_to" in events:  # as in _common.prepare: all windows >= 28 days
+            span = (pd.to_datetime(events["occurred_to"]) - pd.to_datetime(events["occurred_from"])).dt.days
+            month_only = bool((span >= 28).all())
+        if month_only and 28 <= hz / pd.Timedelta(days=1) <= 31:
+            end = pd.Timestamp(end.year, end.month, 1) + pd.DateOffset(months=1) if end.day > 1 or end.hour else end
+            starts = [end - pd.DateOffset(months=k) for k in range(self.validation_windows, -1, -1)]
+        else:
+            end = end.ceil("D")
+            starts = [end - k * hz for k in range(self.validation_windows, -1, -1)]
+        at = events["occurred_from"] if "occurred_from" in events else events["occurred_at"]
+        t = to_days(at)
+        idx = self.places_.assign(events["x"].to_numpy(float), events["y"].to_numpy(float))
+        n = self.places_.n
+        ks = [max(1, int(round(lv * n))) for lv in levels]
+        risks, actuals = [], []
+        for a, b in zip(starts[:-1], starts[1:]):
+            ta, tb = to_days([a, b])
+            train = events.loc[t < ta]
+            if len(train) == 0:
+                raise HotpatrolError(
+                    "Too little history to choose the ensemble's weights.", parameter="validation_windows",
+                    allowed=f"fewer than {self.validation_windows} windows for data from {from_days(np.nanmin(t))}",
+                    given=self.validation_windows)
+            row = []
+            for m in self.members_:
+                copy = type(m)(**m.get_params())
+                row.append(copy.fit(train, places=self.places_).predict(pd.Timestamp(a), pd.Timestamp(b) - pd.Timestamp(a)))
+            risks.append(row)
+            test = (t >= ta) & (t < tb) & (idx >= 0)
+            actuals.append(np.bincount(idx[test], minlength=n).astype(float))
+        total = sum(a.sum() for a in actuals)
+        steps = 10
+        grid = [np.array(c) / steps for c in itertools.product(range(steps + 1), repeat=len(self.members_))
+                if sum(c) == steps]
+        rows = []
+        for w in grid:
+            hits = np.zeros(len(ks))
+            for row, actual in zip(risks, actuals):
+                order = self.combine(row, w).ranking()
+                cum = np.cumsum(actual[order])
+                hits += [cum[k - 1] for k in ks]
+            rows.append({"weights": tuple(float(v) for v in w),
+                         **{f"hit {100 * lv:g}%": h / total if total > 0 else np.nan for lv, h in zip(levels, hits)}})
+        table = pd.DataFrame(rows)
+        score = table.drop(columns="weights").mean(axis=1).to_numpy()
+        # the best score; among equals the weights nearest to equal weighting
+        spread = np.array([np.abs(w - 1 / len(w)).sum() for w in grid])
+        best = int(np.lexsort((spread, -np.nan_to_num(score, nan=-1)))[0])
+        self.weights_ = np.asarray(grid[best])
+        self.validation_ = table.assign(score=score)
 
     def predict(self, start, horizon="7D") -> Forecast:
         self._check_fitted()
-        return self.combine([m.predict(start, horizon) for m in self.members_], self.weights_)
+        fc = self.combine([m.predict(start, horizon) for m in self.members_], self.weights_)
+        if self.validation_windows:
+            names = ", ".join(f"{nm} {w:.1f}" for nm, w in zip(self.member_names(), self.weights_))
+            fc.notes.append(f"weights chosen on the {self.validation_windows} windows before the cut-off: {names}")
+        return fc
 
     def member_names(self) -> list[str]:
         return [m.strip() for m in self.models.split(",")] if isinstance(self.models, str) else list(self.models)
