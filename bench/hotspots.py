@@ -86,7 +86,6 @@ def main() -> None:
     data = timed("prepare (project, harm, grid)", lambda: hs.prepare(events, "harm", cell=150, area=COUNTY), times)
     g = data.places.grid
     print(f"  {len(events):,} events, grid {g.nx}x{g.ny} = {g.n_cells:,} cells, analysed {data.places.n:,} cells")
-    t0 = sum(times.values())
     W, gi, li = ours(data, P, times)
     analysis = sum(v for k, v in times.items() if not k.startswith(("load", "prepare")))
     cpu = sum(v for k, v in CPU.items() if k in times and not k.startswith(("load", "prepare")))

@@ -209,8 +209,8 @@ def test_load_events_filters(tmp_path):
 
 def test_failure_in_second_file_keeps_first_and_stores_none_of_second(tmp_path, monkeypatch):
     a = write(tmp_path / "2021-03" / "2021-03-kent-street.csv", ROWS[:3])
-    b = write(tmp_path / "2021-04" / "2021-04-kent-street.csv", [r.replace("2021-03", "2021-04").replace("c", "d", 1)
-                                                                  for r in ROWS])
+    write(tmp_path / "2021-04" / "2021-04-kent-street.csv",
+          [r.replace("2021-03", "2021-04").replace("c", "d", 1) for r in ROWS])
     store = Store(f"sqlite:///{tmp_path / 's.db'}")
     real = Store.insert_prepared
     calls = []

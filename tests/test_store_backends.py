@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from hotpatrol.ingest import ingest
 from hotpatrol.store import Store
 
-from test_ingest_policeuk import HEADER, OUT_HEADER, ROWS, write
+from test_ingest_policeuk import OUT_HEADER, ROWS, write
 
 SS_HEADER = ("Type,Date,Part of a policing operation,Policing operation,Latitude,Longitude,Gender,Age range,"
              "Self-defined ethnicity,Officer-defined ethnicity,Legislation,Object of search,Outcome,"

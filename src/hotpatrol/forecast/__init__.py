@@ -44,8 +44,6 @@ MODELS: dict[str, type[Forecaster]] = {
     "grid-etas": GridETASForecaster,
     "gbm": GBMForecaster,
     "ensemble": EnsembleForecaster,
-    "etas": ETASForecaster,
-    "grid-etas": GridETASForecaster,
 }
 
 __all__ = [

@@ -194,3 +194,18 @@ def predict_window(model, start, horizon) -> tuple[float, float, list[str], pd.T
 def warn_not_converged(model: str, n_iter: int) -> None:
     warnings.warn(f"{model}: EM did not converge in {n_iter} iterations; returning the last state "
                   "(converged_=False). Raise max_iter or loosen tol.", ConvergenceWarning, stacklevel=3)
+
+
+def fit_rows(model) -> list[tuple]:
+    """Summary rows every EM-fitted ETAS shares: log-likelihood and the training data."""
+    return [("log-likelihood", model.loglik_, ""),
+            ("events", model.n_events_, f"{model.training_days_:.0f} days to {model.fitted_until_}")]
+
+
+def parameter_summary(title: str, rows: list[tuple], notes):
+    """(parameter, value, meaning) rows, values to 6 significant digits, as a Summary."""
+    from hotpatrol.hotspots.result import Summary
+
+    rows = [(k, v if isinstance(v, (int, np.integer)) else float(f"{v:.6g}"), m) for k, v, m in rows]
+    table = pd.DataFrame(rows, columns=["parameter", "value", "meaning"], dtype=object)
+    return Summary(title=title, table=table, notes=list(notes))

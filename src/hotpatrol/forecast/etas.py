@@ -43,6 +43,8 @@ from hotpatrol.forecast._etas_common import (
     _check_initial,
     check_positive,
     default_places,
+    fit_rows,
+    parameter_summary,
     predict_window,
     prepare_events,
     warn_not_converged,
@@ -470,8 +472,6 @@ class ETASForecaster(Forecaster):
 
     def summary(self):
         """Fitted parameters as a :class:`~hotpatrol.hotspots.result.Summary` (text/HTML/CSV)."""
-        from hotpatrol.hotspots.result import Summary
-
         self._check_fitted()
         rows = [
             ("theta", self.theta_, "expected events directly triggered by each event"),
@@ -480,15 +480,12 @@ class ETASForecaster(Forecaster):
             ("sigma (m)", self.sigma_, "spatial spread of triggering (Gaussian sd)"),
             ("background rate (events/day)", self.background_rate_, self._bandwidth_text()),
             ("background share", float(self.p_background_.mean()), "mean P(background) over events"),
-            ("log-likelihood", self.loglik_, ""),
-            ("events", self.n_events_, f"{self.training_days_:.0f} days to {self.fitted_until_}"),
+            *fit_rows(self),
             ("candidate pairs", self.n_pairs_, f"within {self.time_cutoff:g} days and {self.distance_cutoff:g} m"),
             ("kernel mass beyond cut-offs", self.truncated_mass_, ""),
             ("EM iterations", self.n_iter_, "converged" if self.converged_ else "NOT converged"),
         ]
-        rows = [(k, v if isinstance(v, (int, np.integer)) else float(f"{v:.6g}"), m) for k, v, m in rows]
-        table = pd.DataFrame(rows, columns=["parameter", "value", "meaning"], dtype=object)
-        return Summary(title="Continuous ETAS (self-exciting point process)", table=table, notes=list(self.notes_))
+        return parameter_summary("Continuous ETAS (self-exciting point process)", rows, self.notes_)
 
     def _bandwidth_text(self) -> str:
         if self.knn is None:

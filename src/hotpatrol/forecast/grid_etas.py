@@ -30,6 +30,8 @@ from hotpatrol.forecast._etas_common import (
     _check_initial,
     check_positive,
     default_places,
+    fit_rows,
+    parameter_summary,
     predict_window,
     prepare_events,
     warn_not_converged,
@@ -189,8 +191,6 @@ class GridETASForecaster(Forecaster):
 
     def summary(self):
         """Fitted parameters as a :class:`~hotpatrol.hotspots.result.Summary` (text/HTML/CSV)."""
-        from hotpatrol.hotspots.result import Summary
-
         self._check_fitted()
         rows = [
             ("theta", self.theta_, "expected events directly triggered by each event (same cell)"),
@@ -198,13 +198,10 @@ class GridETASForecaster(Forecaster):
             ("mean delay (days)", 1.0 / self.omega_, "1 / omega"),
             ("background rate (events/day)", float(self.mu_.sum()), "sum over places"),
             ("places with background > 0", int((self.mu_ > 0).sum()), f"of {self.places_.n}"),
-            ("log-likelihood", self.loglik_, ""),
-            ("events", self.n_events_, f"{self.training_days_:.0f} days to {self.fitted_until_}"),
+            *fit_rows(self),
             ("EM iterations", self.n_iter_, "converged" if self.converged_ else "NOT converged"),
         ]
-        rows = [(k, v if isinstance(v, (int, np.integer)) else float(f"{v:.6g}"), m) for k, v, m in rows]
-        table = pd.DataFrame(rows, columns=["parameter", "value", "meaning"], dtype=object)
-        return Summary(title="Grid ETAS (PredPol-style self-exciting model)", table=table, notes=list(self.notes_))
+        return parameter_summary("Grid ETAS (PredPol-style self-exciting model)", rows, self.notes_)
 
     def predict(self, start, horizon) -> Forecast:
         """Expected events per place over ``[start, start + horizon)``: mu_n H + triggering integrated over H."""
