@@ -202,3 +202,15 @@ def test_paired_difference_from_the_baseline(result, events):
     assert "vs_baseline" not in none.pooled and none.record["baseline"] is None
     with pytest.raises(HotpatrolError, match="baseline"):
         backtest(events, "naive,kde", windows=2, baseline="gbm")
+
+
+def test_a_stray_far_point_stops_with_a_clear_error(events):
+    stray = events.iloc[[0]].copy()
+    stray["x"] = stray["x"] + 400_000.0  # 400 km away on both axes: a grid of millions of cells
+    stray["y"] = stray["y"] + 400_000.0
+    stray["event_id"] = "stray"
+    both = pd.concat([events, stray], ignore_index=True)
+    both.attrs = dict(events.attrs)
+    with pytest.raises(HotpatrolError, match=r"all but \d+ of 1,\d+ points lie within 3 km x 3 km") as err:
+        backtest(both, "naive", windows=2)
+    assert "--boundary" in str(err.value.fix)

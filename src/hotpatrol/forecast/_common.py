@@ -150,6 +150,11 @@ def ensure_xy(events: pd.DataFrame) -> pd.DataFrame:
                              "projected with hotpatrol.places.project().")
 
 
+# Forecast grids: models hold several float arrays per cell and window (gbm features), so a grid over
+# stray far-away points (police.uk files carry a few) must stop with a clear error, not swap.
+MAX_FORECAST_CELLS = 2_000_000
+
+
 def prepare(
     events,
     *,
@@ -200,7 +205,7 @@ def prepare(
         )
     if places is None:
         crs = events.attrs.get("crs", "unknown")
-        grid = Grid.covering(x[ok], y[ok], cell=check_positive("cell", cell), crs=crs)
+        grid = Grid.covering(x[ok], y[ok], cell=check_positive("cell", cell), crs=crs, max_cells=MAX_FORECAST_CELLS)
         places = PlacesLayer.from_grid(grid)
     elif not isinstance(places, PlacesLayer):
         raise HotpatrolError("places must be a PlacesLayer.", parameter="places", given=type(places).__name__,

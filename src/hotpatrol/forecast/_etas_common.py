@@ -152,7 +152,9 @@ def default_places(x, y, *, cell: float, crs: str | None):
     from hotpatrol.places.grid import Grid
     from hotpatrol.places.layer import PlacesLayer
 
-    return PlacesLayer.from_grid(Grid.covering(x, y, cell=cell, crs=crs or "unknown"))
+    from hotpatrol.forecast._common import MAX_FORECAST_CELLS
+
+    return PlacesLayer.from_grid(Grid.covering(x, y, cell=cell, crs=crs or "unknown", max_cells=MAX_FORECAST_CELLS))
 
 
 def predict_window(model, start, horizon) -> tuple[float, float, list[str], pd.Timestamp, pd.Timedelta]:

@@ -62,9 +62,18 @@ class Grid:
         nx = int(np.floor((xmax - x0) / cell)) + 1 + pad
         ny = int(np.floor((ymax - y0) / cell)) + 1 + pad
         if nx * ny > max_cells:
+            core = ""
+            if np.size(x) > 1:  # how small the area is without the outlying points
+                xs, ys = np.asarray(x, float), np.asarray(y, float)
+                ok = np.isfinite(xs) & np.isfinite(ys)
+                x1, y1 = (np.percentile(v[ok], 0.1, method="higher") for v in (xs, ys))
+                x2, y2 = (np.percentile(v[ok], 99.9, method="lower") for v in (xs, ys))
+                far = int(((xs[ok] < x1) | (xs[ok] > x2) | (ys[ok] < y1) | (ys[ok] > y2)).sum())
+                core = f"; all but {far:,} of {int(ok.sum()):,} points lie within {(x2 - x1) / 1000:,.0f} km x " \
+                       f"{(y2 - y1) / 1000:,.0f} km"
             raise HotpatrolError(
-                f"A {cell:g} m grid over these events would have {nx * ny:,} cells "
-                f"({(xmax - xmin) / 1000:,.0f} km x {(ymax - ymin) / 1000:,.0f} km): a stray point far away?",
+                f"A {cell:g} m grid over these events would have {nx * ny:,} cells (at most {max_cells:,}) "
+                f"({(xmax - xmin) / 1000:,.0f} km x {(ymax - ymin) / 1000:,.0f} km{core}): stray points far away?",
                 parameter="cell",
                 given=cell,
                 fix="Remove points outside the study area (ingest --boundary), pass bounds=, or raise max_cells.",
