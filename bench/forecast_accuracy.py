@@ -89,7 +89,8 @@ def run(name: str, models: list[str], out: Path | None) -> dict:
     ours = {}
     for model, g in pooled.groupby("model", sort=False):
         g = g.set_index("level")
-        ours[model] = {lv: (100 * g.loc[lv, "hit_rate"], 100 * g.loc[lv, "ci_low"], 100 * g.loc[lv, "ci_high"])
+        ours[model] = {lv: (100 * g.loc[lv, "hit_rate"], 100 * g.loc[lv, "ci_low"], 100 * g.loc[lv, "ci_high"],
+                            *(100 * g.loc[lv, c] if c in g else np.nan for c in ("vs_baseline", "vs_low", "vs_high")))
                        for lv in ("1%", "5%", "10%")}
     return {"dataset": name, "events_in_box": len(sub), "places": places.n, "seconds": seconds, "cpu_seconds": cpu,
             "ours": ours,
@@ -120,8 +121,12 @@ def report(r: dict) -> str:
                  f"{models[best]['1%'][0] / best_ref:.3f} x best open_cp ({best_ref}); goal >= 1.10 "
                  f"({1.1 * best_ref:.1f})")
     if naive:
-        below = [lv for lv in ("5%", "10%") if models[best][lv][0] < naive[lv][0] - 1e-9]
-        lines.append(f"  vs our naive at 5%/10%: {'below at ' + ','.join(below) if below else 'not below'}")
+        for m in models:
+            if m == "naive":
+                continue
+            parts = [f"{lv} {v[3]:+.1f} [{v[4]:+.1f}, {v[5]:+.1f}]" + (" BELOW" if v[5] < 0 else " above" if v[4] > 0 else "")
+                     for lv, v in models[m].items()]
+            lines.append(f"  {m:<14} minus naive, paired 95% CI: " + "; ".join(parts))
     for row in r["timings"]:
         lines.append(f"  {row['model']:<14} fit {row['fit_seconds']:6.2f} s  predict {row['predict_seconds']:5.2f} s")
     return "\n".join(lines)
