@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -63,6 +64,20 @@ def test_predict_writes_top_boxes(events_csv, tmp_path):
     assert res.exit_code == 0 and geo.exists() and "top 3" in res.output
     bad = runner.invoke(app, ["forecast", "predict", "--events", str(events_csv), "--model", "nope", "--json"])
     assert bad.exit_code == 2 and json.loads(bad.output)["error"]["parameter"] == "model"
+
+
+def test_predict_a_calendar_month_from_monthly_data(tmp_path):
+    path = tmp_path / "monthly.csv"
+    make_events(150, seed=5, month_only=True).drop(columns=["x", "y"]).to_csv(path, index=False)
+    res = runner.invoke(app, ["forecast", "predict", "--events", str(path), "--model", "naive",
+                              "--start", "2024-02-01", "--horizon", "1M", "--top", "5", "--json"])
+    assert res.exit_code == 0, res.output
+    payload = json.loads(res.output)
+    assert pd.Timedelta(payload["horizon"]) == pd.Timedelta(days=29)  # February 2024
+    week = runner.invoke(app, ["forecast", "predict", "--events", str(path), "--model", "naive",
+                               "--start", "2024-02-01", "--horizon", "7D", "--top", "5", "--json"])
+    ratio = sum(r["risk"] for r in payload["rows"]) / sum(r["risk"] for r in json.loads(week.output)["rows"])
+    assert ratio == pytest.approx(29 / 7)
 
 
 def test_models_lists_registry():

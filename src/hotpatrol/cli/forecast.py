@@ -6,10 +6,13 @@ import json
 from pathlib import Path
 from typing import Optional
 
+import pandas as pd
 import typer
 
 from hotpatrol.cli.common import json_option, print_json, user_errors
 from hotpatrol.errors import HotpatrolError
+from hotpatrol.forecast._common import parse_start
+from hotpatrol.forecast.backtest import MONTH_HORIZONS
 
 forecast_app = typer.Typer(help="Forecast risk, backtest models, analyse near repeats.", no_args_is_help=True)
 
@@ -157,7 +160,8 @@ def predict_cmd(
     events: Optional[Path] = typer.Option(None, "--events", help="Events table file (CSV/Parquet) instead of --db."),
     model: str = typer.Option("gbm", "--model", help="Model name (see `hotpatrol forecast models`)."),
     start: str = typer.Option("tomorrow", "--start", help="Forecast start: tomorrow, today or a date."),
-    horizon: str = typer.Option("1D", "--horizon", help="Forecast length, e.g. 1D, 7D."),
+    horizon: str = typer.Option("1D", "--horizon", help="Forecast length, e.g. 1D, 7D, or 1M (the calendar month "
+                                                         "from --start, for police.uk data)."),
     top: int = typer.Option(20, "--top", help="Number of boxes to output."),
     cell: float = typer.Option(150.0, "--cell", help="Grid cell size in metres."),
     category: Optional[list[str]] = typer.Option(None, "--category", help="Only these categories (repeatable)."),
@@ -174,6 +178,9 @@ def predict_cmd(
             raise HotpatrolError(f"Unknown or unavailable forecasting model {model!r}.", parameter="model",
                                  allowed=sorted(MODELS), given=model)
         frame = _load_events(db, events, category)
+        if horizon.strip() in MONTH_HORIZONS:  # a calendar month: its own length in days
+            first = parse_start(start)
+            start, horizon = first, (first + pd.DateOffset(months=1)) - first
         m = MODELS[model]()
         params = m.get_params()
         upd = {k: v for k, v in (("cell", cell), ("random_state", seed), ("horizon", horizon)) if k in params}
