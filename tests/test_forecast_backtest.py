@@ -202,6 +202,8 @@ def test_paired_difference_from_the_baseline(result, events):
     assert "vs_baseline" not in none.pooled and none.record["baseline"] is None
     with pytest.raises(HotpatrolError, match="baseline"):
         backtest(events, "naive,kde", windows=2, baseline="gbm")
+    with pytest.raises(HotpatrolError, match="own rows"):
+        backtest(events, {"hindsight": "naive"}, windows=2)
 
 
 def test_a_stray_far_point_stops_with_a_clear_error(events):

@@ -225,6 +225,10 @@ def backtest(
     month = isinstance(horizon, str) and horizon.strip() in MONTH_HORIZONS
     hz: Any = "1M" if month else parse_horizon(horizon)
     model_map = resolve_models(models, random_state)
+    reserved = sorted({"oracle", "hindsight"} & set(model_map)) if oracle else []
+    if reserved:
+        raise HotpatrolError("'oracle' and 'hindsight' are the backtest's own rows; label the model otherwise.",
+                             parameter="models", given=reserved)
     events = ensure_xy(events)
     # one preparation of the full table gives grid, times and the test counts of every window
     prep_all, grid_places = prepare(events, places=places, cell=cell, model="backtest")

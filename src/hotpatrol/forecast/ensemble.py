@@ -22,7 +22,7 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from hotpatrol.errors import HotpatrolError, check_choice
-from hotpatrol.forecast._common import check_positive, from_days, parse_horizon, to_days
+from hotpatrol.forecast._common import check_positive, ensure_xy, from_days, parse_horizon, to_days
 from hotpatrol.forecast.base import Forecast, Forecaster
 
 
@@ -98,6 +98,7 @@ class EnsembleForecaster(Forecaster):
                 raise HotpatrolError("validation_levels must be area shares in (0, 1].",
                                      parameter="validation_levels", allowed="e.g. (0.01, 0.05, 0.10)", given=lv)
         hz = parse_horizon("7D" if self.horizon is None else self.horizon)
+        events = ensure_xy(events)
         end = pd.Timestamp(self.fitted_until_)
         month_only = False
         if "occurred_from" in events and "occurred_to" in events:  # as in _common.prepare: all windows >= 28 days
@@ -123,11 +124,9 @@ class EnsembleForecaster(Forecaster):
                     "Too little history to choose the ensemble's weights.", parameter="validation_windows",
                     allowed=f"fewer than {self.validation_windows} windows for data from {from_days(np.nanmin(t))}",
                     given=self.validation_windows)
-            row = []
-            for m in self.members_:
-                copy = type(m)(**m.get_params())
-                row.append(copy.fit(train, places=self.places_).predict(pd.Timestamp(a), pd.Timestamp(b) - pd.Timestamp(a)))
-            risks.append(row)
+            a, b = pd.Timestamp(a), pd.Timestamp(b)
+            risks.append([type(m)(**m.get_params()).fit(train, places=self.places_).predict(a, b - a)
+                          for m in self.members_])
             test = (t >= ta) & (t < tb) & (idx >= 0)
             actuals.append(np.bincount(idx[test], minlength=n).astype(float))
         total = sum(a.sum() for a in actuals)
