@@ -61,8 +61,8 @@ def ours(data, permutations, times, seed=1, events=None):
     W = timed("weights (queen)", lambda: wts.build(data.places, "queen"), times)
     gi = timed(f"gi* ({permutations} perms)", lambda: hs.run("gi", data, weights=W, permutations=permutations, seed=seed), times)
     li = timed(f"lisa ({permutations} perms)", lambda: hs.run("lisa", data, weights=W, permutations=permutations, seed=seed), times)
-    # emerging hot spots need the events' times (monthly cube)
-    timed("emerging hot spots (monthly)", lambda: hs.run("emerging", data, events=events), times)
+    if events is not None:  # emerging hot spots need the events' times (monthly cube)
+        timed("emerging hot spots (monthly)", lambda: hs.run("emerging", data, events=events), times)
     return W, gi, li
 
 

@@ -63,19 +63,30 @@ def read_points_csv(path: Path, *, x: str | None, y: str | None, time: str | Non
     return xs, ys, pd.to_datetime(frame[tcol], errors="coerce")
 
 
+# options shared by knox and etas (one definition each)
+_DB_OPT = typer.Option(None, "--db", help="Store URL or SQLite file (events already ingested).")
+_CSV_OPT = typer.Option(None, "--csv", help="CSV of points: x,y (metres) or lon,lat, and a date/time.")
+_CATEGORY_OPT = typer.Option(None, "--category", help="Only these categories (--db; repeatable).")
+_FORCE_OPT = typer.Option(None, "--force", help="Only this force (--db).")
+_X_OPT = typer.Option(None, "--x", help="x column of --csv (default x/X).")
+_Y_OPT = typer.Option(None, "--y", help="y column of --csv (default y/Y).")
+_TIME_OPT = typer.Option(None, "--time", help="time column of --csv (default occurred_at/date/time).")
+_CRS_OPT = typer.Option(None, "--crs", help="Metric CRS for lon/lat input (default: chosen from the data).")
+
+
 def register(app: typer.Typer | None = None) -> None:  # commands live on forecast_app
     @forecast_app.command("knox")
     def knox_command(
-        db: str = typer.Option(None, "--db", help="Store URL or SQLite file (events already ingested)."),
-        csv: Path = typer.Option(None, "--csv", help="CSV of points: x,y (metres) or lon,lat, and a date/time."),
-        category: list[str] = typer.Option(None, "--category", help="Only these categories (--db; repeatable)."),
-        force: str = typer.Option(None, "--force", help="Only this force (--db)."),
+        db: str = _DB_OPT,
+        csv: Path = _CSV_OPT,
+        category: list[str] = _CATEGORY_OPT,
+        force: str = _FORCE_OPT,
         start: str = typer.Option(None, "--start", help="First date (inclusive, --db)."),
         end: str = typer.Option(None, "--end", help="End date (exclusive, --db)."),
-        x: str = typer.Option(None, "--x", help="x column of --csv (default x/X)."),
-        y: str = typer.Option(None, "--y", help="y column of --csv (default y/Y)."),
-        time: str = typer.Option(None, "--time", help="time column of --csv (default occurred_at/date/time)."),
-        crs: str = typer.Option(None, "--crs", help="Metric CRS for lon/lat input (default: chosen)."),
+        x: str = _X_OPT,
+        y: str = _Y_OPT,
+        time: str = _TIME_OPT,
+        crs: str = _CRS_OPT,
         spatial_bands: float = typer.Option(100.0, "--spatial-bands", help="Spatial bandwidth (metres)."),
         n_spatial: int = typer.Option(3, "--n-spatial", help="Number of spatial bands."),
         temporal_bands: float = typer.Option(7.0, "--temporal-bands", help="Temporal bandwidth (days)."),
@@ -154,10 +165,10 @@ def points_to_events(xs, ys, ts: pd.Series, *, crs: str | None) -> pd.DataFrame:
 def _register_etas() -> None:
     @forecast_app.command("etas")
     def etas_command(
-        db: str = typer.Option(None, "--db", help="Store URL or SQLite file (events already ingested)."),
-        csv: Path = typer.Option(None, "--csv", help="CSV of points: x,y (metres) or lon,lat, and a date/time."),
-        category: list[str] = typer.Option(None, "--category", help="Only these categories (--db; repeatable)."),
-        force: str = typer.Option(None, "--force", help="Only this force (--db)."),
+        db: str = _DB_OPT,
+        csv: Path = _CSV_OPT,
+        category: list[str] = _CATEGORY_OPT,
+        force: str = _FORCE_OPT,
         train_start: str = typer.Option(None, "--train-start", help="First training date (inclusive)."),
         start: str = typer.Option(None, "--start", help="Forecast start (default: end of the training data). "
                                   "Training uses events before it."),
@@ -167,10 +178,10 @@ def _register_etas() -> None:
         bandwidth: float = typer.Option(300.0, "--bandwidth", help="etas: background KDE bandwidth (metres)."),
         knn: int = typer.Option(None, "--knn", help="etas: variable bandwidth, distance to the k-th neighbour."),
         trend_days: float = typer.Option(None, "--trend-days", help="etas: background trend bins (days)."),
-        x: str = typer.Option(None, "--x", help="x column of --csv."),
-        y: str = typer.Option(None, "--y", help="y column of --csv."),
-        time: str = typer.Option(None, "--time", help="time column of --csv."),
-        crs: str = typer.Option(None, "--crs", help="Metric CRS (default: chosen from the data)."),
+        x: str = _X_OPT,
+        y: str = _Y_OPT,
+        time: str = _TIME_OPT,
+        crs: str = _CRS_OPT,
         top: int = typer.Option(20, "--top", help="How many top places to list."),
         seed: int = typer.Option(0, "--seed", help="Random seed (jitter of coarse times, tie-breaking)."),
         output: Path = typer.Option(None, "--output", help="Write every place's forecast to this CSV."),
