@@ -140,8 +140,8 @@ def backtest_cmd(
                                      allowed="e.g. --levels 1,5,10 --top 20", given=f"{levels} / {top}") from None
             frame = _load_events(db, events, category)
             data = {"db": db, "events": str(events.resolve()) if events else None, "categories": category or None}
-            result = bt.backtest(frame, _with_params(models, param), windows=windows, horizon=horizon, end=end, cell=cell, area=area,
-                                 levels=lv, top_n=tops, ci=ci, random_state=seed, data=data,
+            result = bt.backtest(frame, _with_params(models, param), windows=windows, horizon=horizon, end=end,
+                                 cell=cell, area=area, levels=lv, top_n=tops, ci=ci, random_state=seed, data=data,
                                  baseline=None if baseline == "none" else baseline)
         paths = result.write(out) if out is not None else {}
         if as_json:

@@ -390,10 +390,14 @@ def _chance(pooled, test_rate, totals, label_levels, seed) -> dict[str, Any]:
     out = {"levels": labels, "hindsight": [float(hit[("hindsight", lv)]) for lv in labels],
            "oracle": [float(hit[("oracle", lv)]) for lv in labels], "oracle_if_chance": [float(v) for v in sim]}
     pct = {key: "/".join(f"{100 * v:.1f}" for v in out[key]) for key in ("hindsight", "oracle", "oracle_if_chance")}
+    lead = out["oracle"][0] - out["hindsight"][0]
+    explained = min(1.0, max(0.0, (out["oracle_if_chance"][0] - out["hindsight"][0]) / lead)) if lead > 0 else 0.0
+    share = "" if lead <= 0 else (
+        f" At {labels[0]} chance accounts for {explained:.0%} of the oracle's lead over hindsight; that part is "
+        f"luck no forecast made before the window can reach.")
     out["note"] = (f"hindsight ranked places by their mean count over all test windows, which no forecast can know "
                    f"(hit % {pct['hindsight']} at {'/'.join(labels)}); if each window were Poisson chance around "
-                   f"that rate the oracle would score {pct['oracle_if_chance']} (observed {pct['oracle']}): the part "
-                   f"of the oracle's lead that this explains is luck no forecast can reach.")
+                   f"that rate the oracle would score {pct['oracle_if_chance']} (observed {pct['oracle']})." + share)
     return out
 
 
