@@ -165,6 +165,9 @@ def predict_cmd(
     top: int = typer.Option(20, "--top", help="Number of boxes to output."),
     cell: float = typer.Option(150.0, "--cell", help="Grid cell size in metres."),
     category: Optional[list[str]] = typer.Option(None, "--category", help="Only these categories (repeatable)."),
+    shift: Optional[str] = typer.Option(None, "--shift",
+                                        help="Only this shift's hours: early, late, night or name=HH:MM-HH:MM "
+                                             "(each place's hour-of-week profile splits its forecast)."),
     seed: int = typer.Option(0, "--seed", help="Random seed (model and tie-breaking)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the top boxes: .gpkg, .geojson or .csv."),
     as_json: bool = json_option(),
@@ -172,6 +175,7 @@ def predict_cmd(
     """Forecast the next window and list (or write) the top-N boxes."""
     from hotpatrol.forecast import MODELS
     from hotpatrol.forecast.output import TopPlaces
+    from hotpatrol.forecast.shifts import parse_shift, place_profiles, shift_forecast
 
     with user_errors(as_json):
         if model not in MODELS:
@@ -185,7 +189,11 @@ def predict_cmd(
         params = m.get_params()
         upd = {k: v for k, v in (("cell", cell), ("random_state", seed), ("horizon", horizon)) if k in params}
         m.set_params(**upd)
+        if shift is not None:
+            parse_shift(shift)  # a bad shift fails before the model is fitted
         fc = m.fit(frame).predict(start, horizon)
+        if shift is not None:
+            fc = shift_forecast(fc, place_profiles(frame, fc.places), shift)
         result = TopPlaces(fc, top)
         path = result.write(out) if out is not None else None
         if as_json:

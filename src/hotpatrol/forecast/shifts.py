@@ -1,0 +1,99 @@
+"""Shift-specific forecasts: the part of a forecast that falls in one shift's hours.
+
+A forecast gives each place's expected events over ``[start, start + horizon)``. Each place's
+hour-of-week profile (:func:`hotpatrol.patrol.timing.time_profile`, aoristic where only a window is
+known, shrunk towards the force-wide profile) says how that risk spreads over the hours of the week.
+The shift forecast of a place is its forecast times the share of its profile, over the hours of
+the horizon, that lies in the shift:
+
+    risk_shift = risk * sum_h w[h] * in_shift[h] / sum_h w[h]      (h: hours of the horizon)
+
+So the shifts that tile the day add up to the whole forecast, and a Friday-night horizon uses the
+Friday-night part of each profile. With police.uk data (no time of day) every profile is uniform
+and the share is just the shift's share of the hours; the notes say so.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from hotpatrol.errors import HotpatrolError
+from hotpatrol.forecast.base import Forecast
+from hotpatrol.patrol.timing import _EPOCH, DEFAULT_SHIFTS, HOURS_PER_WEEK, TimeProfile, _clock, time_profile
+
+
+def parse_shift(shift) -> tuple[str, str, str]:
+    """A shift: a name from DEFAULT_SHIFTS, ``"name=HH:MM-HH:MM"``, or a (name, start, end) tuple."""
+    if isinstance(shift, (tuple, list)) and len(shift) == 3:
+        name, a, b = shift
+    elif isinstance(shift, str) and "=" in shift:
+        name, _, span = shift.partition("=")
+        a, _, b = span.partition("-")
+    elif isinstance(shift, str):
+        known = {s[0]: s for s in DEFAULT_SHIFTS}
+        if shift not in known:
+            raise HotpatrolError("Unknown shift.", parameter="shift",
+                                 allowed=sorted(known) + ["name=HH:MM-HH:MM"], given=shift)
+        return known[shift]
+    else:
+        raise HotpatrolError("A shift is a name or name=HH:MM-HH:MM.", parameter="shift", given=repr(shift))
+    try:
+        ta, tb = _clock(a.strip()), _clock(b.strip())
+    except (ValueError, HotpatrolError):
+        raise HotpatrolError("Shift times must be HH:MM.", parameter="shift", allowed="e.g. late=14:00-22:00",
+                             given=shift) from None
+    if ta == tb:
+        raise HotpatrolError("A shift must have a length.", parameter="shift", given=shift)
+    return (name.strip(), a.strip(), b.strip())
+
+
+def hour_weights(start, horizon, shift=None) -> np.ndarray:
+    """How much of each hour of the week (168 bins, Monday 00:00 first) lies in the window, and in
+    the shift when given. Fractions at the window's and the shift's edges are kept."""
+    start, end = pd.Timestamp(start), pd.Timestamp(start) + pd.Timedelta(horizon)
+    h0 = (start - _EPOCH) / pd.Timedelta(hours=1)
+    h1 = (end - _EPOCH) / pd.Timedelta(hours=1)
+    first, last = int(np.floor(h0)), int(np.ceil(h1))
+    hours = np.arange(first, last)
+    overlap = np.minimum(hours + 1, h1) - np.maximum(hours, h0)  # fraction of each hour in the window
+    if shift is not None:
+        _, a, b = parse_shift(shift)
+        ta, tb = _clock(a), _clock(b)
+        lo, hi = hours % 24, hours % 24 + 1.0
+        if tb > ta:
+            inside = np.clip(np.minimum(hi, tb) - np.maximum(lo, ta), 0, 1)
+        else:  # past midnight: [ta, 24) and [0, tb)
+            inside = np.clip(np.minimum(hi, 24.0) - np.maximum(lo, ta), 0, 1) + np.clip(np.minimum(hi, tb) - lo, 0, 1)
+        overlap = np.minimum(overlap, inside)
+    return np.bincount(np.mod(hours, HOURS_PER_WEEK), weights=np.clip(overlap, 0, None), minlength=HOURS_PER_WEEK)
+
+
+def shift_forecast(forecast: Forecast, profile: TimeProfile, shift) -> Forecast:
+    """The part of ``forecast`` in ``shift``'s hours, by each place's hour-of-week ``profile``.
+
+    ``profile`` must have one row per forecast place, in the same order (see :func:`place_profiles`).
+    """
+    name, a, b = parse_shift(shift)
+    if profile.weekly.shape != (forecast.places.n, HOURS_PER_WEEK):
+        raise HotpatrolError("The time profile must have one row per forecast place.", parameter="profile",
+                             allowed=f"({forecast.places.n}, {HOURS_PER_WEEK})", given=profile.weekly.shape)
+    every = hour_weights(forecast.start, forecast.horizon)
+    part = hour_weights(forecast.start, forecast.horizon, (name, a, b))
+    total = profile.weekly @ every
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(total > 0, (profile.weekly @ part) / total, 0.0)
+    notes = list(forecast.notes) + [f"Shift {name} ({a}-{b}): each place's forecast times the share of its "
+                                    f"hour-of-week profile in the shift's hours ({100 * share.mean():.0f}% on average)."]
+    notes += [n for n in profile.notes if n not in notes]
+    return Forecast(f"{forecast.model} ({name})", forecast.places, forecast.risk * share, forecast.start,
+                    forecast.horizon, notes, forecast.random_state)
+
+
+def place_profiles(events: pd.DataFrame, places, **options) -> TimeProfile:
+    """Hour-of-week profiles for every place of a forecast (grid cells or any places layer)."""
+    frame = pd.DataFrame({"place_id": list(places.place_id), "x": np.asarray(places.x, float),
+                          "y": np.asarray(places.y, float)})
+    frame.attrs["crs"] = places.crs
+    cell = places.grid.cell if getattr(places, "grid", None) is not None else None
+    return time_profile(events, frame, cell=cell, **options)
