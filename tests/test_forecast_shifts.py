@@ -111,3 +111,23 @@ def test_cli_predict_for_a_shift(tmp_path):
     assert second["risk"] / whole_risk[second["place_id"]] < 0.1  # the afternoon place loses it
     bad = runner.invoke(app, ["forecast", "predict", "--events", str(path), "--shift", "lunch", "--json"])
     assert bad.exit_code == 2 and json.loads(bad.output)["error"]["parameter"] == "shift"
+
+
+def test_backtest_a_shift_scores_its_events_and_shows_what_profiles_add():
+    from hotpatrol.forecast.backtest import backtest
+
+    ev = _events()
+    places = PlacesLayer.from_grid(Grid(0.0, 0.0, 150.0, 10, 2, "EPSG:27700"))
+    res = backtest(ev, "naive", places=places, windows=4, horizon="7D", end="2024-04-29", shift="night",
+                   top_n=(1,), levels=(0.05,), n_boot=200)
+    p = res.pooled.set_index(["model", "level"])
+    night = ev["occurred_at"].dt.hour.isin([23, 0, 1])  # the night place's events are the only night events
+    in_windows = (ev["occurred_at"] >= "2024-04-01") & (ev["occurred_at"] < "2024-04-29")
+    assert p.loc[("naive", "top1"), "total"] == (night & in_windows).sum()
+    # with the profile the night place ranks first in every window; without it the busier place does
+    assert p.loc[("naive", "top1"), "hit_rate"] == 1.0
+    assert p.loc[("naive (all hours)", "top1"), "vs_baseline"] <= 0
+    assert res.record["shift"] == ["night", "22:00", "06:00"]
+    month = ev.assign(time_precision="day")
+    with pytest.raises(HotpatrolError, match="no exact time of day"):
+        backtest(month, "naive", places=places, windows=2, horizon="7D", end="2024-04-29", shift="night")

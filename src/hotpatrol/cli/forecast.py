@@ -114,6 +114,8 @@ def backtest_cmd(
                                                    "e.g. ensemble.validation_windows=4."),
     baseline: str = typer.Option("auto", "--baseline",
                                  help="Model every other is compared with, paired (auto: naive when run; none)."),
+    shift: Optional[str] = typer.Option(None, "--shift", help="Score one shift: early, late, night or "
+                                                             "name=HH:MM-HH:MM (needs exact times)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Directory for run.json, tables and coverage.png."),
     rerun: Optional[Path] = typer.Option(None, "--rerun", help="Re-run from a run.json written by --out."),
     as_json: bool = json_option(),
@@ -142,7 +144,7 @@ def backtest_cmd(
             data = {"db": db, "events": str(events.resolve()) if events else None, "categories": category or None}
             result = bt.backtest(frame, _with_params(models, param), windows=windows, horizon=horizon, end=end,
                                  cell=cell, area=area, levels=lv, top_n=tops, ci=ci, random_state=seed, data=data,
-                                 baseline=None if baseline == "none" else baseline)
+                                 baseline=None if baseline == "none" else baseline, shift=shift)
         paths = result.write(out) if out is not None else {}
         if as_json:
             payload = result.to_dict()

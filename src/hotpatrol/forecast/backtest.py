@@ -30,6 +30,7 @@ from hotpatrol.errors import HotpatrolError, check_choice
 from hotpatrol.forecast._common import ensure_xy, from_days, parse_horizon, prepare, to_days
 from hotpatrol.forecast.base import Forecast, Forecaster
 from hotpatrol.forecast.metrics import _levels, chance_oracle, counts_at, coverage_curve, metrics_from_counts
+from hotpatrol.forecast.shifts import parse_shift, place_profiles, shift_forecast
 from hotpatrol.hotspots.result import Summary
 from hotpatrol.places.layer import PlacesLayer
 
@@ -205,6 +206,7 @@ def backtest(
     random_state: int | None = 0,
     oracle: bool = True,
     baseline: str | None = "auto",
+    shift=None,
     data: dict | None = None,
 ) -> BacktestResult:
     """Rolling-origin backtest of ``models`` on ``events``; see the module docstring.
@@ -214,6 +216,11 @@ def backtest(
     pooled hit rate minus the baseline's, with a paired bootstrap CI (``vs_baseline``, ``vs_low``,
     ``vs_high`` in :meth:`BacktestResult.to_frame`), and a note naming the models whose CI lies
     wholly above or below it.
+    ``shift`` (a name such as ``"night"`` or ``"night=22:00-06:00"``): score only the test events
+    whose exact time falls in the shift, and give every model's forecast the shift's share of each
+    place's hour-of-week profile (:mod:`hotpatrol.forecast.shifts`), built from the training events
+    of each window. The baseline is also scored unadjusted (``"<baseline> (all hours)"``), so the
+    paired comparison shows what the time profiles add. Needs exact (hour or minute) test times.
     """
     from hotpatrol import __version__
 
@@ -270,11 +277,26 @@ def backtest(
     curves_sum: dict[str, np.ndarray] = {}
     curve_x = np.linspace(0, 1, 201)
     last_notes: dict[str, list[str]] = {}  # each model's notes on the last window (the most data)
+    baseline_label = ("naive" if "naive" in model_map else None) if baseline == "auto" else baseline
+    if baseline_label is not None and baseline_label not in model_map:
+        raise HotpatrolError("The baseline must be one of the backtested models.", parameter="baseline",
+                             allowed=sorted(model_map), given=baseline)
+    shift_spec, in_shift, exact_time = None, None, None
+    if shift is not None:
+        shift_spec, in_shift, exact_time = _shift_membership(events, shift)
     masks = []  # every window's train/test membership first: the hindsight rate needs all test counts
     for wi, (a, b) in enumerate(spans):
         ta, tb = to_days([a, b])
         train_mask = np.where(win, ev_end <= ta, ev_start < ta)
         test_mask = (ev_start >= ta) & (ev_start < tb) & (idx_all >= 0)
+        if shift_spec is not None:
+            vague = int((test_mask & ~exact_time).sum())
+            if vague:
+                raise HotpatrolError(
+                    f"{vague} test event(s) have no exact time of day, so they cannot be placed in a shift.",
+                    parameter="shift", allowed="events with hour or minute times", given=shift,
+                    fix="Backtest shifts on force records with times, or drop --shift.")
+            test_mask = test_mask & in_shift
         if (test_mask & win & (ev_end - ev_start > (tb - ta) + 1e-6)).any() or (wi == 0 and coarse > 0.05):
             raise HotpatrolError(
                 "Some test events are known only to a window longer than the forecast horizon "
@@ -309,6 +331,15 @@ def backtest(
             forecasts[label] = fc
             timing.append({"model": label, "window": wi, "fit_seconds": t2 - t1, "predict_seconds": t3 - t2})
             last_notes[label] = list(fc.notes)
+        if shift_spec is not None:
+            profile = place_profiles(train, places)
+            if baseline_label in forecasts:
+                raw = forecasts[baseline_label]
+                all_hours = Forecast(raw.model, places, raw.risk, raw.start, raw.horizon, list(raw.notes),
+                                     raw.random_state)
+            forecasts = {label: shift_forecast(fc, profile, shift_spec) for label, fc in forecasts.items()}
+            if baseline_label in forecasts:
+                forecasts[f"{baseline_label} (all hours)"] = all_hours
         if oracle:
             forecasts["hindsight"] = Forecast("hindsight", places, test_rate, a, b - a, [], random_state)
             forecasts["oracle"] = Forecast("oracle", places, actual, a, b - a, [], random_state)
@@ -336,11 +367,7 @@ def backtest(
     totals = per_window.drop_duplicates(["model", "window"]).groupby("model", sort=False)["total"].sum()
     curves = {m: (curve_x, v / totals[m] if totals[m] > 0 else v) for m, v in curves_sum.items()}
     ci_kind = ("windows" if windows >= 8 else "events") if ci == "auto" else ci
-    if baseline == "auto":
-        baseline = "naive" if "naive" in model_map else None
-    if baseline is not None and baseline not in model_map:
-        raise HotpatrolError("The baseline must be one of the backtested models.", parameter="baseline",
-                             allowed=sorted(model_map), given=baseline)
+    baseline = baseline_label
     pooled = _pool(per_window, event_rows, label_levels, ci_kind, n_boot, random_state, baseline)
     notes.extend(_against_baseline(pooled, baseline))
     tim = pd.DataFrame(timing).groupby("model", sort=False)[["fit_seconds", "predict_seconds"]].sum().reset_index() \
@@ -359,11 +386,25 @@ def backtest(
         "cell": float(places.grid.cell) if places.grid is not None else None,
         "area": area, "n_places": int(n), "levels": list(levels), "top_n": [int(t) for t in top_n],
         "ci": ci_kind, "n_boot": int(n_boot), "random_state": random_state, "baseline": baseline,
+        "shift": list(shift_spec) if shift_spec is not None else None,
         "data": {**(data or {}), "n_events": int(len(events)), "first": str(from_days(prep_all.start)),
                  "last": str(from_days(prep_all.end)), "crs": places.crs},
         "chance": {k: v for k, v in chance.items() if k != "note"},
     }
     return BacktestResult(per_window, pooled, curves, tim, record, notes, places)
+
+
+def _shift_membership(events, shift):
+    """(shift, in_shift, exact): whether each event's clock time lies in the shift, and has one."""
+    from hotpatrol.patrol.timing import _clock, event_windows
+
+    spec = parse_shift(shift)
+    start, _, kind = event_windows(events)
+    exact = kind == "exact"
+    clock = (start.dt.hour + start.dt.minute / 60.0).to_numpy(dtype=float)
+    ta, tb = _clock(spec[1]), _clock(spec[2])
+    inside = (clock >= ta) & (clock < tb) if tb > ta else (clock >= ta) | (clock < tb)
+    return spec, exact & inside, exact
 
 
 def _against_baseline(pooled, baseline) -> list[str]:
@@ -514,7 +555,8 @@ def rerun(record: dict | str | Path, events: pd.DataFrame, **overrides) -> Backt
     kw = dict(windows=record["windows"], horizon=record["horizon"], end=record["end"], area=record["area"],
               levels=tuple(record["levels"]), top_n=tuple(record["top_n"]), ci=record["ci"],
               n_boot=record["n_boot"], random_state=record["random_state"], data=record.get("data"),
-              cell=record.get("cell") or 150.0, baseline=record.get("baseline", "auto"))
+              cell=record.get("cell") or 150.0, baseline=record.get("baseline", "auto"),
+              shift=record.get("shift"))
     kw.update(overrides)
     return backtest(events, models, **kw)
 
