@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from hotpatrol.cli import app
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.forecast import NaiveForecaster
-from hotpatrol.forecast.shifts import hour_weights, parse_shift, place_profiles, shift_forecast
-from hotpatrol.patrol.timing import DEFAULT_SHIFTS
+from hotpatrol.forecast.shifts import hour_weights, place_profiles, shift_forecast
+from hotpatrol.patrol.timing import DEFAULT_SHIFTS, parse_shift
 from hotpatrol.places.crs import to_lonlat
 from hotpatrol.places.grid import Grid
 from hotpatrol.places.layer import PlacesLayer

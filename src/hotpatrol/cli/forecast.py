@@ -177,7 +177,8 @@ def predict_cmd(
     """Forecast the next window and list (or write) the top-N boxes."""
     from hotpatrol.forecast import MODELS
     from hotpatrol.forecast.output import TopPlaces
-    from hotpatrol.forecast.shifts import parse_shift, place_profiles, shift_forecast
+    from hotpatrol.forecast.shifts import place_profiles, shift_forecast
+    from hotpatrol.patrol.timing import parse_shift
 
     with user_errors(as_json):
         if model not in MODELS:

@@ -121,9 +121,9 @@ def create_cmd(
         from hotpatrol.patrol.export import export_all
         from hotpatrol.patrol.plan import create_plan
 
-        from hotpatrol.patrol.timing import DEFAULT_SHIFTS
+        from hotpatrol.patrol.timing import DEFAULT_SHIFTS, parse_shift
 
-        shifts = [_parse_shift(s) for s in shift] if shift else DEFAULT_SHIFTS
+        shifts = [parse_shift(s, parameter="--shift") for s in shift] if shift else DEFAULT_SHIFTS
         ev = _events_from(events, db)
         plan = create_plan(selection, days=days, k=k, seed=seed, start=start, visits=visits, dwell=dwell,
                            min_gap=min_gap, teams=teams, team_minutes=team_minutes, travel=travel,
@@ -149,20 +149,6 @@ def create_cmd(
         else:
             typer.echo(plan.summary().as_text())
             typer.echo(f"Wrote plan to {out} (exports in {out / 'exports'})")
-
-
-def _parse_shift(text: str) -> tuple[str, str, str]:
-    try:
-        name, span = text.split("=", 1)
-        a, b = span.split("-", 1)
-        for t in (a, b):
-            hh, mm = t.strip().split(":")
-            if not (0 <= int(hh) <= 24 and 0 <= int(mm) < 60):
-                raise ValueError
-        return name.strip(), a.strip(), b.strip()
-    except ValueError:
-        raise HotpatrolError("A shift is NAME=HH:MM-HH:MM.", parameter="--shift", given=text,
-                             fix="e.g. --shift day=07:00-19:00 --shift night=19:00-07:00") from None
 
 
 def register(app: typer.Typer) -> None:

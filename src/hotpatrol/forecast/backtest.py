@@ -30,7 +30,8 @@ from hotpatrol.errors import HotpatrolError, check_choice
 from hotpatrol.forecast._common import ensure_xy, from_days, parse_horizon, prepare, to_days
 from hotpatrol.forecast.base import Forecast, Forecaster
 from hotpatrol.forecast.metrics import _levels, chance_oracle, counts_at, coverage_curve, metrics_from_counts
-from hotpatrol.forecast.shifts import parse_shift, place_profiles, shift_forecast
+from hotpatrol.forecast.shifts import place_profiles, shift_forecast
+from hotpatrol.patrol.timing import parse_shift
 from hotpatrol.hotspots.result import Summary
 from hotpatrol.places.layer import PlacesLayer
 

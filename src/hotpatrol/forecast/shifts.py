@@ -20,32 +20,7 @@ import pandas as pd
 
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.forecast.base import Forecast
-from hotpatrol.patrol.timing import _EPOCH, DEFAULT_SHIFTS, HOURS_PER_WEEK, TimeProfile, _clock, time_profile
-
-
-def parse_shift(shift) -> tuple[str, str, str]:
-    """A shift: a name from DEFAULT_SHIFTS, ``"name=HH:MM-HH:MM"``, or a (name, start, end) tuple."""
-    if isinstance(shift, (tuple, list)) and len(shift) == 3:
-        name, a, b = shift
-    elif isinstance(shift, str) and "=" in shift:
-        name, _, span = shift.partition("=")
-        a, _, b = span.partition("-")
-    elif isinstance(shift, str):
-        known = {s[0]: s for s in DEFAULT_SHIFTS}
-        if shift not in known:
-            raise HotpatrolError("Unknown shift.", parameter="shift",
-                                 allowed=sorted(known) + ["name=HH:MM-HH:MM"], given=shift)
-        return known[shift]
-    else:
-        raise HotpatrolError("A shift is a name or name=HH:MM-HH:MM.", parameter="shift", given=repr(shift))
-    try:
-        ta, tb = _clock(a.strip()), _clock(b.strip())
-    except (ValueError, HotpatrolError):
-        raise HotpatrolError("Shift times must be HH:MM.", parameter="shift", allowed="e.g. late=14:00-22:00",
-                             given=shift) from None
-    if ta == tb:
-        raise HotpatrolError("A shift must have a length.", parameter="shift", given=shift)
-    return (name.strip(), a.strip(), b.strip())
+from hotpatrol.patrol.timing import _EPOCH, HOURS_PER_WEEK, TimeProfile, _clock, parse_shift, time_profile
 
 
 def hour_weights(start, horizon, shift=None) -> np.ndarray:

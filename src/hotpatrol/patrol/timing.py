@@ -120,6 +120,31 @@ def _clock(value: str | dt.time) -> float:
     return h
 
 
+def parse_shift(shift, parameter: str = "shift") -> tuple[str, str, str]:
+    """A shift: a name from DEFAULT_SHIFTS, ``"name=HH:MM-HH:MM"``, or a (name, start, end) tuple."""
+    if isinstance(shift, (tuple, list)) and len(shift) == 3:
+        name, a, b = shift
+    elif isinstance(shift, str) and "=" in shift:
+        name, _, span = shift.partition("=")
+        a, _, b = span.partition("-")
+    elif isinstance(shift, str):
+        known = {s[0]: s for s in DEFAULT_SHIFTS}
+        if shift not in known:
+            raise HotpatrolError("Unknown shift.", parameter=parameter,
+                                 allowed=sorted(known) + ["name=HH:MM-HH:MM"], given=shift)
+        return known[shift]
+    else:
+        raise HotpatrolError("A shift is a name or name=HH:MM-HH:MM.", parameter=parameter, given=repr(shift))
+    try:
+        ta, tb = _clock(a.strip()), _clock(b.strip())
+    except (ValueError, HotpatrolError):
+        raise HotpatrolError("Shift times must be HH:MM.", parameter=parameter, allowed="e.g. late=14:00-22:00",
+                             given=shift) from None
+    if ta == tb:
+        raise HotpatrolError("A shift must have a length.", parameter=parameter, given=shift)
+    return (name.strip(), a.strip(), b.strip())
+
+
 def event_windows(events: pd.DataFrame, *, max_window_hours: float = 168.0):
     """Per event: (start, end, kind) where kind is 'exact', 'window' or 'none' (no time of day).
 
