@@ -216,3 +216,17 @@ def test_a_stray_far_point_stops_with_a_clear_error(events):
     with pytest.raises(HotpatrolError, match=r"all but \d+ of 1,\d+ points lie within 3 km x 3 km") as err:
         backtest(both, "naive", windows=2)
     assert "--boundary" in str(err.value.fix)
+
+
+def test_validated_ensemble_on_monthly_data_uses_calendar_months():
+    from hotpatrol.forecast.ensemble import EnsembleForecaster
+
+    monthly = make_events(200, seed=7, month_only=True)
+    ens = EnsembleForecaster(models=("naive", "kde"), validation_windows=2, horizon="31D", random_state=0)
+    ens.fit(monthly)
+    end = pd.Timestamp(ens.fitted_until_)
+    ref = backtest(monthly, "naive", places=ens.places_, windows=2, horizon="1M", end=end, n_boot=0,
+                   random_state=0, oracle=False, top_n=())
+    row = ens.validation_[[w == (1.0, 0.0) for w in ens.validation_["weights"]]].iloc[0]
+    for lv in ("1%", "5%", "10%"):
+        assert row[f"hit {lv}"] == pytest.approx(ref.pooled.set_index("level").loc[lv, "hit_rate"])

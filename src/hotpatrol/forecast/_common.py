@@ -155,6 +155,21 @@ def ensure_xy(events: pd.DataFrame) -> pd.DataFrame:
 MAX_FORECAST_CELLS = 2_000_000
 
 
+def default_places(x, y, *, cell: float, crs: str | None) -> PlacesLayer:
+    """The ``cell``-metre grid covering the points: every model's places when none are given."""
+    return PlacesLayer.from_grid(Grid.covering(x, y, cell=cell, crs=crs or "unknown", max_cells=MAX_FORECAST_CELLS))
+
+
+def window_spans(end: pd.Timestamp, windows: int, horizon) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """``windows`` consecutive windows of ``horizon`` (a Timedelta, or ``"1M"`` for calendar months)
+    ending at ``end``, oldest first."""
+    if horizon == "1M":
+        starts = [end - pd.DateOffset(months=windows - i) for i in range(windows + 1)]
+    else:
+        starts = [end - (windows - i) * horizon for i in range(windows + 1)]
+    return [(pd.Timestamp(starts[i]), pd.Timestamp(starts[i + 1])) for i in range(windows)]
+
+
 def prepare(
     events,
     *,
@@ -204,9 +219,7 @@ def prepare(
             parameter="events", allowed=f">= {min_events} usable events", given=int(ok.sum()),
         )
     if places is None:
-        crs = events.attrs.get("crs", "unknown")
-        grid = Grid.covering(x[ok], y[ok], cell=check_positive("cell", cell), crs=crs, max_cells=MAX_FORECAST_CELLS)
-        places = PlacesLayer.from_grid(grid)
+        places = default_places(x[ok], y[ok], cell=check_positive("cell", cell), crs=events.attrs.get("crs"))
     elif not isinstance(places, PlacesLayer):
         raise HotpatrolError("places must be a PlacesLayer.", parameter="places", given=type(places).__name__,
                              fix="Build one with PlacesLayer.from_grid(Grid.covering(...)).")

@@ -148,15 +148,6 @@ def prepare_events(events, *, coarse_times: str, rng: np.random.Generator, model
     }
 
 
-def default_places(x, y, *, cell: float, crs: str | None):
-    from hotpatrol.places.grid import Grid
-    from hotpatrol.places.layer import PlacesLayer
-
-    from hotpatrol.forecast._common import MAX_FORECAST_CELLS
-
-    return PlacesLayer.from_grid(Grid.covering(x, y, cell=cell, crs=crs or "unknown", max_cells=MAX_FORECAST_CELLS))
-
-
 def predict_window(model, start, horizon) -> tuple[float, float, list[str], pd.Timestamp, pd.Timedelta]:
     """(start, end) in model days plus notes about gaps or overlap with the training period."""
     if isinstance(start, str) and start.lower() in ("today", "tomorrow"):

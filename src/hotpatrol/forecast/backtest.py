@@ -27,12 +27,25 @@ import numpy as np
 import pandas as pd
 
 from hotpatrol.errors import HotpatrolError, check_choice
-from hotpatrol.forecast._common import ensure_xy, from_days, parse_horizon, prepare, to_days
+from hotpatrol.forecast._common import (
+    ensure_xy,
+    from_days,
+    parse_horizon,
+    prepare,
+    to_days,
+    window_spans,
+)
 from hotpatrol.forecast.base import Forecast, Forecaster
-from hotpatrol.forecast.metrics import _levels, chance_oracle, counts_at, coverage_curve, metrics_from_counts
+from hotpatrol.forecast.metrics import (
+    _levels,
+    chance_oracle,
+    counts_at,
+    coverage_curve,
+    metrics_from_counts,
+)
 from hotpatrol.forecast.shifts import place_profiles, shift_forecast
-from hotpatrol.patrol.timing import parse_shift
 from hotpatrol.hotspots.result import Summary
+from hotpatrol.patrol.timing import parse_shift
 from hotpatrol.places.layer import PlacesLayer
 
 MONTH_HORIZONS = ("1M", "month", "1MS")
@@ -72,14 +85,6 @@ def resolve_models(models, random_state=None) -> dict[str, Forecaster]:
     if not out:
         raise HotpatrolError("No models to backtest.", parameter="models", allowed=sorted(MODELS), given=models)
     return out
-
-
-def _cutoffs(end: pd.Timestamp, windows: int, horizon) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
-    if horizon == "1M":
-        starts = [end - pd.DateOffset(months=windows - i) for i in range(windows + 1)]
-    else:
-        starts = [end - (windows - i) * horizon for i in range(windows + 1)]
-    return [(pd.Timestamp(starts[i]), pd.Timestamp(starts[i + 1])) for i in range(windows)]
 
 
 @dataclass
@@ -248,7 +253,7 @@ def backtest(
         last = from_days(prep_all.end)
         end = last if prep_all.month_only else last.ceil("D")
     end = pd.Timestamp(end)
-    spans = _cutoffs(end, int(windows), hz)
+    spans = window_spans(end, int(windows), hz)
     first_cut = spans[0][0]
     if to_days([first_cut])[0] <= prep_all.start:
         raise HotpatrolError(
@@ -334,12 +339,9 @@ def backtest(
             last_notes[label] = list(fc.notes)
         if shift_spec is not None:
             profile = place_profiles(train, places)
-            if baseline_label in forecasts:
-                raw = forecasts[baseline_label]
-                all_hours = Forecast(raw.model, places, raw.risk, raw.start, raw.horizon, list(raw.notes),
-                                     raw.random_state)
+            all_hours = forecasts.get(baseline_label)  # shift_forecast returns new forecasts
             forecasts = {label: shift_forecast(fc, profile, shift_spec) for label, fc in forecasts.items()}
-            if baseline_label in forecasts:
+            if all_hours is not None:
                 forecasts[f"{baseline_label} (all hours)"] = all_hours
         if oracle:
             forecasts["hindsight"] = Forecast("hindsight", places, test_rate, a, b - a, [], random_state)

@@ -22,7 +22,15 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from hotpatrol.errors import HotpatrolError, check_choice
-from hotpatrol.forecast._common import check_positive, ensure_xy, from_days, parse_horizon, to_days
+from hotpatrol.forecast._common import (
+    check_positive,
+    ensure_xy,
+    from_days,
+    parse_horizon,
+    prepare,
+    to_days,
+    window_spans,
+)
 from hotpatrol.forecast.base import Forecast, Forecaster
 
 
@@ -100,23 +108,19 @@ class EnsembleForecaster(Forecaster):
         hz = parse_horizon("7D" if self.horizon is None else self.horizon)
         events = ensure_xy(events)
         end = pd.Timestamp(self.fitted_until_)
-        month_only = False
-        if "occurred_from" in events and "occurred_to" in events:  # as in _common.prepare: all windows >= 28 days
-            span = (pd.to_datetime(events["occurred_to"]) - pd.to_datetime(events["occurred_from"])).dt.days
-            month_only = bool((span >= 28).all())
+        month_only = prepare(events, places=self.places_, cell=self.cell, model="ensemble")[0].month_only
         if month_only and 28 <= hz / pd.Timedelta(days=1) <= 31:
             end = pd.Timestamp(end.year, end.month, 1) + pd.DateOffset(months=1) if end.day > 1 or end.hour else end
-            starts = [end - pd.DateOffset(months=k) for k in range(self.validation_windows, -1, -1)]
+            spans = window_spans(end, int(self.validation_windows), "1M")
         else:
-            end = end.ceil("D")
-            starts = [end - k * hz for k in range(self.validation_windows, -1, -1)]
+            spans = window_spans(end.ceil("D"), int(self.validation_windows), hz)
         at = events["occurred_from"] if "occurred_from" in events else events["occurred_at"]
         t = to_days(at)
         idx = self.places_.assign(events["x"].to_numpy(float), events["y"].to_numpy(float))
         n = self.places_.n
         ks = [max(1, int(round(lv * n))) for lv in levels]
         risks, actuals = [], []
-        for a, b in zip(starts[:-1], starts[1:]):
+        for a, b in spans:
             ta, tb = to_days([a, b])
             train = events.loc[t < ta]
             if len(train) == 0:
@@ -124,7 +128,6 @@ class EnsembleForecaster(Forecaster):
                     "Too little history to choose the ensemble's weights.", parameter="validation_windows",
                     allowed=f"fewer than {self.validation_windows} windows for data from {from_days(np.nanmin(t))}",
                     given=self.validation_windows)
-            a, b = pd.Timestamp(a), pd.Timestamp(b)
             risks.append([type(m)(**m.get_params()).fit(train, places=self.places_).predict(a, b - a)
                           for m in self.members_])
             test = (t >= ta) & (t < tb) & (idx >= 0)

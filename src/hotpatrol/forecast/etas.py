@@ -38,11 +38,11 @@ import pandas as pd
 from scipy import ndimage
 
 from hotpatrol.errors import check_choice
+from hotpatrol.forecast._common import default_places
 from hotpatrol.forecast._etas_common import (
     COARSE_TIMES,
     _check_initial,
     check_positive,
-    default_places,
     fit_rows,
     parameter_summary,
     predict_window,

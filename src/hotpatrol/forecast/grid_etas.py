@@ -25,11 +25,11 @@ import numpy as np
 import pandas as pd
 
 from hotpatrol.errors import HotpatrolError, check_choice
+from hotpatrol.forecast._common import default_places
 from hotpatrol.forecast._etas_common import (
     COARSE_TIMES,
     _check_initial,
     check_positive,
-    default_places,
     fit_rows,
     parameter_summary,
     predict_window,

@@ -20,7 +20,14 @@ import pandas as pd
 
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.forecast.base import Forecast
-from hotpatrol.patrol.timing import _EPOCH, HOURS_PER_WEEK, TimeProfile, _clock, parse_shift, time_profile
+from hotpatrol.patrol.timing import (
+    _EPOCH,
+    HOURS_PER_WEEK,
+    TimeProfile,
+    _clock,
+    parse_shift,
+    time_profile,
+)
 
 
 def hour_weights(start, horizon, shift=None) -> np.ndarray:

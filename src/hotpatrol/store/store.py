@@ -87,8 +87,7 @@ class Store:
                 S.metadata.create_all(conn)
                 # an ingest that died in bulk mode (indexes dropped) leaves them missing: rebuild
                 for table in S.metadata.sorted_tables:
-                    for index in table.indexes:
-                        index.create(conn, checkfirst=True)
+                    _create_indexes(conn, table)
         except sa.exc.OperationalError as exc:
             raise HotpatrolError(
                 f"Cannot connect to the store: {exc.orig}",
@@ -186,10 +185,6 @@ class Store:
             rows = _fetch(conn, f"SELECT key_hash FROM {table}", ())
         return KeySet(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
 
-    def row_count(self, table: str) -> int:
-        with self.engine.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).select_from(S.TABLES[table])).scalar())
-
     def drop_indexes(self, table: str) -> bool:
         """Bulk mode (SQLite): drop ``table``'s indexes so a large load appends without random index
         writes; :meth:`create_indexes` rebuilds them once (and a later open rebuilds them if it died)."""
@@ -202,8 +197,7 @@ class Store:
 
     def create_indexes(self, table: str) -> None:
         with self.engine.begin() as conn:
-            for index in S.TABLES[table].indexes:
-                index.create(conn, checkfirst=True)
+            _create_indexes(conn, S.TABLES[table])
 
     def existing_keys(self, conn: sa.Connection, table: str, column: str, keys: Iterable[str],
                       hashes: np.ndarray | None = None) -> set[str]:
@@ -474,6 +468,11 @@ def _fetch(conn: sa.Connection, sql: str, params) -> list[tuple]:
     rows = cursor.fetchall()
     cursor.close()
     return rows
+
+
+def _create_indexes(conn: sa.Connection, table: sa.Table) -> None:
+    for index in table.indexes:
+        index.create(conn, checkfirst=True)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
