@@ -32,6 +32,7 @@ from hotpatrol.forecast._common import (
     window_spans,
 )
 from hotpatrol.forecast.base import Forecast, Forecaster
+from hotpatrol.forecast.metrics import cells_for
 
 
 class EnsembleForecaster(Forecaster):
@@ -118,7 +119,7 @@ class EnsembleForecaster(Forecaster):
         t = to_days(at)
         idx = self.places_.assign(events["x"].to_numpy(float), events["y"].to_numpy(float))
         n = self.places_.n
-        ks = [max(1, int(round(lv * n))) for lv in levels]
+        ks = [cells_for(lv, n) for lv in levels]  # as the backtest scores them
         risks, actuals = [], []
         for a, b in spans:
             ta, tb = to_days([a, b])
