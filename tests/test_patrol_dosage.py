@@ -136,7 +136,7 @@ def test_lonlat_pings_and_errors():
                        "longitude": lon, "latitude": lat})
     r = dosage(ll, hotspots=HOT, crs=CRS)
     # Z times are UTC; in January UTC == Europe/London
-    assert len(r.visits) == 1 and r.visits["start"].iloc[0] == pd.Timestamp("2026-01-05 18:00")
+    assert len(r.visits) == 1 and r.visits["start"].iloc[0] == pd.Timestamp("2026-01-05 18:00", tz="Europe/London")
     with pytest.raises(HotpatrolError, match="margin"):
         dosage(p, hotspots=HOT, crs=CRS, margin=-1)
     with pytest.raises(HotpatrolError, match="officer id and a timestamp"):

@@ -28,6 +28,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("permutations", 999, "Permutations for conditional randomisation inference (Gi*, LISA)."),
     Setting("alpha", 0.05, "Significance level after multiple-testing correction."),
     Setting("seed", 12345, "Random seed: every randomised result is reproducible from it."),
+    Setting("timezone", "Europe/London", "IANA zone of naive local times (events, plans, pings without an offset); durations are measured on UTC instants."),
     Setting("out", "hotpatrol-out", "Output folder for demo and reports."),
 )
 

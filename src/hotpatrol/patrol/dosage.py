@@ -25,6 +25,15 @@ Pipeline (all vectorised; the two sequential scans are numba):
 5. **Compliance** against the plan (an allocation table ``day, hotspot_id, patrolled``): planned
    hotspot-days delivered (at least one Koper visit), any presence, minutes on planned days, and
    patrols in control hotspot-days flagged as contamination.
+
+**Time.** Every duration, gap and speed is measured on absolute instants (UTC), never on the local
+wall clock: when the clocks go back, 00:30-02:30 UTC is two real hours (01:30 BST to 02:30 GMT), not the
+90 wall-clock minutes from 01:00 to 02:30; when they go forward, 00:59:30 GMT -> 02:00 BST is 30 s, not a
+one-hour silence. Local time (``tz``, Europe/London) only labels the operational day, which is therefore
+23 or 25 real hours long on the change days. Pings with a UTC offset or "Z" are exact; naive ping and log
+times are local wall time in ``tz``, read by the rule of :mod:`hotpatrol.localtime` (repeated hour: first
+occurrence; skipped hour: offset before the change), counted in the summary notes. Visit ``start``/``end``
+are zone-aware local times (e.g. ``2019-10-27 01:30:00+01:00``), so the repeated hour stays unambiguous.
 """
 
 from __future__ import annotations
@@ -40,6 +49,7 @@ import pandas as pd
 
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.hotspots.result import Summary
+from hotpatrol.localtime import parse_instants, to_local
 from hotpatrol.patrol.geofence import DEFAULT_MARGIN, Geofences
 
 NS = 1_000_000_000
@@ -69,10 +79,16 @@ def parse_day_start(day_start: str) -> int:
     return (h * 3600 + m * 60) * NS
 
 
-def operational_day(times, day_start: str = "06:00") -> pd.Series | np.ndarray:
-    """Calendar date of the operational day (starting at ``day_start``) of each timestamp."""
+def operational_day(times, day_start: str = "06:00", tz: str | None = None) -> pd.Series | np.ndarray:
+    """Calendar date of the operational day (starting at ``day_start``) of each timestamp.
+
+    Naive times are local wall-clock times; zone-aware ones are first converted to local time in
+    ``tz`` (the ``timezone`` setting when None), since the day is a local label.
+    """
     off = pd.Timedelta(parse_day_start(day_start), unit="ns")
     t = pd.to_datetime(times)
+    if getattr(t, "tz", None) is not None or getattr(getattr(t, "dt", None), "tz", None) is not None:
+        t = to_local(t, tz)
     if isinstance(t, pd.Series):
         return (t - off).dt.normalize()
     return (t - off).normalize()
@@ -91,10 +107,13 @@ def _pick(columns, name, given):
     return None
 
 
-def read_pings(source, *, crs: str | None = None, columns: dict | None = None, tz: str = "Europe/London") -> pd.DataFrame:
+def read_pings(source, *, crs: str | None = None, columns: dict | None = None, tz: str | None = None) -> pd.DataFrame:
     """Read GPS pings (CSV path or DataFrame) into ``officer_id, t, x, y, row`` plus ``attrs['crs']``.
 
-    ``t`` is naive local time (datetime64[ns]); timestamps with a zone are converted to ``tz``.
+    ``t`` is the absolute instant as naive UTC (datetime64[ns]): timestamps with a zone or "Z" are
+    converted exactly; naive timestamps are local wall time in ``tz`` (the ``timezone`` setting,
+    Europe/London) read by :func:`hotpatrol.localtime.resolve_local`, and how many fell in the repeated
+    or skipped hour is kept in ``attrs['clock_note']``.
     ``row`` is the 0-based data row of the source. Rows whose timestamp or coordinates cannot be
     read are kept with NaT/NaN so :func:`clean_pings` can quarantine them.
     """
@@ -119,13 +138,10 @@ def read_pings(source, *, crs: str | None = None, columns: dict | None = None, t
                              fix="Rename the columns or pass columns={'officer_id': ..., 'timestamp': ...}.")
     xc, yc = _pick(cols, "x", columns.get("x")), _pick(cols, "y", columns.get("y"))
     lonc, latc = _pick(cols, "lon", columns.get("lon")), _pick(cols, "lat", columns.get("lat"))
-    t = raw[tc]
-    if not pd.api.types.is_datetime64_any_dtype(t):
-        t = pd.to_datetime(t, format="ISO8601", errors="coerce")
-    if getattr(t.dt, "tz", None) is not None:
-        t = t.dt.tz_convert(tz).dt.tz_localize(None)
+    resolved = parse_instants(raw[tc], tz)
     out = pd.DataFrame({"officer_id": raw[oc].astype("category") if raw[oc].dtype != "category" else raw[oc],
-                        "t": t.astype("datetime64[ns]")})
+                        "t": resolved.utc.to_numpy()}, index=raw.index)
+    out.attrs["clock_note"] = resolved.note("naive ping times")
     if xc is not None and yc is not None:
         if crs is None and "crs" in cols:
             crs = str(raw["crs"].iloc[0])
@@ -273,7 +289,7 @@ def clean_pings(pings: pd.DataFrame, *, officers: Iterable | None = None, max_sp
         "source": "gps",
         "row": pings["row"].to_numpy()[qi] if "row" in pings.columns else qi,
         "officer_id": off_cat.iloc[qi].astype(str).to_numpy(),
-        "t": pings["t"].to_numpy()[qi],
+        "t": pd.DatetimeIndex(pings["t"].to_numpy()[qi]).tz_localize("UTC"),  # the instant, zone shown
         "x": x[qi], "y": y[qi],
         "reason": np.array(QUARANTINE_REASONS, dtype=object)[reason[qi] - 1] if len(qi) else np.array([], dtype=object),
     })
@@ -343,8 +359,13 @@ VISIT_COLUMNS = ["officer_id", "hotspot_id", "day", "start", "end", "minutes", "
 
 def visits_from_pings(clean: pd.DataFrame, geofences: Geofences, *, max_gap: float = 120.0,
                       exit_tolerance: float = 60.0, min_ping_rate: float = 2.0, koper_minutes: float = 10.0,
-                      day_start: str = "06:00") -> pd.DataFrame:
-    """Visits (one row per officer stay in a geofence) from cleaned, sorted pings."""
+                      day_start: str = "06:00", tz: str | None = None) -> pd.DataFrame:
+    """Visits (one row per officer stay in a geofence) from cleaned, sorted pings.
+
+    ``clean["t"]`` holds naive-UTC instants (as :func:`read_pings` gives); gaps and durations are
+    measured on them, and only the operational ``day`` comes from local time in ``tz``. ``start`` and
+    ``end`` are returned zone-aware in ``tz``.
+    """
     for name, v in (("max_gap", max_gap), ("exit_tolerance", exit_tolerance)):
         if not np.isfinite(v) or v <= 0:
             raise HotpatrolError(f"{name} must be a positive number of seconds.", parameter=name, given=v)
@@ -352,7 +373,8 @@ def visits_from_pings(clean: pd.DataFrame, geofences: Geofences, *, max_gap: flo
         clean["officer_id"].astype("category").cat.codes.to_numpy(np.int32)
     t = clean["t"].to_numpy("datetime64[ns]").view(np.int64)
     hs = geofences.assign(clean["x"].to_numpy(float), clean["y"].to_numpy(float))
-    day = (t - parse_day_start(day_start)) // (86400 * NS)
+    local = to_local(clean["t"].to_numpy("datetime64[ns]"), tz).asi8 if len(t) else t
+    day = (local - parse_day_start(day_start)) // (86400 * NS)  # a local label; the gaps use t (UTC)
     v_hs, v_first, v_last, v_in = _segment(off, t, hs, day, int(max_gap * NS), int(exit_tolerance * NS))
     start = t[v_first]
     end = t[v_last]
@@ -365,8 +387,8 @@ def visits_from_pings(clean: pd.DataFrame, geofences: Geofences, *, max_gap: flo
         "officer_id": officer.iloc[v_first].astype(str).to_numpy(),
         "hotspot_id": geofences.hotspot_id[v_hs],
         "day": (day[v_first] * 86400 * NS).view("datetime64[ns]"),
-        "start": start.view("datetime64[ns]"),
-        "end": end.view("datetime64[ns]"),
+        "start": to_local(start.view("datetime64[ns]"), tz, aware=True),
+        "end": to_local(end.view("datetime64[ns]"), tz, aware=True),
         "minutes": minutes,
         "pings": pings,
         "pings_inside": v_in,
@@ -378,8 +400,13 @@ def visits_from_pings(clean: pd.DataFrame, geofences: Geofences, *, max_gap: flo
 
 
 def visits_from_logs(logs: pd.DataFrame, geofences: Geofences, *, koper_minutes: float = 10.0,
-                     day_start: str = "06:00") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Manual visit logs (``start, end, hotspot_id`` [+ ``officer_id``]) -> (visits, quarantine)."""
+                     day_start: str = "06:00", tz: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Manual visit logs (``start, end, hotspot_id`` [+ ``officer_id``]) -> (visits, quarantine).
+
+    Times with an offset are exact; naive ones are local wall time in ``tz`` read by the rule of
+    :mod:`hotpatrol.localtime` (the count of ambiguous/skipped-hour times is in ``attrs['clock_note']``).
+    Minutes are real elapsed minutes.
+    """
     frame = logs.copy()
     for alt in ("hotspot", "place_id"):
         if "hotspot_id" not in frame.columns and alt in frame.columns:
@@ -388,8 +415,9 @@ def visits_from_logs(logs: pd.DataFrame, geofences: Geofences, *, koper_minutes:
     if missing:
         raise HotpatrolError(f"Visit logs need columns start, end, hotspot_id; missing {missing}.",
                              parameter="logs", given=list(logs.columns))
-    start = pd.to_datetime(frame["start"], format="ISO8601", errors="coerce")
-    end = pd.to_datetime(frame["end"], format="ISO8601", errors="coerce")
+    rs, re_ = (parse_instants(frame[c], tz) for c in ("start", "end"))
+    start = pd.Series(rs.utc, index=frame.index)
+    end = pd.Series(re_.utc, index=frame.index)
     hid = frame["hotspot_id"].astype(str).to_numpy()
     known = np.isin(hid, geofences.hotspot_id)
     bad_t = start.isna().to_numpy() | end.isna().to_numpy() | ~(end > start).to_numpy()
@@ -397,17 +425,22 @@ def visits_from_logs(logs: pd.DataFrame, geofences: Geofences, *, koper_minutes:
     q = np.flatnonzero(reason != "")
     officer = frame["officer_id"].astype(str) if "officer_id" in frame.columns else pd.Series("log", index=frame.index)
     quarantine = pd.DataFrame({"source": "log", "row": q, "officer_id": officer.to_numpy()[q],
-                               "t": start.to_numpy()[q], "x": np.nan, "y": np.nan, "reason": reason[q]})
+                               "t": pd.DatetimeIndex(start.to_numpy()[q]).tz_localize("UTC"), "x": np.nan,
+                               "y": np.nan, "reason": reason[q]})
     ok = reason == ""
     s, e = start[ok], end[ok]
     minutes = ((e - s).dt.total_seconds() / 60).to_numpy()
     visits = pd.DataFrame({
         "officer_id": officer.to_numpy()[ok], "hotspot_id": hid[ok],
-        "day": operational_day(s, day_start).to_numpy(), "start": s.to_numpy(), "end": e.to_numpy(),
+        "day": operational_day(to_local(s, tz), day_start).to_numpy(),
+        "start": to_local(s.to_numpy(), tz, aware=True), "end": to_local(e.to_numpy(), tz, aware=True),
         "minutes": minutes, "pings": 0, "pings_inside": 0, "ping_rate": np.nan, "valid": True,
         "koper": minutes >= koper_minutes, "source": "log",
     })
+    notes = [n for n in (rs.note("log start times"), re_.note("log end times")) if n]
+    visits.attrs["clock_note"] = " ".join(notes) or None
     return visits, quarantine
+
 
 
 def _presence_minutes(valid: pd.DataFrame) -> pd.Series:
@@ -523,7 +556,9 @@ class DosageResult:
                      ("contaminated control hotspot-days", c["contaminated_hotspot_days"]),
                      ("visits on days outside the plan", c["outside_plan_visits"])]
         table = pd.DataFrame(rows, columns=["measure", "value"]).astype({"value": str})
-        notes = [f"Geofence margin {self.params.get('margin')} m; operational day starts {self.params.get('day_start')}.",
+        notes = [f"Geofence margin {self.params.get('margin')} m; operational day starts {self.params.get('day_start')} "
+                 f"({self.params.get('tz', 'Europe/London')} clock; minutes are real elapsed time, so a day with a "
+                 "clock change has 23 or 25 hours).", *self.params.get("clock_notes", []),
                  "Delivered = at least one visit of Koper length; contamination = any presence in a control hotspot-day."]
         return Summary("Patrol dosage and compliance", table, notes)
 
@@ -562,11 +597,13 @@ def dosage(pings=None, *, hotspots, logs: pd.DataFrame | None = None, allocation
            margin: float = DEFAULT_MARGIN, crs: str | None = None, officers: Iterable | None = None,
            max_speed: float = 50.0, jump_reset: float = 300.0, max_gap: float = 120.0,
            exit_tolerance: float = 60.0, min_ping_rate: float = 2.0, koper_minutes: float = 10.0,
-           day_start: str = "06:00") -> DosageResult:
+           day_start: str = "06:00", tz: str | None = None) -> DosageResult:
     """Patrol dosage from GPS ``pings`` (path/DataFrame) and/or visit ``logs`` (see module docs).
 
     ``hotspots`` is a :class:`Geofences`, a hotspots table or a file; ``allocation`` the plan
-    (``day, hotspot_id, patrolled``) for compliance and contamination.
+    (``day, hotspot_id, patrolled``) for compliance and contamination. ``tz`` is the zone of the
+    operational day and of naive times (the ``timezone`` setting, Europe/London, when None); durations
+    are measured on UTC instants (see the module notes on time).
     """
     from hotpatrol.patrol.geofence import read_hotspots
 
@@ -582,10 +619,14 @@ def dosage(pings=None, *, hotspots, logs: pd.DataFrame | None = None, allocation
     for name, v in (("min_ping_rate", min_ping_rate), ("koper_minutes", koper_minutes)):
         if not np.isfinite(v) or v < 0:
             raise HotpatrolError(f"{name} must be >= 0.", parameter=name, given=v)
-    visits, quarantines, n_pings = [], [], 0
+    from hotpatrol.localtime import _zone
+
+    tz = _zone(tz)
+    visits, quarantines, n_pings, clock_notes = [], [], 0, []
     if pings is not None:
-        raw = read_pings(pings, crs=crs or geof.crs)
+        raw = read_pings(pings, crs=crs or geof.crs, tz=tz)
         n_pings = len(raw)
+        clock_notes.append(raw.attrs.get("clock_note"))
         if raw.attrs.get("crs") and raw.attrs["crs"] != geof.crs:
             from pyproj import CRS
 
@@ -597,14 +638,16 @@ def dosage(pings=None, *, hotspots, logs: pd.DataFrame | None = None, allocation
         clean, q = clean_pings(raw, officers=officers, max_speed=max_speed, jump_reset=jump_reset)
         del raw
         visits.append(visits_from_pings(clean, geof, max_gap=max_gap, exit_tolerance=exit_tolerance,
-                                        min_ping_rate=min_ping_rate, koper_minutes=koper_minutes, day_start=day_start))
+                                        min_ping_rate=min_ping_rate, koper_minutes=koper_minutes, day_start=day_start,
+                                        tz=tz))
         quarantines.append(q)
     if logs is not None:
         if isinstance(logs, (str, Path)):
             if not Path(logs).exists():
                 raise HotpatrolError(f"Logs file {str(logs)!r} does not exist.", parameter="logs", given=str(logs))
             logs = pd.read_csv(logs)
-        v, q = visits_from_logs(logs, geof, koper_minutes=koper_minutes, day_start=day_start)
+        v, q = visits_from_logs(logs, geof, koper_minutes=koper_minutes, day_start=day_start, tz=tz)
+        clock_notes.append(v.attrs.get("clock_note"))
         visits.append(v)
         quarantines.append(q)
     visits = pd.concat(visits, ignore_index=True) if len(visits) > 1 else visits[0]
@@ -617,7 +660,8 @@ def dosage(pings=None, *, hotspots, logs: pd.DataFrame | None = None, allocation
     table = table.merge(pres, on=["hotspot_id", "day"], how="left")
     params = {"margin": geof.margin, "day_start": day_start, "max_speed": max_speed, "jump_reset": jump_reset,
               "max_gap": max_gap, "exit_tolerance": exit_tolerance, "min_ping_rate": min_ping_rate,
-              "koper_minutes": koper_minutes, "crs": geof.crs}
+              "koper_minutes": koper_minutes, "crs": geof.crs, "tz": tz,
+              "clock_notes": [n for n in clock_notes if n]}
     has_plan = allocation is not None
     if has_plan:
         alloc = normalise_allocation(allocation)

@@ -1,0 +1,117 @@
+"""Clock changes (Europe/London, last Sunday of March and of October): every stage measures time on
+absolute instants and uses local time only as a label (issue 16, case 05)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hotpatrol.errors import HotpatrolError
+from hotpatrol.localtime import day_hours, elapsed_days, resolve_local, to_local, to_utc
+
+CRS = "EPSG:27700"
+# a 150 m BNG cell in the City of London and a point inside it (case 05)
+HOT = pd.DataFrame({"hotspot_id": ["H1"], "x": [533175.0], "y": [181575.0], "cell": [150]})
+PX, PY = 533180.0, 181570.0
+
+
+def pings_utc(start: str, end: str, every: str = "30s") -> pd.DataFrame:
+    t = pd.date_range(start, end, freq=every, tz="UTC")
+    return pd.DataFrame({"officer_id": "PC1", "timestamp": t.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                         "x": PX, "y": PY})
+
+
+# --------------------------------------------------------------------------------------------------
+# the shared rule
+# --------------------------------------------------------------------------------------------------
+def test_resolve_local_rule_ambiguous_first_nonexistent_offset_before():
+    r = resolve_local(["2019-10-27 01:30", "2019-03-31 01:30", "2019-06-01 12:00", None])
+    assert list(r.utc[:3]) == [pd.Timestamp("2019-10-27 00:30"), pd.Timestamp("2019-03-31 01:30"),
+                               pd.Timestamp("2019-06-01 11:00")]
+    assert pd.isna(r.utc[3])
+    assert r.ambiguous.tolist() == [True, False, False, False]
+    assert r.nonexistent.tolist() == [False, True, False, False]
+    assert "repeated hour" in r.note() and "skipped" in r.note()
+    # the same rule elsewhere: Vancouver springs forward at 02:00 PST on 10 Mar 2019
+    v = resolve_local(["2019-03-10 02:30"], "America/Vancouver")
+    assert v.utc[0] == pd.Timestamp("2019-03-10 10:30") and v.nonexistent[0]
+    with pytest.raises(HotpatrolError) as e:
+        resolve_local(["2019-01-01"], "Mars/Olympus")
+    assert e.value.parameter == "tz"
+
+
+def test_to_utc_keeps_series_index_and_aware_input_is_exact():
+    s = pd.Series(pd.to_datetime(["2019-10-27 00:30", "2019-10-27 03:30"]), index=[7, 9])
+    u = to_utc(s)
+    assert list(u.index) == [7, 9] and (u.iloc[1] - u.iloc[0]) == pd.Timedelta(hours=4)
+    aware = pd.Series(pd.to_datetime(["2019-10-27T01:30:00+00:00"]))
+    assert to_utc(aware).iloc[0] == pd.Timestamp("2019-10-27 01:30")
+    back = to_local(pd.Series(pd.to_datetime(["2019-10-27 00:30", "2019-10-27 01:30"])), aware=True)
+    assert [str(x) for x in back] == ["2019-10-27 01:30:00+01:00", "2019-10-27 01:30:00+00:00"]
+
+
+def test_elapsed_days_and_day_hours_across_both_changes():
+    # 00:30 and 03:30 local on the autumn change day are 4 real hours apart, on the spring day 2
+    assert np.allclose(elapsed_days(["2019-10-27 00:30", "2019-10-27 03:30"]) * 24, [0, 4])
+    assert np.allclose(elapsed_days(["2019-03-31 00:30", "2019-03-31 03:30"]) * 24, [0, 2])
+    assert np.allclose(elapsed_days(["2019-03-31 00:30"], origin="2019-03-30 00:30") * 24, [24])
+    # operational days starting 06:00: the change falls in the day labelled the Saturday
+    assert day_hours(["2019-10-26", "2019-10-27", "2019-03-30", "2019-03-31"], "06:00").tolist() == [25, 24, 23, 24]
+    assert day_hours(["2019-10-27", "2019-03-31"]).tolist() == [25, 23]
+
+
+# --------------------------------------------------------------------------------------------------
+# dosage (case 05)
+# --------------------------------------------------------------------------------------------------
+def test_dosage_fall_back_two_real_hours():
+    from hotpatrol.patrol.dosage import dosage
+
+    p = pings_utc("2019-10-27 00:30", "2019-10-27 02:30")
+    assert len(p) == 241
+    alloc = pd.DataFrame({"day": ["2019-10-26"], "hotspot_id": ["H1"], "patrolled": [True]})
+    r = dosage(p, hotspots=HOT, allocation=alloc, crs=CRS)
+    c = r.compliance()
+    assert c["minutes"] == pytest.approx(120.0)
+    assert c["visits"] == 1 and c["koper_visits"] == 1 and c["compliance"] == 1.0
+    v = r.visits.iloc[0]
+    assert v["start"] == pd.Timestamp("2019-10-27 00:30", tz="UTC")  # 01:30 BST
+    assert v["end"] == pd.Timestamp("2019-10-27 02:30", tz="UTC")  # 02:30 GMT
+    assert str(v["start"]) == "2019-10-27 01:30:00+01:00" and str(v["end"]) == "2019-10-27 02:30:00+00:00"
+    assert (v["pings"] - 1) / v["minutes"] == pytest.approx(2.0)  # a ping every 30 s
+    assert round(v["ping_rate"], 1) == 2.0
+    assert v["day"] == pd.Timestamp("2019-10-26")
+
+
+def test_dosage_spring_forward_one_visit_of_sixty_minutes():
+    from hotpatrol.patrol.dosage import dosage
+
+    p = pings_utc("2019-03-31 00:30", "2019-03-31 01:30")
+    alloc = pd.DataFrame({"day": ["2019-03-30"], "hotspot_id": ["H1"], "patrolled": [True]})
+    r = dosage(p, hotspots=HOT, allocation=alloc, crs=CRS)
+    c = r.compliance()
+    assert c["visits"] == 1 and c["koper_visits"] == 1
+    assert c["minutes"] == pytest.approx(60.0)
+    assert str(r.visits["end"].iloc[0]) == "2019-03-31 02:30:00+01:00"
+
+
+def test_dosage_naive_local_pings_are_read_by_the_rule_and_noted():
+    """A tracker logging naive local time: the repeated hour is ambiguous; read as first occurrence, noted."""
+    from hotpatrol.patrol.dosage import dosage
+
+    t = pd.date_range("2019-10-27 00:30", "2019-10-27 01:29:30", freq="30s")  # naive BST wall clock
+    p = pd.DataFrame({"officer_id": "PC1", "timestamp": t.strftime("%Y-%m-%d %H:%M:%S"), "x": PX, "y": PY})
+    r = dosage(p, hotspots=HOT, crs=CRS)
+    assert r.compliance()["minutes"] == pytest.approx(59.5)
+    assert str(r.visits["start"].iloc[0]) == "2019-10-27 00:30:00+01:00"
+    notes = " ".join(r.summary().notes)
+    assert "60 naive ping times fall in the repeated hour" in notes
+
+
+def test_dosage_logs_across_the_change_measure_real_minutes():
+    from hotpatrol.patrol.dosage import dosage
+
+    logs = pd.DataFrame({"officer_id": ["PC1", "PC2"], "hotspot_id": ["H1", "H1"],
+                         "start": ["2019-10-27T01:50:00+01:00", "2019-03-31 00:50"],
+                         "end": ["2019-10-27T01:10:00+00:00", "2019-03-31 02:10"]})
+    r = dosage(logs=logs, hotspots=HOT, crs=CRS)
+    assert r.visits["minutes"].tolist() == pytest.approx([20.0, 20.0])
+    assert r.visits["day"].tolist() == [pd.Timestamp("2019-10-26"), pd.Timestamp("2019-03-30")]
