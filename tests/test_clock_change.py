@@ -115,3 +115,54 @@ def test_dosage_logs_across_the_change_measure_real_minutes():
     r = dosage(logs=logs, hotspots=HOT, crs=CRS)
     assert r.visits["minutes"].tolist() == pytest.approx([20.0, 20.0])
     assert r.visits["day"].tolist() == [pd.Timestamp("2019-10-26"), pd.Timestamp("2019-03-30")]
+
+
+# --------------------------------------------------------------------------------------------------
+# Knox and ETAS: time differences between events either side of a change
+# --------------------------------------------------------------------------------------------------
+def test_knox_time_difference_across_the_change_is_real_hours():
+    from hotpatrol.forecast.knox import _as_days
+
+    # 00:30 BST and 03:30 GMT on 27 Oct 2019: four real hours (the wall clock says three)
+    days, _ = _as_days(pd.to_datetime(["2019-10-27 00:30", "2019-10-27 03:30"]).to_numpy())
+    assert days * 24 == pytest.approx([0, 4])
+    days, _ = _as_days(pd.to_datetime(["2019-03-31 00:30", "2019-03-31 03:30"]).to_numpy())
+    assert days * 24 == pytest.approx([0, 2])
+    # dates stay calendar days (the Near Repeat Calculator's convention): 30 Mar -> 6 Apr is 7 days
+    days, _ = _as_days(pd.to_datetime(["2019-03-30", "2019-04-06"]).to_numpy())
+    assert days.tolist() == [0, 7]
+
+
+def test_knox_bands_pairs_by_real_time():
+    """Two events 3 wall-clock hours apart in the autumn night are 4 real hours apart: with 3.5-hour
+    temporal bands the pair lands in the second band."""
+    from hotpatrol.forecast.knox import knox
+
+    t = pd.to_datetime(["2019-10-27 00:30", "2019-10-27 03:30", "2019-06-01 12:00", "2019-08-01 12:00"])
+    r = knox([0, 10, 5000, 9000], [0, 0, 5000, 9000], t.to_numpy(), spatial_band=100, n_spatial=1,
+             temporal_band=3.5 / 24, n_temporal=2, permutations=9, random_state=1)
+    near = r.observed[1]  # the [1 cm, 100 m) band
+    assert near.tolist() == [0, 1, 0]
+
+
+def _events(times, *, x0=0.0):
+    n = len(times)
+    return pd.DataFrame({"x": x0 + np.arange(n) * 10.0, "y": np.zeros(n), "occurred_at": pd.to_datetime(times),
+                         "occurred_from": pd.to_datetime(times), "time_precision": "minute"})
+
+
+def test_etas_event_times_are_real_days_across_both_changes():
+    from hotpatrol.forecast._etas_common import prepare_events
+
+    base = list(pd.date_range("2019-10-20", periods=20, freq="6h"))
+    times = base + [pd.Timestamp("2019-10-27 00:30"), pd.Timestamp("2019-10-27 03:30")]
+    prep = prepare_events(_events(times), coarse_times="error", rng=np.random.default_rng(0), model="ETAS")
+    t = np.sort(prep["t"])
+    assert (t[-1] - t[-2]) * 24 == pytest.approx(4.0)
+    assert prep["origin"] == pd.Timestamp("2019-10-20")  # local label back
+    assert prep["origin_utc"] == pd.Timestamp("2019-10-19 23:00")
+    times = list(pd.date_range("2019-03-25", periods=20, freq="6h")) + [pd.Timestamp("2019-03-31 00:30"),
+                                                                         pd.Timestamp("2019-03-31 03:30")]
+    prep = prepare_events(_events(times), coarse_times="error", rng=np.random.default_rng(0), model="ETAS")
+    t = np.sort(prep["t"])
+    assert (t[-1] - t[-2]) * 24 == pytest.approx(2.0)

@@ -9,6 +9,7 @@ import pandas as pd
 
 from hotpatrol.errors import HotpatrolError, check_choice
 from hotpatrol.events import occurred_at
+from hotpatrol.localtime import to_local, to_utc
 
 DAY = pd.Timedelta(days=1)
 COARSE_TIMES = ("jitter", "midpoint", "start", "error")
@@ -48,8 +49,14 @@ def _valid_times(frame: pd.DataFrame, col: str) -> pd.Series:
     return pd.to_datetime(frame[col], errors="coerce") if col in frame.columns else pd.Series(pd.NaT, index=frame.index)
 
 
-def prepare_events(events, *, coarse_times: str, rng: np.random.Generator, model: str) -> dict:
+def prepare_events(events, *, coarse_times: str, rng: np.random.Generator, model: str,
+                   tz: str | None = None) -> dict:
     """x, y (metres) and times (float days since ``origin``) of an events table, plus notes.
+
+    Times are real elapsed days: the naive local times of the events table are read as instants in
+    ``tz`` (the ``timezone`` setting) by :func:`hotpatrol.localtime.to_utc` before any difference is
+    taken, so two crimes either side of a clock change are their real distance apart. ``origin`` and
+    ``fitted_until`` are given back as local times (``origin_utc`` is the instant).
 
     Events whose time is a window (police.uk month, a date, an hour, a from/to window) are placed by
     ``coarse_times``: ``jitter`` (uniform in the window, seeded), ``midpoint``, ``start``, or ``error``.
@@ -70,6 +77,8 @@ def prepare_events(events, *, coarse_times: str, rng: np.random.Generator, model
                            errors="coerce")
     lo = _valid_times(frame, "occurred_from").fillna(start)
     hi = _valid_times(frame, "occurred_to")
+    # differences on instants: local wall-clock times -> UTC (repeated hour: first occurrence)
+    start, lo, hi = (to_utc(s, tz) for s in (start, lo, hi))
     if "time_precision" in frame.columns:
         prec = frame["time_precision"].astype("string").fillna("minute").to_numpy(dtype=object)
     else:
@@ -124,7 +133,8 @@ def prepare_events(events, *, coarse_times: str, rng: np.random.Generator, model
     if not end > origin_ns:
         raise HotpatrolError(f"All events fall at one instant: {model} needs a training period that spans time.",
                              parameter="events", fix="Give events from a period of at least a few weeks.")
-    origin = pd.Timestamp(int(origin_ns))
+    origin_utc = pd.Timestamp(int(origin_ns))
+    origin = to_local([origin_utc], tz)[0]
     day_ns = float(DAY.value)
     t = (t_ns - origin_ns) / day_ns
     order = np.argsort(t, kind="stable")
@@ -140,8 +150,9 @@ def prepare_events(events, *, coarse_times: str, rng: np.random.Generator, model
         "y": y,
         "t": t,
         "origin": origin,
+        "origin_utc": origin_utc,
         "end_days": (end - origin_ns) / day_ns,
-        "fitted_until": pd.Timestamp(int(end)),
+        "fitted_until": to_local([pd.Timestamp(int(end))], tz)[0],
         "notes": notes,
         "n_duplicates": n_dup,
         "index": frame.index[np.flatnonzero(ok)[order]],  # caller's row labels, in model (time) order
@@ -160,7 +171,7 @@ def predict_window(model, start, horizon) -> tuple[float, float, list[str], pd.T
         raise HotpatrolError("start must be a date/time.", parameter="start", given=str(start),
                              allowed="a date such as '2025-06-01', 'today' or 'tomorrow'")
     if start.tzinfo is not None:  # events hold naive local wall-clock time
-        start = start.tz_localize(None)
+        start = to_local([start])[0]
     try:
         if isinstance(horizon, (int, float, np.integer, np.floating)) and not isinstance(horizon, bool):
             horizon = pd.Timedelta(days=float(horizon))  # a bare number is days
@@ -171,7 +182,11 @@ def predict_window(model, start, horizon) -> tuple[float, float, list[str], pd.T
     if pd.isna(horizon) or horizon <= pd.Timedelta(0):
         raise HotpatrolError("horizon must be a positive duration.", parameter="horizon", given=str(horizon),
                              allowed="a duration such as '7D', '24h' or a number of days")
-    s = (start - model.origin_) / DAY
+    # model days are real days from the first instant: measure the start the same way
+    origin_utc = getattr(model, "origin_utc_", None)
+    if origin_utc is None:
+        origin_utc = to_utc([model.origin_])[0]
+    s = (to_utc([start])[0] - origin_utc) / DAY
     h = horizon / DAY
     notes = []
     gap = (start - model.fitted_until_) / DAY

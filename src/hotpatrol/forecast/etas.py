@@ -284,8 +284,11 @@ def _trend_levels(tbin: np.ndarray, weight: np.ndarray, edges: np.ndarray) -> np
     return rate / avg if avg > 0 else np.ones(len(widths))
 
 
-def _origin_plus(origin: pd.Timestamp, days: np.ndarray) -> pd.DatetimeIndex:
-    return origin + pd.to_timedelta(days, unit="D")
+def _origin_plus(origin_utc: pd.Timestamp, days: np.ndarray) -> pd.DatetimeIndex:
+    """Local wall-clock times ``days`` real days after the instant ``origin_utc``."""
+    from hotpatrol.localtime import to_local
+
+    return to_local(origin_utc + pd.to_timedelta(days, unit="D"))
 
 
 class ETASForecaster(Forecaster):
@@ -451,8 +454,8 @@ class ETASForecaster(Forecaster):
         self.sigma_ = sigma
         self.background_rate_ = float(mass.sum() / T)
         # background multiplier per trend bin (mean 1 over the training period); forecasts use the last
-        self.trend_ = pd.DataFrame({"from": _origin_plus(prep["origin"], edges[:-1]),
-                                    "to": _origin_plus(prep["origin"], edges[1:]), "level": level})
+        self.trend_ = pd.DataFrame({"from": _origin_plus(prep["origin_utc"], edges[:-1]),
+                                    "to": _origin_plus(prep["origin_utc"], edges[1:]), "level": level})
         self.trend_level_ = float(level[-1])
         self.p_background_ = pd.Series(p_bg, index=prep["index"], name="p_background")
         self.loglik_ = float(loglik)
@@ -462,6 +465,7 @@ class ETASForecaster(Forecaster):
         self.truncated_mass_ = float(truncated)
         self.n_events_ = n
         self.origin_ = prep["origin"]
+        self.origin_utc_ = prep["origin_utc"]
         self.fitted_until_ = prep["fitted_until"]
         self.training_days_ = T
         self.notes_ = notes

@@ -181,6 +181,7 @@ class GridETASForecaster(Forecaster):
         self.converged_ = converged
         self.n_events_ = n
         self.origin_ = prep["origin"]
+        self.origin_utc_ = prep["origin_utc"]
         self.fitted_until_ = prep["fitted_until"]
         self.training_days_ = T
         self.notes_ = notes

@@ -228,16 +228,35 @@ class KnoxResult:
         }
 
 
-def _as_days(time) -> tuple[np.ndarray, bool]:
-    """Times as float days since the first event; True when all times fall on whole days."""
-    arr = np.asarray(time)
-    if np.issubdtype(arr.dtype, np.datetime64) or arr.dtype == object:
+def _default_tz() -> str:
+    from hotpatrol.localtime import default_tz
+
+    return default_tz()
+
+
+def _as_days(time, tz: str | None = None) -> tuple[np.ndarray, bool]:
+    """Times as float days since the first event; True when all times fall on whole days.
+
+    Dates (every time at local midnight) are calendar labels: differences are whole calendar days, as
+    the Near Repeat Calculator counts them. Times of day are naive local wall-clock times read as
+    instants (:func:`hotpatrol.localtime.elapsed_days`): differences are real elapsed days, so two
+    events either side of a clock change are their real distance apart.
+    """
+    from hotpatrol.localtime import elapsed_days
+
+    arr = np.asarray(time) if not isinstance(time, pd.Series) else time
+    if isinstance(arr, pd.Series) or np.issubdtype(arr.dtype, np.datetime64) or arr.dtype == object:
         ts = pd.to_datetime(pd.Series(arr), errors="coerce")
         if ts.isna().all():
             raise HotpatrolError("No time could be read as a date.", parameter="time",
                                  fix="Give dates/timestamps (or numbers of days) for the events.")
-        ns = ts.to_numpy("datetime64[ns]")
-        days = (ns - ts.min().to_datetime64()) / DAY  # NaT -> NaN, left out below
+        local = ts.dt.tz_convert(tz or _default_tz()).dt.tz_localize(None) if ts.dt.tz is not None else ts
+        ns = local.to_numpy("datetime64[ns]")
+        dates = bool((local.dropna() == local.dropna().dt.normalize()).all())
+        if dates:
+            days = (ns - local.min().to_datetime64()) / DAY  # NaT -> NaN, left out below
+        else:
+            days = elapsed_days(ts, tz=tz)
     else:
         days = arr.astype(float)
     days = np.asarray(days, dtype=float)
@@ -259,6 +278,7 @@ def knox(
     random_state: int | None = None,
     single_precision: bool = False,
     keep_simulations: bool = False,
+    tz: str | None = None,
 ) -> KnoxResult:
     """Knox test on coordinates (metres) and times (datetimes, or numbers of days).
 
@@ -270,6 +290,11 @@ def knox(
     coordinates, so the default is a centimetre. ``single_precision=True`` rounds coordinates to 32-bit
     floats first, as the NRC 1.3 does (that moves pairs lying within a few centimetres of a band edge);
     only needed to reproduce its tables to the last pair.
+
+    ``time``: dates (all at midnight) are compared in whole calendar days; times of day are naive
+    local wall-clock times in ``tz`` (the ``timezone`` setting, Europe/London) or zone-aware, and are
+    compared as real elapsed days on UTC instants (:mod:`hotpatrol.localtime`: 00:30 and 03:30 on the
+    day the clocks go back are 4 hours apart).
     """
     check_choice("metric", metric, METRICS)
     for name, value in (("spatial_band", spatial_band), ("temporal_band", temporal_band)):
@@ -289,7 +314,7 @@ def knox(
     y = np.asarray(y, dtype=float)
     if single_precision:
         x, y = x.astype(np.float32).astype(float), y.astype(np.float32).astype(float)
-    days, _whole = _as_days(time)
+    days, _whole = _as_days(time, tz)
     if not (len(x) == len(y) == len(days)):
         raise HotpatrolError("x, y and time must have the same length.", parameter="x/y/time",
                              given=[len(x), len(y), len(days)])
