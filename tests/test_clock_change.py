@@ -166,3 +166,84 @@ def test_etas_event_times_are_real_days_across_both_changes():
     prep = prepare_events(_events(times), coarse_times="error", rng=np.random.default_rng(0), model="ETAS")
     t = np.sort(prep["t"])
     assert (t[-1] - t[-2]) * 24 == pytest.approx(2.0)
+
+
+# --------------------------------------------------------------------------------------------------
+# visit schedules, patrol plans and the .ics export
+# --------------------------------------------------------------------------------------------------
+def _peak_profile(ids, hour_of_week):
+    from hotpatrol.patrol.timing import HOURS_PER_WEEK, TimeProfile
+
+    w = np.full(HOURS_PER_WEEK, 1e-6)
+    w[hour_of_week] = 1.0
+    w /= w.sum()
+    n = len(ids)
+    return TimeProfile(list(ids), np.tile(w, (n, 1)), w, np.zeros(n), np.zeros(n))
+
+
+def _one_day_schedule(day, hour_of_week, visits):
+    from hotpatrol.patrol.design import allocate
+    from hotpatrol.patrol.schedule import build_schedule
+
+    alloc = allocate(["a", "b"], start=day, days=1, k=1, seed=0)
+    return build_schedule(alloc, _peak_profile(["a", "b"], hour_of_week), visits=visits, dwell=15, min_gap=15,
+                          teams=1, travel=0)
+
+
+def test_schedule_autumn_day_has_two_one_oclock_hours_of_real_slots():
+    # Sunday 01:00 is hour-of-week 6 * 24 + 1; the night of 26-27 Oct 2019 has it twice
+    s = _one_day_schedule("2019-10-26", 6 * 24 + 1, visits=8)
+    assert len(s) == 8
+    assert ((s["end"] - s["start"]) == pd.Timedelta(minutes=15)).all()  # real length, every visit
+    assert (s["start"].dt.hour == 1).all()
+    assert sorted(str(x) for x in s["start"]) == sorted(f"2019-10-27 01:{m:02d}:00+0{o}:00" for o in (0, 1)
+                                                        for m in (0, 15, 30, 45))
+    assert s["start"].sort_values().diff().dropna().eq(pd.Timedelta(minutes=15)).all()  # 8 real quarter-hours
+    assert s["start"].is_unique and s["risk_share"].sum() == pytest.approx(1.0, abs=1e-4)
+    assert set(s["shift"]) == {"night"}
+
+
+def test_schedule_spring_day_has_no_slot_in_the_skipped_hour():
+    # peak at Sunday 00:00-00:59 GMT: the 00:45 visit ends at 02:00 BST, 15 real minutes later
+    s = _one_day_schedule("2019-03-30", 6 * 24 + 0, visits=4)
+    assert [str(x) for x in s["start"]] == [f"2019-03-31 00:{m:02d}:00+00:00" for m in (0, 15, 30, 45)]
+    assert str(s["end"].iloc[-1]) == "2019-03-31 02:00:00+01:00"
+    assert ((s["end"] - s["start"]) == pd.Timedelta(minutes=15)).all()
+    # a profile peaking in the hour that does not exist gives no visit there: every start is a real time
+    s = _one_day_schedule("2019-03-30", 6 * 24 + 1, visits=3)
+    local = s["start"].dt.tz_localize(None)
+    assert not ((local >= "2019-03-31 01:00") & (local < "2019-03-31 02:00")).any()
+    assert (s["start"] >= pd.Timestamp("2019-03-30 06:00", tz="Europe/London")).all()
+    assert (s["end"] <= pd.Timestamp("2019-03-31 06:00", tz="Europe/London")).all()
+
+
+def test_plan_ics_round_trip_across_the_change(tmp_path):
+    icalendar = pytest.importorskip("icalendar")
+    from hotpatrol.patrol.export import briefing_html, write_ics
+    from hotpatrol.patrol.plan import PatrolPlan, create_plan
+
+    from test_patrol_plan import _selection
+
+    plan = create_plan(_selection(), days=2, k=3, seed=3, start="2019-10-26", visits=3, teams=2)
+    plan.profile = _peak_profile(plan.hotspots["place_id"], 6 * 24 + 1)
+    from hotpatrol.patrol.schedule import build_schedule
+
+    plan.schedule = build_schedule(plan.allocation, plan.profile, visits=3, dwell=15, min_gap=30, teams=2)
+    sched = plan.schedule
+    night = sched[sched["day"] == pd.Timestamp("2019-10-26").date()]["start"]
+    in_repeat = night[night.dt.hour == 1]
+    assert {x.utcoffset() for x in in_repeat} == {pd.Timedelta(hours=1), pd.Timedelta(0)}  # both 01:00 hours used
+    for p in write_ics(plan, tmp_path / "cal"):
+        cal = icalendar.Calendar.from_ical(p.read_bytes())
+        team = sched[sched["team"] == p.stem.replace("_", " ")]
+        got = sorted((pd.Timestamp(e.decoded("DTSTART")), pd.Timestamp(e.decoded("DTEND"))) for e in cal.walk("VEVENT"))
+        want = sorted(zip(team["start"], team["end"]))
+        assert got == want and all(str(a.tzinfo) == "UTC" for a, _ in got)
+        assert all(b - a == pd.Timedelta(minutes=15) for a, b in got)
+    # the briefing names the zone for times in the repeated hour
+    html = briefing_html(plan, day="2019-10-26")
+    assert "01:30 BST" in html or "01:00 BST" in html or "01:00 GMT" in html
+    # the saved plan reads back the same instants
+    plan.save(tmp_path / "plan")
+    back = PatrolPlan.load(tmp_path / "plan")
+    assert back.schedule["start"].tolist() == sched["start"].tolist()

@@ -63,7 +63,7 @@ def test_visits_at_peak_hours_two_hours_apart():
         best = g.loc[g["risk_share"].idxmax(), "start"]
         assert best.hour == PEAK[h]
         # inside the operational day
-        t0 = pd.Timestamp(day) + pd.Timedelta(hours=6)
+        t0 = (pd.Timestamp(day) + pd.Timedelta(hours=6)).tz_localize("Europe/London")
         assert (g["start"] >= t0).all() and (g["end"] <= t0 + pd.Timedelta(days=1)).all()
     # each patrolled hotspot-day appears, unpatrolled ones don't
     pat = alloc.frame[alloc.frame["patrolled"]]

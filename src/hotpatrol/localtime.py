@@ -42,7 +42,8 @@ def default_tz() -> str:
     return str(settings.get("timezone"))
 
 
-def _zone(tz: str | None) -> str:
+def check_tz(tz: str | None) -> str:
+    """``tz`` (or the ``timezone`` setting when None) checked as an IANA zone; HotpatrolError if unknown."""
     tz = default_tz() if tz is None else str(tz)
     try:
         pd.Timestamp("2000-01-01").tz_localize(tz)
@@ -105,7 +106,7 @@ def resolve_local(local, tz: str | None = None) -> Resolved:
     HotpatrolError
         if ``tz`` is not a known zone.
     """
-    tz = _zone(tz)
+    tz = check_tz(tz)
     idx = _index(local)
     n = len(idx)
     none = np.zeros(n, dtype=bool)
@@ -178,7 +179,7 @@ def to_local(utc, tz: str | None = None, *, aware: bool = False):
     keeps the UTC offset so that the repeated hour stays unambiguous (for visit tables and exports).
     A Series keeps its index.
     """
-    tz = _zone(tz)
+    tz = check_tz(tz)
     idx = _index(utc)
     idx = idx.tz_localize("UTC") if idx.tz is None else idx
     out = idx.tz_convert(tz)

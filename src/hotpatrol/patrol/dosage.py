@@ -619,9 +619,9 @@ def dosage(pings=None, *, hotspots, logs: pd.DataFrame | None = None, allocation
     for name, v in (("min_ping_rate", min_ping_rate), ("koper_minutes", koper_minutes)):
         if not np.isfinite(v) or v < 0:
             raise HotpatrolError(f"{name} must be >= 0.", parameter=name, given=v)
-    from hotpatrol.localtime import _zone
+    from hotpatrol.localtime import check_tz
 
-    tz = _zone(tz)
+    tz = check_tz(tz)
     visits, quarantines, n_pings, clock_notes = [], [], 0, []
     if pings is not None:
         raw = read_pings(pings, crs=crs or geof.crs, tz=tz)

@@ -2,7 +2,8 @@
 
 - ``write_csv``: every visit with times, team, shift and the hotspot's lon/lat;
 - ``write_geojson``: the hotspots (cells or points) in WGS84 with patrol days, peak hours, shift shares;
-- ``write_ics``: one RFC 5545 calendar per team (a VEVENT per visit; floating local times, GEO and
+- ``write_ics``: one RFC 5545 calendar per team (a VEVENT per visit; DTSTART/DTEND in UTC, so the
+  times are exact across clock changes and calendar apps show them on the local clock; GEO and
   LOCATION set), written directly - the format is a few lines of text, so no dependency is needed;
 - ``write_briefing``: a printable HTML briefing (and PDF via WeasyPrint) with a map of each hotspot
   (matplotlib PNG embedded), its boundary and its recent harmful crimes.
@@ -104,11 +105,29 @@ def _fold(line: str) -> str:
 
 
 def _ics_dt(ts: pd.Timestamp) -> str:
-    return pd.Timestamp(ts).strftime("%Y%m%dT%H%M%S")
+    """RFC 5545 DATE-TIME: UTC form (``...Z``) for a zone-aware time; floating local time for a naive one."""
+    ts = pd.Timestamp(ts)
+    if ts.tzinfo is not None:
+        return ts.tz_convert("UTC").strftime("%Y%m%dT%H%M%SZ")
+    return ts.strftime("%Y%m%dT%H%M%S")
+
+
+def _hm(ts) -> str:
+    """Clock time for the briefing; with the zone name (BST/GMT) when the wall-clock time occurs twice
+    or not at all that day (a clock change), so the repeated hour is never ambiguous on paper."""
+    ts = pd.Timestamp(ts)
+    text = ts.strftime("%H:%M")
+    if ts.tzinfo is not None:
+        from hotpatrol.localtime import resolve_local
+
+        r = resolve_local([ts.tz_localize(None)], str(ts.tzinfo))
+        if r.ambiguous[0] or r.nonexistent[0]:
+            text += f" {ts.tzname()}"
+    return text
 
 
 def ics_calendar(plan, team: str) -> str:
-    """The RFC 5545 text of one team's calendar (floating local times: the force's wall clock)."""
+    """The RFC 5545 text of one team's calendar (times in UTC; naive schedules give floating local times)."""
     sched = plan.schedule[plan.schedule["team"] == team].sort_values("start")
     ll = _lonlat(plan)
     ll["key"] = ll["place_id"].astype(str)
@@ -240,10 +259,10 @@ def briefing_html(plan, *, day=None, max_crimes: int = 8) -> str:
             "shares": [(esc(r.shift), f"{r.share:.0%}") for r in sh.itertuples()],
             "crimes": [(pd.Timestamp(c.occurred_at).strftime("%d %b %Y %H:%M"), esc(str(c.category)), f"{c.harm:,.0f}")
                        for c in crimes.itertuples()],
-            "visits": [(pd.Timestamp(x.start).strftime("%H:%M"), pd.Timestamp(x.end).strftime("%H:%M"), esc(x.team))
+            "visits": [(_hm(x.start), _hm(x.end), esc(x.team))
                        for x in v.itertuples()],
         })
-    vis_rows = [(pd.Timestamp(r.start).strftime("%H:%M"), pd.Timestamp(r.end).strftime("%H:%M"), esc(str(r.hotspot_id)),
+    vis_rows = [(_hm(r.start), _hm(r.end), esc(str(r.hotspot_id)),
                  esc(r.team), esc(r.shift), f"{r.risk_share:.0%}") for r in visits.itertuples()]
     env = Environment(autoescape=False)
     tpl = env.from_string(_TEMPLATE)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from hotpatrol.errors import HotpatrolError
+from hotpatrol.localtime import check_tz, parse_instants, to_local
 from hotpatrol.hotspots.result import Summary
 from hotpatrol.patrol.design import Allocation, allocate
 from hotpatrol.patrol.schedule import build_schedule
@@ -105,7 +106,10 @@ class PatrolPlan:
         by_str = {str(i): i for i in ids}
         hs = pd.read_csv(folder / "hotspots.csv", dtype={"place_id": str})
         hs["place_id"] = hs["place_id"].map(by_str)
-        sched = pd.read_csv(folder / "schedule.csv", dtype={"hotspot_id": str}, parse_dates=["start", "end"])
+        sched = pd.read_csv(folder / "schedule.csv", dtype={"hotspot_id": str})
+        tz = meta["params"].get("tz")
+        for c in ("start", "end"):  # written with their UTC offset; older plans: naive local, read by the rule
+            sched[c] = to_local(parse_instants(sched[c], tz).utc, tz, aware=True)
         sched["day"] = pd.to_datetime(sched["day"]).dt.date
         sched["hotspot_id"] = sched["hotspot_id"].map(by_str)
         prof = TimeProfile.load(folder / "profiles.csv", place_ids=ids)
@@ -135,11 +139,13 @@ def create_plan(selection, *, days: int, k: int, seed: int, start, visits: int =
                 teams=2, day_start: str = "06:00", block: str = "balanced", events: pd.DataFrame | None = None,
                 shifts=DEFAULT_SHIFTS, team_minutes: float = 240.0, travel: float = 10.0, min_gap: float = 120.0,
                 prior: float = 5.0, recent_days: int = 365, harm_scheme: str = "cchi", crs: str | None = None,
-                cell: float | None = None) -> PatrolPlan:
+                cell: float | None = None, tz: str | None = None) -> PatrolPlan:
     """Build a randomised patrol plan for the selected hotspots.
 
     ``events`` (an events table, optional) gives each hotspot its time-of-day profile and the recent
     harmful crimes shown in the briefing; without it every profile is uniform (said in the notes).
+    ``tz`` is the force's zone (the ``timezone`` setting when None): visit times are zone-aware in it
+    and measured in real time across clock changes (:func:`hotpatrol.patrol.schedule.build_schedule`).
     """
     hs = _selection_frame(selection)
     for col in ("place_id", "x", "y"):
@@ -170,11 +176,11 @@ def create_plan(selection, *, days: int, k: int, seed: int, start, visits: int =
     else:
         prof = uniform_profile(ids, "No events given: every profile is uniform, so visits are spread over the day.")
     sched = build_schedule(alloc, prof, visits=visits, dwell=dwell, min_gap=min_gap, teams=teams, shifts=shifts,
-                           team_minutes=team_minutes, travel=travel, priority=ids)
+                           team_minutes=team_minutes, travel=travel, priority=ids, tz=tz)
     params = {"visits": visits, "dwell": float(dwell), "min_gap": float(min_gap), "travel": float(travel),
               "teams": teams if isinstance(teams, int) else [str(getattr(t, "name", t)) for t in teams],
               "team_minutes": float(team_minutes), "shifts": [list(s) for s in shifts], "crs": crs, "cell": cell,
-              "prior": prior, "recent_days": recent_days, "harm_scheme": harm_scheme,
+              "prior": prior, "recent_days": recent_days, "harm_scheme": harm_scheme, "tz": check_tz(tz),
               "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
               **{f"allocation_{k_}": v for k_, v in alloc.scheme.items() if k_ != "hotspot_ids"}}
     return PatrolPlan(hs, alloc, sched, prof, params, crimes)

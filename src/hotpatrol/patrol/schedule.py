@@ -8,6 +8,18 @@ choice is exact for each hotspot-day: a dynamic programme over quarter-hour slot
 risk covered by the dwell windows subject to the gap. Visits are then given to the team on that
 shift with the most patrol time left; a day that needs more patrol time than the teams have is an
 error that says by how much.
+
+**Clock changes.** The slots are quarter-hours of *real* time from the instant the operational day
+starts (``day_start`` local) to the instant the next one starts, so a day holding the spring change has
+92 slots (23 h) and one holding the autumn change 100 (25 h: the repeated 01:00-01:59 hour is two sets of
+slots, each with the 01:00 risk of the hour-of-week profile and the shift its wall-clock time falls in).
+No slot starts at a local time that does not exist (01:30 on the spring day) and a slot in the repeated
+hour is one definite instant. ``start`` and ``end`` are zone-aware local times (``tz``, the ``timezone``
+setting, Europe/London) and ``end - start`` is always the real dwell: a 15-minute visit at 00:50 GMT on
+the spring day ends at 02:05 BST. A ``day_start`` that itself falls in the skipped or repeated hour is
+read by the rule of :mod:`hotpatrol.localtime` (skipped: offset before the change; repeated: first
+occurrence). A shift is the wall-clock hours it names, so the night shift 22:00-06:00 holds 9 real hours
+on the autumn change night and 7 on the spring one; a team's patrol minutes per shift stay as given.
 """
 
 from __future__ import annotations
@@ -19,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from hotpatrol.errors import HotpatrolError
+from hotpatrol.localtime import check_tz, to_local, to_utc
 from hotpatrol.patrol.design import Allocation
 from hotpatrol.patrol.timing import DEFAULT_SHIFTS, TimeProfile, _clock
 
@@ -88,9 +101,10 @@ def best_starts(score: np.ndarray, visits: int, gap: int) -> np.ndarray | None:
     return np.array(sorted(out))
 
 
-def _shift_of_slots(shifts, day_start: str, n_slots: int) -> np.ndarray:
-    """Index of the shift each slot (by its start clock time) falls in; -1 when none."""
-    clock = np.mod(_clock(day_start) + np.arange(n_slots) * SLOT / 60.0, 24.0)
+def _shift_of_slots(shifts, day_start: str, n_slots: int, clock: np.ndarray | None = None) -> np.ndarray:
+    """Index of the shift each slot (by its start clock time, hours; ``clock`` when given) falls in; -1 when none."""
+    if clock is None:
+        clock = np.mod(_clock(day_start) + np.arange(n_slots) * SLOT / 60.0, 24.0)
     out = np.full(n_slots, -1, dtype=np.int64)
     for i, (_, a, b) in enumerate(shifts):
         ta, tb = _clock(a) % 24, _clock(b) % 24
@@ -101,11 +115,13 @@ def _shift_of_slots(shifts, day_start: str, n_slots: int) -> np.ndarray:
 
 def build_schedule(allocation: Allocation, profile: TimeProfile, *, visits: int = 3, dwell: float = 15,
                    min_gap: float = 120, teams=2, shifts=DEFAULT_SHIFTS, team_minutes: float = 240.0,
-                   travel: float = 10.0, priority=None) -> pd.DataFrame:
+                   travel: float = 10.0, priority=None, tz: str | None = None) -> pd.DataFrame:
     """One row per visit: day, hotspot_id, visit, start, end, shift, team, risk_share.
 
     ``risk_share`` is the share of that operational day's risk at the hotspot inside the visit.
     ``priority`` (hotspot ids, most important first) decides who gets scarce shift time first.
+    ``start``/``end`` are zone-aware in ``tz`` (the ``timezone`` setting when None); slots are real
+    quarter-hours, so days holding a clock change have 92 or 100 slots (see the module notes).
     """
     visits = _pos_int("visits", visits)
     if not np.isfinite(dwell) or dwell <= 0 or dwell > 120:
@@ -116,6 +132,7 @@ def build_schedule(allocation: Allocation, profile: TimeProfile, *, visits: int 
                              given=min_gap, allowed=f">= {dwell}")
     if travel < 0:
         raise HotpatrolError("travel must be >= 0 minutes.", parameter="travel", given=travel)
+    tz = check_tz(tz)
     team_list = make_teams(teams, shifts, team_minutes)
     shift_names = [s[0] for s in shifts]
     day_start = allocation.scheme["day_start"]
@@ -124,7 +141,6 @@ def build_schedule(allocation: Allocation, profile: TimeProfile, *, visits: int 
     gap = int(np.ceil(min_gap / SLOT))
     cost = float(dwell + travel)
     cslots = int(np.ceil(cost / SLOT))
-    slot_shift = _shift_of_slots(shifts, day_start, n_slots)
     worked = {i for i, s in enumerate(shift_names) if any(s in t.shifts for t in team_list)}
     k = allocation.scheme["k"]
     # whole-day capacity check first: a clear message beats a failure on day 37
@@ -141,21 +157,27 @@ def build_schedule(allocation: Allocation, profile: TimeProfile, *, visits: int 
     if (visits - 1) * gap + dslots > n_slots:
         raise HotpatrolError(f"{visits} visits {min_gap:g} min apart do not fit in a 24 h day.",
                              parameter="visits", given=visits)
-    valid_start = (np.arange(n_slots) + dslots <= n_slots) & np.isin(slot_shift, list(worked))
     rank = {str(h): i for i, h in enumerate(priority)} if priority is not None else {}
     rows = []
     frame = allocation.frame
     for day, group in frame[frame["patrolled"]].groupby("day", sort=True):
         left = {(t.name, sh): t.minutes for t in team_list for sh in t.shifts}  # patrol minutes per team-shift
-        # a team is one patrol: it cannot be at two hotspots at once (dwell + travel blocks its time)
-        busy = np.zeros((len(team_list), n_slots + cslots), dtype=np.int64)
-        hs = sorted(group["hotspot_id"].tolist(), key=lambda h: rank.get(str(h), len(rank)))
-        day_ts = pd.Timestamp(day)
+        # real quarter-hours from this day's start instant to the next day's (92/96/100 slots)
         t0 = pd.Timestamp(dt.datetime.combine(day, allocation.day_start))
+        u0, u1 = to_utc([t0, t0 + pd.Timedelta(days=1)], tz)
+        n_day = int((u1 - u0) // pd.Timedelta(minutes=SLOT))
+        slot_utc = u0 + pd.to_timedelta(np.arange(n_day) * SLOT, unit="min")
+        slot_local = to_local(slot_utc, tz)
+        clock = (slot_local - slot_local.normalize()) / pd.Timedelta(hours=1)
+        slot_shift = _shift_of_slots(shifts, day_start, n_day, np.asarray(clock, dtype=float))
+        valid_start = (np.arange(n_day) + dslots <= n_day) & np.isin(slot_shift, list(worked))
+        # a team is one patrol: it cannot be at two hotspots at once (dwell + travel blocks its time)
+        busy = np.zeros((len(team_list), n_day + cslots), dtype=np.int64)
+        hs = sorted(group["hotspot_id"].tolist(), key=lambda h: rank.get(str(h), len(rank)))
         for h in hs:
-            risk = profile.slot_risk(h, day_ts, day_start=day_start, slot_minutes=SLOT)
+            risk = profile.risk_at(h, slot_local, slot_minutes=SLOT)
             total = risk.sum()
-            window = np.convolve(risk, np.ones(dslots), mode="full")[dslots - 1:][:n_slots]
+            window = np.convolve(risk, np.ones(dslots), mode="full")[dslots - 1:][:n_day]
             # capacity per shift (in visits) given what each team has left today
             cap = np.array([sum(int(left[(t.name, s)] // cost) for t in team_list if s in t.shifts)
                             for s in shift_names])
@@ -172,11 +194,13 @@ def build_schedule(allocation: Allocation, profile: TimeProfile, *, visits: int 
                 )
             for v, (j, team) in enumerate(starts, start=1):
                 s = int(slot_shift[j])
-                start = t0 + pd.Timedelta(minutes=int(j) * SLOT)
+                start = slot_utc[int(j)].tz_localize("UTC").tz_convert(tz)  # one definite instant
                 rows.append({"day": day, "hotspot_id": h, "visit": v, "start": start,
                              "end": start + pd.Timedelta(minutes=float(dwell)), "shift": shift_names[s],
                              "team": team.name, "risk_share": float(window[j] / total) if total > 0 else np.nan})
     out = pd.DataFrame(rows, columns=["day", "hotspot_id", "visit", "start", "end", "shift", "team", "risk_share"])
+    for c in ("start", "end"):
+        out[c] = pd.to_datetime(out[c], utc=True).dt.tz_convert(tz).dt.as_unit("ns")
     return out
 
 

@@ -234,6 +234,19 @@ class TimeProfile:
         t = t0 + np.arange(0, 24 * 60, slot_minutes) / 60.0
         return w[np.floor(np.mod(t, HOURS_PER_WEEK)).astype(int)] * (slot_minutes / 60.0)
 
+    def risk_at(self, place_id, times, *, slot_minutes: float = 15) -> np.ndarray:
+        """Risk of ``slot_minutes`` slots starting at local wall-clock ``times`` (naive, shape (n,)).
+
+        Each slot takes the risk of the hour of the week its wall-clock start falls in, times its share
+        of an hour. On the day the clocks go back the repeated hour's slots both get that hour's risk
+        (a 25-hour day sums to ~25/24 of an ordinary day's 1/7); on the spring day the skipped hour has
+        no slots.
+        """
+        w = self.weekly[self._row(place_id)]
+        t = pd.DatetimeIndex(times)
+        how = (t.dayofweek.to_numpy() * 24 + t.hour.to_numpy()).astype(int)
+        return w[how] * (slot_minutes / 60.0)
+
     def shift_shares(self, shifts=DEFAULT_SHIFTS, *, by_weekday: bool = False) -> pd.DataFrame:
         """Share of each place's risk falling in each shift: the shift-specific risk surface.
 
