@@ -247,3 +247,30 @@ def test_plan_ics_round_trip_across_the_change(tmp_path):
     plan.save(tmp_path / "plan")
     back = PatrolPlan.load(tmp_path / "plan")
     assert back.schedule["start"].tolist() == sched["start"].tolist()
+
+
+# --------------------------------------------------------------------------------------------------
+# hour-of-week profiles and shift forecasts: a 25-hour day has two 01:00 hours
+# --------------------------------------------------------------------------------------------------
+def test_aoristic_windows_are_spread_over_real_hours():
+    from hotpatrol.patrol.timing import aoristic_weights
+
+    w = aoristic_weights(["2019-10-27 00:00", "2019-03-31 00:00", "2019-10-27 01:30"],
+                         ["2019-10-27 04:00", "2019-03-31 04:00", "2019-10-27 01:30"])
+    # autumn: 5 real hours, the 01:00 bin twice; spring: 3 real hours, nothing in the skipped 01:00
+    assert w[0, :4] == pytest.approx([0.2, 0.4, 0.2, 0.2])
+    assert w[1, :4] == pytest.approx([1 / 3, 0, 1 / 3, 1 / 3])
+    assert w[2, 1] == 1.0 and np.allclose(w.sum(axis=1), 1)
+
+
+def test_shift_hour_weights_count_real_hours_across_the_change():
+    from hotpatrol.forecast.shifts import hour_weights
+
+    autumn = hour_weights("2019-10-21 00:00", "7D")  # Monday to Monday, holding 27 Oct
+    assert autumn.sum() == pytest.approx(169) and autumn[6 * 24 + 1] == pytest.approx(2)
+    spring = hour_weights("2019-03-25 00:00", "7D")
+    assert spring.sum() == pytest.approx(167) and spring[6 * 24 + 1] == 0
+    night = hour_weights("2019-10-26 06:00", "1D", "night")  # the night shift holding the change: 9 real hours
+    assert night.sum() == pytest.approx(9)
+    assert hour_weights("2019-03-30 06:00", "1D", "night").sum() == pytest.approx(7)
+    assert hour_weights("2019-07-06 06:00", "1D", "night").sum() == pytest.approx(8)

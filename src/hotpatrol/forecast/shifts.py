@@ -21,7 +21,6 @@ import pandas as pd
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.forecast.base import Forecast
 from hotpatrol.patrol.timing import (
-    _EPOCH,
     HOURS_PER_WEEK,
     TimeProfile,
     _clock,
@@ -30,25 +29,39 @@ from hotpatrol.patrol.timing import (
 )
 
 
-def hour_weights(start, horizon, shift=None) -> np.ndarray:
+def hour_weights(start, horizon, shift=None, tz: str | None = None) -> np.ndarray:
     """How much of each hour of the week (168 bins, Monday 00:00 first) lies in the window, and in
-    the shift when given. Fractions at the window's and the shift's edges are kept."""
-    start, end = pd.Timestamp(start), pd.Timestamp(start) + pd.Timedelta(horizon)
-    h0 = (start - _EPOCH) / pd.Timedelta(hours=1)
-    h1 = (end - _EPOCH) / pd.Timedelta(hours=1)
+    the shift when given. Fractions at the window's and the shift's edges are kept.
+
+    The window runs from ``start`` to ``start + horizon`` on the local clock (``tz``, the ``timezone``
+    setting) and is walked in *real* hours, each binned by the local hour of the week it starts in: a
+    window holding the autumn change counts the 01:00 hour twice (169 hours in a week), one holding the
+    spring change skips it (167). Shape (168,), in hours.
+    """
+    from hotpatrol.localtime import NS_PER_HOUR, to_local, to_utc
+
+    start = pd.Timestamp(start)
+    if start.tzinfo is not None:
+        start = to_local([start], tz)[0]
+    end = start + pd.Timedelta(horizon)
+    u0, u1 = to_utc([start, end], tz).asi8
+    h0, h1 = u0 / NS_PER_HOUR, u1 / NS_PER_HOUR  # real hours since 1970 (UTC)
     first, last = int(np.floor(h0)), int(np.ceil(h1))
     hours = np.arange(first, last)
-    overlap = np.minimum(hours + 1, h1) - np.maximum(hours, h0)  # fraction of each hour in the window
+    overlap = np.minimum(hours + 1, h1) - np.maximum(hours, h0)  # fraction of each real hour in the window
+    local = to_local((hours * NS_PER_HOUR).astype("datetime64[ns]"), tz)
+    clock = local.hour.to_numpy() + local.minute.to_numpy() / 60.0
+    how = (local.dayofweek.to_numpy() * 24 + local.hour.to_numpy()).astype(np.int64)
     if shift is not None:
         _, a, b = parse_shift(shift)
         ta, tb = _clock(a), _clock(b)
-        lo, hi = hours % 24, hours % 24 + 1.0
+        lo, hi = clock, clock + 1.0
         if tb > ta:
             inside = np.clip(np.minimum(hi, tb) - np.maximum(lo, ta), 0, 1)
         else:  # past midnight: [ta, 24) and [0, tb)
             inside = np.clip(np.minimum(hi, 24.0) - np.maximum(lo, ta), 0, 1) + np.clip(np.minimum(hi, tb) - lo, 0, 1)
         overlap = np.minimum(overlap, inside)
-    return np.bincount(np.mod(hours, HOURS_PER_WEEK), weights=np.clip(overlap, 0, None), minlength=HOURS_PER_WEEK)
+    return np.bincount(how, weights=np.clip(overlap, 0, None), minlength=HOURS_PER_WEEK)
 
 
 def shift_forecast(forecast: Forecast, profile: TimeProfile, shift) -> Forecast:

@@ -49,25 +49,57 @@ def _check_windows(start, end):
     return s, e
 
 
+def _local_bin(hour: np.ndarray, period: int) -> np.ndarray:
+    """Local hour-of-week (mod ``period``) of the real hours ``hour`` (whole hours since ``_EPOCH`` UTC)."""
+    from hotpatrol.localtime import NS_PER_HOUR, to_local
+
+    ns = _EPOCH.value + np.asarray(hour, dtype=np.int64) * NS_PER_HOUR
+    loc = to_local(ns.view("datetime64[ns]"))
+    return np.mod(loc.dayofweek.to_numpy() * 24 + loc.hour.to_numpy(), period).astype(np.int64)
+
+
+def _utc_offset_hours(hour: np.ndarray) -> np.ndarray:
+    """Local UTC offset, in hours, at the real hours ``hour`` (float hours since ``_EPOCH`` UTC)."""
+    from hotpatrol.localtime import NS_PER_HOUR, to_local
+
+    ns = _EPOCH.value + np.floor(np.asarray(hour, dtype=float)).astype(np.int64) * NS_PER_HOUR
+    return (to_local(ns.view("datetime64[ns]")).asi8 - ns) / NS_PER_HOUR
+
+
 def _aoristic_pieces(s: np.ndarray, e: np.ndarray, period: int):
     """Yield (rows, bins, shares): each event's share of its window in each clock hour it touches.
 
-    Loops over the hour offset k within a window (at most the longest window in hours), each step
-    vectorised over the events still open at that offset; an exact time (end == start) gives share 1.
+    ``s``/``e`` are real hours (UTC) since ``_EPOCH``; each real hour is binned by the local hour of the
+    week it starts in, so a window across the autumn change spreads over the 01:00 hour twice, and one
+    across the spring change never lands in the skipped hour. Loops over the hour offset k within a
+    window (at most the longest window in hours), each step vectorised over the events still open at
+    that offset; an exact time (end == start) gives share 1.
     """
-    a = np.floor(s)
+    a = np.floor(s + 1e-7)  # an exact o'clock time is in its own hour despite float rounding
     width = e - s
     exact = width <= 0
     rows = np.flatnonzero(exact)
     if len(rows):
-        yield rows, np.mod(a[rows], period).astype(np.int64), np.ones(len(rows))
+        yield rows, _local_bin(a[rows], period), np.ones(len(rows))
+    a = np.floor(s)
     rows = np.flatnonzero(~exact)
+    # one UTC offset for the whole window (nearly every event): bins by arithmetic; the few windows
+    # holding a clock change are binned hour by hour through the zone
+    off = np.zeros(len(s))
+    same = np.zeros(len(s), dtype=bool)
+    if len(rows):
+        o0, o1 = _utc_offset_hours(s[rows]), _utc_offset_hours(e[rows])
+        off[rows], same[rows] = o0, o0 == o1
     k = 0
     while len(rows):
         lo = np.maximum(s[rows], a[rows] + k)
         hi = np.minimum(e[rows], a[rows] + k + 1)
         share = np.clip(hi - lo, 0.0, None) / width[rows]
-        yield rows, np.mod(a[rows] + k, period).astype(np.int64), share
+        bins = np.mod(np.floor(a[rows] + k + off[rows]), period).astype(np.int64)
+        change = ~same[rows]
+        if change.any():
+            bins[change] = _local_bin(a[rows][change] + k, period)
+        yield rows, bins, share
         k += 1
         rows = rows[a[rows] + k < e[rows]]
 
@@ -77,6 +109,9 @@ def aoristic_weights(start, end, *, period: int = 24) -> np.ndarray:
 
     ``period=24`` gives hour of day, ``period=168`` hour of week (0 = Monday 00:00). An event with
     ``end == start`` (an exact time) gets all its mass in the hour containing ``start``. Rows sum to 1.
+    Times are naive local times; the window is measured in real time, so ``[00:00, 04:00)`` on the day
+    the clocks go back is 5 hours (2/5 of the mass in the 01:00 bin) and on the day they go forward 3
+    (nothing in the skipped 01:00 hour).
     Returns a dense (n, period) array; :func:`aoristic_sum` totals by group without that memory.
     """
     s, e = _check_windows(start, end)
@@ -103,7 +138,10 @@ def aoristic_sum(start, end, groups, n_groups: int, *, weights=None, period: int
 
 
 def _hours(values) -> np.ndarray:
-    ts = pd.to_datetime(pd.Series(values), errors="coerce")
+    """Real hours since ``_EPOCH`` (UTC) of naive local times, read by :mod:`hotpatrol.localtime`."""
+    from hotpatrol.localtime import to_utc
+
+    ts = to_utc(pd.to_datetime(pd.Series(values), errors="coerce"))
     return ((ts - _EPOCH) / pd.Timedelta(hours=1)).to_numpy(dtype=float)
 
 
