@@ -274,3 +274,28 @@ def test_shift_hour_weights_count_real_hours_across_the_change():
     assert night.sum() == pytest.approx(9)
     assert hour_weights("2019-03-30 06:00", "1D", "night").sum() == pytest.approx(7)
     assert hour_weights("2019-07-06 06:00", "1D", "night").sum() == pytest.approx(8)
+
+
+# --------------------------------------------------------------------------------------------------
+# evaluation: operational days of 23 and 25 hours
+# --------------------------------------------------------------------------------------------------
+def test_trial_glm_uses_real_day_length_as_exposure():
+    """Crime proportional to real hours and no patrol effect: with the exposure offset the patrol rate
+    ratio is 1, although most patrols of one Saturday fell on the 25-hour one."""
+    from hotpatrol.evaluate.trial import fit_glm
+
+    days = pd.date_range("2019-10-19", "2019-10-27")
+    rows = []
+    for d in days:
+        for h in ("a", "b", "c", "d"):
+            # more hotspots patrolled on the 25-hour Saturday (26 Oct) than on the other Saturday
+            patrolled = (h != "d") if d == pd.Timestamp("2019-10-26") else (h == ("a", "b", "c", "d")[d.day % 4])
+            rows.append({"day": d, "hotspot_id": h, "patrolled": patrolled, "dow": d.dayofweek})
+    panel = pd.DataFrame(rows)
+    panel["hours"] = day_hours(panel["day"], "06:00")
+    assert sorted(set(panel["hours"])) == [24, 25]
+    panel["count"] = 10.0 * panel["hours"] / 24
+    with_offset = fit_glm(panel, "count", ["patrolled"])
+    assert with_offset["patrolled"]["rate_ratio"] == pytest.approx(1.0, abs=1e-6)
+    without = fit_glm(panel.drop(columns="hours"), "count", ["patrolled"])
+    assert without["patrolled"]["rate_ratio"] > 1.0  # the extra hour read as a patrol effect

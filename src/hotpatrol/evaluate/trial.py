@@ -19,6 +19,14 @@ The unit is the hotspot-day (operational day from ``day_start``, 06:00). For cou
   crime by dose band.
 - **Residual deterrence**: patrol indicators for the same hotspot on the previous 1-3 days
   (also randomised) in the same GLM.
+
+**Clock changes.** Events are put on operational days by their local wall-clock time (a label), so a
+crime at 01:30 in the repeated hour belongs to the day it happened on either way. The operational day
+holding the spring change is 23 real hours long and the one holding the autumn change 25
+(:func:`hotpatrol.localtime.day_hours`, column ``hours`` of the panel): the GLMs use ``log(hours / 24)``
+as an exposure offset, so a 25-hour day is not read as 4% more crime. The randomisation test and the
+per-hotspot intervals count days (they are exact whatever the day lengths, and patrol and control
+hotspots share every day). Dosage minutes are real minutes (:mod:`hotpatrol.patrol.dosage`).
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from threadpoolctl import threadpool_limits
 
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.harm import harm as harm_of
+from hotpatrol.localtime import day_hours
 from hotpatrol.patrol.dosage import normalise_allocation, operational_day
 from hotpatrol.patrol.geofence import Geofences
 
@@ -101,9 +110,13 @@ def prepare_events(events: pd.DataFrame, *, categories: Iterable[str] | None = N
 
 def build_panel(events: pd.DataFrame, hotspots, allocation: pd.DataFrame, *, dosage: pd.DataFrame | None = None,
                 categories=None, scheme="cchi", day_start: str = "06:00", lags: int = 3,
-                crs: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One row per planned hotspot-day: ``day, hotspot_id, patrolled, count, harm, dow, minutes``
-    and lagged patrol indicators ``lag1..lagN``. Returns ``(panel, quarantined events)``."""
+                crs: str | None = None, tz: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per planned hotspot-day: ``day, hotspot_id, patrolled, count, harm, dow, hours, minutes``
+    and lagged patrol indicators ``lag1..lagN``. Returns ``(panel, quarantined events)``.
+
+    ``hours`` is the real length of the operational day in ``tz`` (the ``timezone`` setting): 24, or
+    23/25 on the days holding a clock change.
+    """
     g = _geofences(hotspots, crs)
     alloc = normalise_allocation(allocation)
     unknown = sorted(set(alloc["hotspot_id"]) - set(g.hotspot_id))
@@ -120,6 +133,7 @@ def build_panel(events: pd.DataFrame, hotspots, allocation: pd.DataFrame, *, dos
     panel["count"] = panel["count"].fillna(0).astype(int)
     panel["harm"] = panel["harm"].fillna(0.0)
     panel["dow"] = panel["day"].dt.dayofweek
+    panel["hours"] = day_hours(panel["day"], day_start, tz) if len(panel) else np.zeros(0)
     if dosage is not None:
         d = dosage[["day", "hotspot_id", "minutes"]].copy()
         d["day"] = pd.to_datetime(d["day"]).astype("datetime64[ns]")
@@ -150,6 +164,9 @@ def _design(panel: pd.DataFrame, terms: list[str]) -> tuple[np.ndarray, list[str
 def fit_glm(panel: pd.DataFrame, outcome: str, terms: list[str], *, model: str = "poisson") -> dict:
     """Fit ``outcome ~ terms + hotspot FE + day-of-week FE``; cluster-robust by hotspot; t(G-1) CIs.
 
+    With an ``hours`` column (the real length of each operational day) ``log(hours / 24)`` is the
+    exposure offset, so the 23- and 25-hour days of the clock changes are compared per real hour.
+
     Hotspots whose outcome is zero on every day carry no information about a ratio (their fixed
     effect runs to minus infinity) and are left out; the count of them is returned.
     """
@@ -168,6 +185,7 @@ def fit_glm(panel: pd.DataFrame, outcome: str, terms: list[str], *, model: str =
     X, _ = _design(used, terms)
     y = used[outcome].to_numpy(float)
     groups = pd.Categorical(used["hotspot_id"]).codes
+    offset = np.log(used["hours"].to_numpy(float) / 24.0) if "hours" in used.columns else None
     if model not in ("poisson", "negbin"):
         raise HotpatrolError("Unknown model.", parameter="model", allowed=["poisson", "negbin"], given=model)
     if model == "negbin" and outcome != "count":
@@ -178,9 +196,9 @@ def fit_glm(panel: pd.DataFrame, outcome: str, terms: list[str], *, model: str =
     with threadpool_limits(1), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if model == "poisson":
-            res = GLM(y, X, family=families.Poisson()).fit(**kw)
+            res = GLM(y, X, family=families.Poisson(), offset=offset).fit(**kw)
         else:
-            res = NegativeBinomial(y, X, loglike_method="nb2").fit(**kw, disp=0, maxiter=500)
+            res = NegativeBinomial(y, X, loglike_method="nb2", offset=offset).fit(**kw, disp=0, maxiter=500)
     converged = not any("converge" in str(w.message).lower() for w in caught)
     params = np.asarray(res.params)
     cov = np.asarray(res.cov_params())
