@@ -299,3 +299,41 @@ def test_trial_glm_uses_real_day_length_as_exposure():
     assert with_offset["patrolled"]["rate_ratio"] == pytest.approx(1.0, abs=1e-6)
     without = fit_glm(panel.drop(columns="hours"), "count", ["patrolled"])
     assert without["patrolled"]["rate_ratio"] > 1.0  # the extra hour read as a patrol effect
+
+
+def test_dosage_cli_case_05_fall_back(tmp_path):
+    """The case's command: pings in UTC across the October change, one 150 m cell, the plan for 26 Oct."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from hotpatrol.cli import app
+
+    pings_utc("2019-10-27 00:30", "2019-10-27 02:30").to_csv(tmp_path / "pings_utc.csv", index=False)
+    HOT.to_csv(tmp_path / "hotspots.csv", index=False)
+    pd.DataFrame({"day": ["2019-10-26"], "hotspot_id": ["H1"], "patrolled": [True]}).to_csv(
+        tmp_path / "allocation.csv", index=False)
+    r = CliRunner().invoke(app, ["dosage", "--pings", str(tmp_path / "pings_utc.csv"), "--hotspots",
+                                 str(tmp_path / "hotspots.csv"), "--allocation", str(tmp_path / "allocation.csv"),
+                                 "--crs", CRS, "--out", str(tmp_path / "d.csv"), "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert out["compliance"]["minutes"] == 120.0 and out["compliance"]["visits"] == 1
+    v = pd.read_csv(tmp_path / "d.visits.csv")
+    assert v[["start", "end"]].iloc[0].tolist() == ["2019-10-27 01:30:00+01:00", "2019-10-27 02:30:00+00:00"]
+    r = CliRunner().invoke(app, ["dosage", "--pings", str(tmp_path / "pings_utc.csv"), "--hotspots",
+                                 str(tmp_path / "hotspots.csv"), "--crs", CRS, "--tz", "Nowhere/Atlantis",
+                                 "--out", str(tmp_path / "e.csv"), "--json"])
+    assert r.exit_code != 0 and "Nowhere/Atlantis" in r.output
+
+
+def test_etas_predict_window_counts_real_days_from_the_origin():
+    from types import SimpleNamespace
+
+    from hotpatrol.forecast._etas_common import predict_window
+
+    # a model whose first event was 00:00 BST on 26 Oct 2019 (23:00 UTC on the 25th)
+    m = SimpleNamespace(origin_=pd.Timestamp("2019-10-26 00:00"), origin_utc_=pd.Timestamp("2019-10-25 23:00"),
+                        fitted_until_=pd.Timestamp("2019-10-27 00:00"))
+    s, h, _, _, _ = predict_window(m, "2019-10-28 00:00", "1D")  # local midnight two days on: 49 real hours
+    assert s * 24 == pytest.approx(49.0) and h == 1.0

@@ -12,7 +12,12 @@ Time is held as a window ``[occurred_from, occurred_to)`` plus ``time_precision`
   a from/to window (``"window"``; aoristic methods spread such an event over the window).
 
 ``occurred_at`` is the best single instant: the exact time when known, else the window start.
-Times are naive local time (UK data: Europe/London wall clock).
+Times are naive local time (UK data: Europe/London wall clock; the zone is the ``timezone``
+setting). Local time labels things (the day, the hour of the week, a shift); every time *difference*
+(Knox, ETAS, aoristic windows, day lengths) is taken on instants from
+:func:`hotpatrol.localtime.to_utc`, whose one rule reads a time in the repeated hour of the autumn
+clock change as its first occurrence and a time in the skipped spring hour with the offset before
+the change (RFC 5545 section 3.3.5).
 """
 
 from __future__ import annotations

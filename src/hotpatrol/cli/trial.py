@@ -58,6 +58,7 @@ def register(app: typer.Typer) -> None:
         max_gap: float = typer.Option(120.0, "--max-gap", help="Seconds without pings that end a visit."),
         koper: float = typer.Option(10.0, "--koper", help="Minutes a visit must last to count (Koper threshold)."),
         day_start: str = typer.Option("06:00", "--day-start", help="Start of the operational day."),
+        tz: Optional[str] = typer.Option(None, "--tz", help="IANA zone of the operational day and of naive times (default: timezone setting, Europe/London)."),
         out: Path = typer.Option(Path("dosage.csv"), "--out", help="Dosage table CSV (visits/quarantine/json written beside)."),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:
@@ -81,7 +82,7 @@ def register(app: typer.Typer) -> None:
                 table = pd.read_csv(officers, dtype=str)
                 off = table.iloc[:, 0].tolist()
             res = dosage(pings, hotspots=hotspots, logs=logs, allocation=alloc, margin=margin, crs=crs, officers=off,
-                         max_speed=max_speed, max_gap=max_gap, koper_minutes=koper, day_start=day_start)
+                         max_speed=max_speed, max_gap=max_gap, koper_minutes=koper, day_start=day_start, tz=tz)
             path = res.write(out)
             if as_json:
                 print_json(res.to_dict() | {"out": str(path)})
