@@ -93,6 +93,20 @@ def test_dosage_spring_forward_one_visit_of_sixty_minutes():
     assert str(r.visits["end"].iloc[0]) == "2019-03-31 02:30:00+01:00"
 
 
+def test_dosage_speed_across_spring_change_uses_real_seconds():
+    """A 5 km spike 30 real seconds after the last ping is a GPS jump; on the wall clock (00:59:30 ->
+    02:00:00) it looked like an hour's silence and passed."""
+    from hotpatrol.patrol.dosage import dosage
+
+    p = pings_utc("2019-03-31 00:50", "2019-03-31 01:10")
+    spike = p["timestamp"] == "2019-03-31T01:00:00Z"
+    p.loc[spike, "x"] = PX + 5000.0
+    r = dosage(p, hotspots=HOT, crs=CRS)
+    assert r.quarantine_counts() == {"gps_jump": 1}
+    assert str(r.quarantine["t"].iloc[0]) == "2019-03-31 01:00:00+00:00"
+    assert r.compliance()["visits"] == 1 and r.compliance()["minutes"] == pytest.approx(20.0)
+
+
 def test_dosage_naive_local_pings_are_read_by_the_rule_and_noted():
     """A tracker logging naive local time: the repeated hour is ambiguous; read as first occurrence, noted."""
     from hotpatrol.patrol.dosage import dosage
