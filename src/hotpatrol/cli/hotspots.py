@@ -131,7 +131,10 @@ def register(app: typer.Typer) -> None:
                 s = result.summary()
                 print_json({"method": method, "meta": data.meta, "summary": {
                     "title": s.title, "table": s.table.to_dict(orient="records"), "notes": s.notes},
-                    "top": rows.to_dict(orient="records"), "out": written, "map": mapped})
+                    "top": rows.to_dict(orient="records"), "out": written, "map": mapped,
+                    **({"n_islands": result.n_islands, "islands": [v.item() if hasattr(v, "item") else v
+                                                                   for v in result.islands_]}
+                       if result.island_mask is not None else {})})
             else:
                 typer.echo(result.summary().as_text())
                 if method != "rank":
