@@ -9,6 +9,7 @@ import pandas as pd
 
 from hotpatrol.errors import HotpatrolError, check_choice
 from hotpatrol.events import occurred_at
+from hotpatrol.forecast._common import observation_period
 
 DAY = pd.Timedelta(days=1)
 COARSE_TIMES = ("jitter", "midpoint", "start", "error")
@@ -119,13 +120,18 @@ def prepare_events(events, *, coarse_times: str, rng: np.random.Generator, model
     # the training period: first window start .. last window end (or last instant)
     lo_all = lo.to_numpy("datetime64[ns]").astype("int64")[ok].astype(float)
     end_ns = np.where(coarse[ok], hi.to_numpy("datetime64[ns]").astype("int64")[ok].astype(float), t_ns)
-    origin_ns = float(np.nanmin(np.minimum(lo_all, t_ns)))
-    end = float(np.nanmax(end_ns))
-    if not end > origin_ns:
+    first_ns = np.minimum(lo_all, t_ns)
+    if not float(np.nanmax(end_ns)) > float(np.nanmin(first_ns)):
         raise HotpatrolError(f"All events fall at one instant: {model} needs a training period that spans time.",
                              parameter="events", fix="Give events from a period of at least a few weeks.")
-    origin = pd.Timestamp(int(origin_ns))
+    # the observation period: whole days, as for every forecaster (forecast._common.observation_period)
     day_ns = float(DAY.value)
+    first_day, end_day = observation_period(first_ns / day_ns, end_ns / day_ns)
+    origin_ns, end = first_day * day_ns, end_day * day_ns
+    origin = pd.Timestamp(int(round(origin_ns)))
+    notes.append(f"Training period {origin:%Y-%m-%d} to {pd.Timestamp(int(round(end))):%Y-%m-%d %H:%M} "
+                 f"({end_day - first_day:g} days: records are taken as complete from the start of the first "
+                 f"event's day to the end of the last event's day).")
     t = (t_ns - origin_ns) / day_ns
     order = np.argsort(t, kind="stable")
     x, y, t = x[order], y[order], t[order]
@@ -141,7 +147,7 @@ def prepare_events(events, *, coarse_times: str, rng: np.random.Generator, model
         "t": t,
         "origin": origin,
         "end_days": (end - origin_ns) / day_ns,
-        "fitted_until": pd.Timestamp(int(end)),
+        "fitted_until": pd.Timestamp(int(round(end))),
         "notes": notes,
         "n_duplicates": n_dup,
         "index": frame.index[np.flatnonzero(ok)[order]],  # caller's row labels, in model (time) order

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hotpatrol.forecast._common import GridModelMixin, check_positive, smooth
+from hotpatrol.forecast._common import GridModelMixin, check_positive, rate_span, smooth
 from hotpatrol.forecast.base import Forecast, Forecaster
 
 
@@ -59,7 +59,7 @@ class ProspectiveForecaster(GridModelMixin, Forecaster):
             counts = np.bincount(prep.place[sel], weights=(prep.w * before)[sel], minlength=places.n)
             score += smooth(places, counts, self.bandwidth, "bowers", normalise=False, unit=unit) / (1.0 + k)
         total = np.bincount(prep.place, weights=prep.w * before, minlength=places.n)
-        rate = total.sum() / max(e - prep.start, 1.0)
+        rate = total.sum() / rate_span(prep, e)
         if score.sum() <= 0:
             notes.append(f"No events in the last {self.window} weeks: fell back to all past events.")
             score = total
