@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from hotpatrol.cli.common import print_json, user_errors
+from hotpatrol.text import plural
 
 
 def _load(db: Optional[str], events_file: Optional[Path], categories, start, end):
@@ -138,8 +139,8 @@ def register(app: typer.Typer) -> None:
             else:
                 typer.echo(result.summary().as_text())
                 if method != "rank":
-                    typer.echo(f"\nTop {len(rows)} places:\n" + rows.to_string(index=False))
-                typer.echo(f"\n{data.meta['analysed_events']:,} events over {data.meta['places']:,} places"
+                    typer.echo(f"\nTop {plural(len(rows), 'place')}:\n" + rows.to_string(index=False))
+                typer.echo(f"\n{plural(data.meta['analysed_events'], 'event')} over {plural(data.meta['places'], 'place')}"
                            f" ({data.meta.get('study_area', 'given places')}); weight {data.weight}")
                 for path in (written, mapped):
                     if path:

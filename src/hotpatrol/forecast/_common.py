@@ -17,6 +17,7 @@ import pandas as pd
 from hotpatrol.errors import HotpatrolError, check_choice
 from hotpatrol.places.grid import Grid
 from hotpatrol.places.layer import PlacesLayer
+from hotpatrol.text import plural
 
 DAY_NS = 86_400 * 10**9
 
@@ -283,8 +284,8 @@ def span_note(prep: "Prepared", e: float) -> str:
     b = from_days(e)
     days = rate_span(prep, e)
     n = prep.n
-    text = (f"Rates are per day of data: {n:,} event{'s' if n != 1 else ''} from {a:%Y-%m-%d %H:%M} to "
-            f"{b:%Y-%m-%d %H:%M} ({days:g} day{'s' if days != 1 else ''}; records are taken as complete from the start "
+    text = (f"Rates are per day of data: {plural(n, 'event')} from {a:%Y-%m-%d %H:%M} to "
+            f"{b:%Y-%m-%d %H:%M} ({plural(days, 'day')}; records are taken as complete from the start "
             f"of the first event's day to the end of the last event's day).")
     if n < FEW_EVENTS:
         text += f" With fewer than {FEW_EVENTS} events the rate is very uncertain."

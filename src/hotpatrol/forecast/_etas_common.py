@@ -10,6 +10,7 @@ import pandas as pd
 from hotpatrol.errors import HotpatrolError, check_choice
 from hotpatrol.events import occurred_at
 from hotpatrol.forecast._common import observation_period
+from hotpatrol.text import plural, verb
 
 DAY = pd.Timedelta(days=1)
 COARSE_TIMES = ("jitter", "midpoint", "start", "error")
@@ -85,7 +86,7 @@ def prepare_events(events, *, coarse_times: str, rng: np.random.Generator, model
         what = ", ".join(f"{v} {k}" for k, v in kinds.items())
         if coarse_times == "error":
             raise HotpatrolError(
-                f"{model} needs exact times but {n_coarse} events have only a time window ({what}).",
+                f"{model} needs exact times but {plural(n_coarse, 'event')} {verb(n_coarse, 'has', 'have')} only a time window ({what}).",
                 parameter="coarse_times", given="error", allowed=list(COARSE_TIMES),
                 fix="Use coarse_times='jitter' (spread within the window) or a model for binned data "
                     "(grid-etas with coarse_times='midpoint').",
@@ -102,7 +103,7 @@ def prepare_events(events, *, coarse_times: str, rng: np.random.Generator, model
         else:
             t_ns[coarse] = lo_ns
             how = "placed at the start of their window"
-        notes.append(f"{n_coarse} events have only a time window ({what}): {how}.")
+        notes.append(f"{plural(n_coarse, 'event')} {verb(n_coarse, 'has', 'have')} only a time window ({what}): {how}.")
         if (kinds.get("month", 0) > 0.5 * len(frame)) and coarse_times == "jitter":
             notes.append("Monthly times: triggering faster than about a month cannot be identified from these "
                          "data; the fitted decay reflects the jitter as much as the crimes.")
@@ -110,7 +111,8 @@ def prepare_events(events, *, coarse_times: str, rng: np.random.Generator, model
     y = frame["y"].to_numpy(dtype=float)
     ok = np.isfinite(x) & np.isfinite(y) & np.isfinite(t_ns)
     if (~ok).any():
-        notes.append(f"{int((~ok).sum())} events without coordinates or time were left out.")
+        n_bad = int((~ok).sum())
+        notes.append(f"{plural(n_bad, 'event')} without coordinates or time {verb(n_bad, 'was', 'were')} left out.")
     x, y, t_ns = x[ok], y[ok], t_ns[ok]
     if len(x) < MIN_EVENTS:
         raise HotpatrolError(
@@ -130,7 +132,7 @@ def prepare_events(events, *, coarse_times: str, rng: np.random.Generator, model
     origin_ns, end = first_day * day_ns, end_day * day_ns
     origin = pd.Timestamp(int(round(origin_ns)))
     notes.append(f"Training period {origin:%Y-%m-%d} to {pd.Timestamp(int(round(end))):%Y-%m-%d %H:%M} "
-                 f"({end_day - first_day:g} days: records are taken as complete from the start of the first "
+                 f"({plural(end_day - first_day, 'day')}: records are taken as complete from the start of the first "
                  f"event's day to the end of the last event's day).")
     t = (t_ns - origin_ns) / day_ns
     order = np.argsort(t, kind="stable")
@@ -139,7 +141,7 @@ def prepare_events(events, *, coarse_times: str, rng: np.random.Generator, model
     key = pd.DataFrame({"x": x, "y": y, "t": t})
     n_dup = int(key.duplicated().sum())
     if n_dup:
-        notes.append(f"{n_dup} events duplicate another's time and place: kept, and never treated as "
+        notes.append(f"{plural(n_dup, 'event')} {verb(n_dup, 'duplicates', 'duplicate')} another's time and place: kept, and never treated as "
                      "triggering one another (zero time apart).")
     return {
         "x": x,

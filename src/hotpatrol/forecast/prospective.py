@@ -17,6 +17,7 @@ import numpy as np
 
 from hotpatrol.forecast._common import GridModelMixin, check_positive, rate_span, smooth
 from hotpatrol.forecast.base import Forecast, Forecaster
+from hotpatrol.text import plural
 
 
 class ProspectiveForecaster(GridModelMixin, Forecaster):
@@ -61,7 +62,7 @@ class ProspectiveForecaster(GridModelMixin, Forecaster):
         total = np.bincount(prep.place, weights=prep.w * before, minlength=places.n)
         rate = total.sum() / rate_span(prep, e)
         if score.sum() <= 0:
-            notes.append(f"No events in the last {self.window} weeks: fell back to all past events.")
+            notes.append(f"No events in the last {plural(self.window, 'week')}: fell back to all past events.")
             score = total
         risk = score / score.sum() * rate * h if score.sum() > 0 else score
         return Forecast(self.name, places, risk, start, horizon, notes, self.random_state)

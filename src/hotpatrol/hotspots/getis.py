@@ -22,6 +22,7 @@ from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.hotspots import inference, weights as wts
 from hotpatrol.hotspots.result import HotspotResult, Summary
+from hotpatrol.text import plural
 
 
 def with_self(W, self_weight: float = 1.0) -> sp.csr_matrix:
@@ -110,7 +111,7 @@ class GiResult(HotspotResult):
 
     def summary(self) -> Summary:
         return _class_summary(
-            f"Getis-Ord Gi* hot spots ({self.places.n:,} places)", self.bins, self.values, inference.BIN_LABELS,
+            f"Getis-Ord Gi* hot spots ({plural(self.places.n, 'place')})", self.bins, self.values, inference.BIN_LABELS,
             range(3, -4, -1), self.params,
         )
 

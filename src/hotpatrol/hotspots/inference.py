@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from hotpatrol.errors import HotpatrolError
+from hotpatrol.text import plural, verb
 
 CORRECTIONS = ("fdr", "holm", "none")
 
@@ -331,10 +332,10 @@ def choose_pvalues(p_sim, p_norm, pvalue: str, correction: str, permutations: in
     best = {"fdr": floor, "holm": floor * m, "none": floor}[correction]
     note = None
     if correction == "holm" and best > 0.05:
-        note = (f"with {max(permutations, refine or 0)} permutations and {m:,} places no Holm-adjusted p-value can fall below "
+        note = (f"with {max(permutations, refine or 0)} permutations and {plural(m, 'place')} no Holm-adjusted p-value can fall below "
                 f"{min(best, 1):.3g}: use more permutations, correction='fdr' or pvalue='norm'")
     elif correction == "fdr":
         need = int(np.ceil(floor * m / 0.05))
         note = (f"FDR with {max(permutations, refine or 0)} permutations: a place can be significant at 95 % only if at least "
-                f"{need:,} places reach the permutation floor p={floor:.3g}")
+                f"{plural(need, 'place')} {verb(need, 'reaches', 'reach')} the permutation floor p={floor:.3g}")
     return p_sim, note

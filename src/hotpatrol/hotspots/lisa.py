@@ -25,6 +25,7 @@ from hotpatrol.errors import HotpatrolError, check_choice
 from hotpatrol.hotspots import inference, weights as wts
 from hotpatrol.hotspots.getis import _check_values, _weights, adjust_without_islands
 from hotpatrol.hotspots.result import HotspotResult, Summary
+from hotpatrol.text import plural
 
 QUADRANTS = ("HH", "LH", "LL", "HL")
 #: quadrant of a place with no neighbour (its lag is undefined; I = 0, p = 1, never a cluster)
@@ -101,7 +102,7 @@ class LisaResult(HotspotResult):
             rows.append({"cluster": lab, "places": int(mask.sum()), "value": float(self.values[mask].sum()),
                          "share_of_value": round(float(self.values[mask].sum()) / total, 4)})
         notes = [f"{k}: {v}" for k, v in self.params.items()]
-        return Summary(f"Local Moran (LISA) clusters ({self.places.n:,} places)", pd.DataFrame(rows), notes)
+        return Summary(f"Local Moran (LISA) clusters ({plural(self.places.n, 'place')})", pd.DataFrame(rows), notes)
 
 
 def local_moran(
