@@ -162,3 +162,21 @@ def test_case_06_cli(tmp_path, rows, expect):
     r = runner.invoke(app, ["forecast", "predict", "--db", db, "--model", "gbm", "--start", "2022-01-02",
                             "--horizon", "7D", "--json"])
     assert r.exit_code == 2 and json.loads(r.stdout)["error"]["parameter"] == "events"
+
+
+def test_short_history_windows_are_not_stretched_to_a_day():
+    """The one-day floor is for short data, not for short windows on long data."""
+    base = pd.Timestamp("2022-03-01")
+    t = list(base + pd.to_timedelta(np.arange(0, 240, 6), unit="h"))  # every 6 h for 10 days
+    t += list(base + pd.Timedelta(days=10) - pd.to_timedelta([0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 3.9], unit="h"))
+    t = pd.Series(sorted(t))
+    ev = conform(pd.DataFrame({"event_id": [f"e{i}" for i in range(len(t))], "occurred_from": t,
+                               "occurred_at": t, "category": "Robbery"}))
+    ev["x"], ev["y"] = 500000.0, 150000.0
+    start = base + pd.Timedelta(days=10)
+    # naive-window: the last 4 one-hour periods hold 8 events -> 2 per hour
+    fc = MODELS["naive-window"]().fit(ev).predict(start, "1h")
+    assert fc.risk.sum() == pytest.approx(2.0)
+    # retrospective over the last 0.25 days (6 h): 8 events + the one at 18:00 -> 9 per 6 h
+    fc = RetrospectiveForecaster(window=0.25).fit(ev).predict(start, "6h")
+    assert fc.risk.sum() == pytest.approx(9.0)

@@ -273,9 +273,12 @@ def observation_period(t0: np.ndarray, t1: np.ndarray) -> tuple[float, float]:
     return float(np.floor(np.min(t0))), float(np.max(ends))
 
 
-def rate_span(prep: "Prepared", e: float, a: float | None = None) -> float:
-    """Days of data in ``[a, e)`` (``a`` defaults to the data start), at least :data:`MIN_SPAN_DAYS`."""
-    return max(e - (prep.start if a is None else max(a, prep.start)), MIN_SPAN_DAYS)
+def rate_span(prep: "Prepared", e: float) -> float:
+    """Days of data before ``e`` (from the data start), at least :data:`MIN_SPAN_DAYS`.
+
+    A window of history of ``w`` days divides by ``min(w, rate_span(prep, e))``: its own length,
+    or the data's span when the data are shorter."""
+    return max(e - prep.start, MIN_SPAN_DAYS)
 
 
 def span_note(prep: "Prepared", e: float) -> str:

@@ -77,7 +77,7 @@ class RetrospectiveForecaster(_KernelBase):
         if self.window is None:
             return super()._decay(prep, s, e)
         a = max(e - self.window, prep.start)
-        return prep.fraction_in(a, e), rate_span(prep, e, a)
+        return prep.fraction_in(a, e), min(float(self.window), rate_span(prep, e))
 
 
 class KDEForecaster(_KernelBase):

@@ -56,7 +56,7 @@ class NaiveForecaster(GridModelMixin, Forecaster):
         elif self.kind == "last":
             risk = prep.counts(n, e - h, e)
         else:
-            span = rate_span(prep, e, e - self.periods * h)
+            span = min(self.periods * h, rate_span(prep, e))  # the data's span when shorter (>= 1 day)
             risk = prep.counts(n, e - span, e) / span * h
         label = {"all": "naive", "last": "naive-last", "window": "naive-window"}[self.kind]
         return Forecast(label, self.places_, risk, start, horizon, notes, self.random_state)
