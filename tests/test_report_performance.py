@@ -153,3 +153,60 @@ def test_pdf_page_renders_as_png(tmp_path):
 def test_zero_in_both_years_is_not_a_percentage():
     row = ChangeTable.from_counts([("Jan", 0, 0)]).rows[0]
     assert row["pct_text"] == "none in either year" and row["p_value"] is None
+
+
+# ---------------------------------------------------------------- issue 16 item 7: counts of one, no comparable month
+
+
+def test_commentary_says_one_crime_not_one_crimes():
+    from hotpatrol.report.performance import commentary
+
+    one_more = ChangeTable.from_counts([("Jan", 2, 1)], title="Robbery")
+    text = one_more.commentary()
+    assert "with 1 more crime than" in text and "crimes" not in text
+    fewer = ChangeTable.from_counts([("Jan", 1, 2)], title="Robbery").commentary()
+    assert "1 fewer crime than" in fewer and "1 crimes" not in fewer
+    same = ChangeTable.from_counts([("Jan", 1, 1)], title="Robbery").commentary()
+    assert "unchanged at 1 crime (" in same
+    none_before = ChangeTable.from_counts([("Jan", 1, 0)], title="Robbery").commentary()
+    assert "1 crime recorded against none" in none_before
+    asb = ChangeTable.from_counts([("Jan", 1, 0)], title="ASB", noun="incidents").commentary()
+    assert "1 incident recorded" in asb
+    # plurals stay plural
+    assert "with 2 more crimes" in ChangeTable.from_counts([("Jan", 3, 1)], title="Robbery").commentary()
+    row = {"label": "Jan", "recorded": 1, "last_year": None, "pct_text": "no data for January 2021"}
+    assert commentary("Robbery", row) == "Robbery: 1 crime recorded; no comparison is possible (no data for January 2021)."
+
+
+def test_total_row_keeps_this_years_count_without_a_comparable_month():
+    table = ChangeTable.from_counts([("January 2022", 5, None), ("February 2022", 7, None)], title="Robbery")
+    assert table.total["recorded"] == 12 and table.total["last_year"] is None
+    assert table.total["pct_text"] == "no comparable months"
+    assert table.to_frame()["Recorded crime"].iloc[-1] == 12
+    assert "12 crimes recorded; no comparison is possible (no comparable months)" in table.commentary()
+    # a month missing this year too: the total says how many months it holds
+    part = ChangeTable.from_counts([("January 2022", 5, None), ("February 2022", None, None)], title="Robbery")
+    assert part.total["recorded"] == 5 and "1 of 2 months with data" in part.total["label"]
+    nothing = ChangeTable.from_counts([("January 2022", None, None)], title="Robbery")
+    assert nothing.total["recorded"] is None
+
+
+def test_report_from_events_with_no_last_year_data():
+    ev = _events({"2022-01": {"Robbery": 1, "Burglary": 4}, "2022-02": {"Robbery": 2}})
+    rep = performance_report(ev, months="2022-01..2022-02")
+    rob = rep.tables["Robbery"]
+    assert rob.total["recorded"] == 3 and rob.total["last_year"] is None
+    assert "3 crimes recorded" in rob.commentary()
+    burg = rep.tables["Burglary (all)"]
+    assert burg.total["recorded"] == 4 and "4 crimes recorded" in burg.commentary()
+
+
+def test_plural_helper():
+    from hotpatrol.text import plural, singular_of, verb
+
+    assert plural(1, "crime") == "1 crime" and plural(2, "crime") == "2 crimes" and plural(0, "crime") == "0 crimes"
+    assert plural(1234, "place") == "1,234 places" and plural(1.0, "event") == "1 event"
+    assert plural(2.5, "event") == "2.5 events" and plural(1, "box", "boxes") == "1 box"
+    assert plural(3, "crime", with_number=False) == "crimes"
+    assert singular_of("crimes") == "crime" and singular_of("incidents") == "incident"
+    assert verb(1, "has", "have") == "has" and verb(2, "has", "have") == "have"

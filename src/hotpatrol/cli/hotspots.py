@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from hotpatrol.cli.common import print_json, user_errors
+from hotpatrol.text import plural
 
 
 def _load(db: Optional[str], events_file: Optional[Path], categories, start, end):
@@ -131,12 +132,15 @@ def register(app: typer.Typer) -> None:
                 s = result.summary()
                 print_json({"method": method, "meta": data.meta, "summary": {
                     "title": s.title, "table": s.table.to_dict(orient="records"), "notes": s.notes},
-                    "top": rows.to_dict(orient="records"), "out": written, "map": mapped})
+                    "top": rows.to_dict(orient="records"), "out": written, "map": mapped,
+                    **({"n_islands": result.n_islands, "islands": [v.item() if hasattr(v, "item") else v
+                                                                   for v in result.islands_]}
+                       if result.island_mask is not None else {})})
             else:
                 typer.echo(result.summary().as_text())
                 if method != "rank":
-                    typer.echo(f"\nTop {len(rows)} places:\n" + rows.to_string(index=False))
-                typer.echo(f"\n{data.meta['analysed_events']:,} events over {data.meta['places']:,} places"
+                    typer.echo(f"\nTop {plural(len(rows), 'place')}:\n" + rows.to_string(index=False))
+                typer.echo(f"\n{plural(data.meta['analysed_events'], 'event')} over {plural(data.meta['places'], 'place')}"
                            f" ({data.meta.get('study_area', 'given places')}); weight {data.weight}")
                 for path in (written, mapped):
                     if path:

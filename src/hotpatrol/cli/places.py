@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from hotpatrol.cli.common import console, print_json, user_errors
+from hotpatrol.text import plural
 
 places_app = typer.Typer(help="Places: grid cells, H3 hexagons, police.uk snap points, LSOA/ward/district polygons.",
                          no_args_is_help=True)
@@ -79,8 +80,8 @@ def build_cmd(
     if as_json:
         print_json(payload)
         return
-    console.print(f"{layer.kind} layer: {layer.n:,} places ({layer.crs}); {payload['assigned']:,} of "
-                  f"{len(events):,} events assigned", highlight=False)
+    console.print(f"{layer.kind} layer: {plural(layer.n, 'place')} ({layer.crs}); {payload['assigned']:,} of "
+                  f"{plural(len(events), 'event')} assigned", highlight=False)
     for r in rows:
         console.print(f"  {r['place_id']:>28s}  {r['events']:,}", highlight=False)
     if out:

@@ -9,6 +9,7 @@ import typer
 
 from hotpatrol.cli.common import console, print_json, user_errors
 from hotpatrol.errors import HotpatrolError
+from hotpatrol.text import plural
 
 simulate_app = typer.Typer(help="Simulate data with a known truth (demo, tests, power).", no_args_is_help=True)
 
@@ -207,5 +208,5 @@ def register(app: typer.Typer) -> None:
             else:
                 console.print(f"Simulated {n} hotspots x {days} days, {k} patrolled a day; true effect {effect:+.0%} "
                               f"(intention-to-treat rate ratio {sim.truth['itt_rate_ratio']:.3f}).", highlight=False)
-                console.print(f"{len(sim.events)} events, {len(sim.patrols)} patrols, "
-                              f"{payload['pings']} pings -> {out}", highlight=False)
+                console.print(f"{plural(len(sim.events), 'event')}, {plural(len(sim.patrols), 'patrol')}, "
+                              f"{plural(payload['pings'], 'ping')} -> {out}", highlight=False)

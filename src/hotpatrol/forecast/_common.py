@@ -17,6 +17,7 @@ import pandas as pd
 from hotpatrol.errors import HotpatrolError, check_choice
 from hotpatrol.places.grid import Grid
 from hotpatrol.places.layer import PlacesLayer
+from hotpatrol.text import plural
 
 DAY_NS = 86_400 * 10**9
 
@@ -102,8 +103,8 @@ class Prepared:
     t0: np.ndarray  # window start, days
     t1: np.ndarray  # window end, days (== t0 for exact times)
     w: np.ndarray  # weight (1 or harm)
-    start: float  # first day covered by the data
-    end: float  # last instant covered (fitted_until)
+    start: float  # start of the first event's day (observation_period)
+    end: float  # end of the last event's day (fitted_until; observation_period)
     month_only: bool  # every event known only to a window of >= 28 days
     notes: list[str] = field(default_factory=list)
     rows: np.ndarray | None = None  # positions of these events in the table given to fit
@@ -244,25 +245,58 @@ def prepare(
     n_dup = int(frame.duplicated().sum())
     if n_dup and not month_only:
         notes.append(f"{n_dup} event(s) share place and time with another; each is counted.")
+    start, end = observation_period(t0[keep], t1[keep])
     prep = Prepared(
-        place=idx[keep], t0=t0[keep], t1=t1[keep], w=w[keep],
-        start=float(np.min(t0[keep])), end=_data_end(t0[keep], t1[keep]),
+        place=idx[keep], t0=t0[keep], t1=t1[keep], w=w[keep], start=start, end=end,
         month_only=month_only, notes=notes, rows=np.flatnonzero(keep),
     )
     return prep, places
 
 
-def _data_end(t0: np.ndarray, t1: np.ndarray) -> float:
-    """Where the data stop: the end of the last window, or for exact times the end of the last event's day
-    (records are taken to be complete up to the end of that day)."""
-    exact = t1 <= t0
-    ends = []
-    if exact.any():
-        last = float(t0[exact].max())
-        ends.append(np.floor(last) + 1.0)
-    if (~exact).any():
-        ends.append(float(t1[~exact].max()))
-    return max(ends)
+#: the shortest observation span (days) a rate is ever divided by: one day, the day of a single event
+MIN_SPAN_DAYS = 1.0
+
+
+def observation_period(t0: np.ndarray, t1: np.ndarray) -> tuple[float, float]:
+    """``(start, end)`` in days of the period the records cover (docs/forecast.md, "Observation span").
+
+    Records are taken to be complete by whole days: from the start of the day of the earliest event
+    (or window start) to the end of the day of the latest one. An exact time ``t`` ends its day at
+    ``floor(t) + 1``; a window ends at ``t1`` rounded up to a midnight (a minute- or hour-precision
+    window inside a day ends with that day; a day or month window already ends at a midnight).
+    So one event gives one day of data, never a minute. Every forecaster uses this rule.
+    """
+    t0 = np.asarray(t0, dtype=float)
+    t1 = np.asarray(t1, dtype=float)
+    exact = ~(t1 > t0)
+    ends = np.where(exact, np.floor(t0) + 1.0, np.ceil(np.where(exact, t0, t1)))
+    return float(np.floor(np.min(t0))), float(np.max(ends))
+
+
+def rate_span(prep: "Prepared", e: float) -> float:
+    """Days of data before ``e`` (from the data start), at least :data:`MIN_SPAN_DAYS`.
+
+    A window of history of ``w`` days divides by ``min(w, rate_span(prep, e))``: its own length,
+    or the data's span when the data are shorter."""
+    return max(e - prep.start, MIN_SPAN_DAYS)
+
+
+def span_note(prep: "Prepared", e: float) -> str:
+    """The observation span a forecast's rates are per, for the notes."""
+    a = from_days(prep.start)
+    b = from_days(e)
+    days = rate_span(prep, e)
+    n = prep.n
+    text = (f"Rates are per day of data: {plural(n, 'event')} from {a:%Y-%m-%d %H:%M} to "
+            f"{b:%Y-%m-%d %H:%M} ({plural(days, 'day')}; records are taken as complete from the start "
+            f"of the first event's day to the end of the last event's day).")
+    if n < FEW_EVENTS:
+        text += f" With fewer than {FEW_EVENTS} events the rate is very uncertain."
+    return text
+
+
+#: below this many events a forecast says its rate is very uncertain
+FEW_EVENTS = 10
 
 
 def _weights(events: pd.DataFrame, weight) -> np.ndarray:
@@ -298,7 +332,10 @@ def kernel_weights(d: np.ndarray, bandwidth: float, kernel: str) -> np.ndarray:
 
 def smooth(places: PlacesLayer, values: np.ndarray, bandwidth: float, kernel: str = "gaussian",
            *, normalise: bool = True, unit: float = 1.0) -> np.ndarray | list[np.ndarray]:
-    """Spread per-place ``values`` with a kernel; mass-preserving when ``normalise``.
+    """Spread per-place ``values`` with a kernel; mass-preserving when ``normalise``: each place's
+    value is shared out over the places only (kernel mass that would fall past the grid's edge or on
+    cells that are not places is given back to the places in reach, in proportion to the kernel), so
+    ``smooth(...).sum() == values.sum()``.
 
     ``values`` is (n,) or (k, n). Grids use an FFT convolution over the grid; other layers a
     sparse centroid-to-centroid kernel. ``unit`` rescales distances (Bowers' cell units).
@@ -313,12 +350,21 @@ def smooth(places: PlacesLayer, values: np.ndarray, bandwidth: float, kernel: st
         off = np.arange(-r, r + 1) * g.cell
         dx, dy = np.meshgrid(off, off)
         k = kernel_weights(np.hypot(dx, dy) / unit, bandwidth / unit, kernel)
+        inside = None
         if normalise:
             k = k / k.sum()
+            # share of each source cell's kernel that lands on the places (the kernel is symmetric, so
+            # this is the kernel convolved with the places' mask); sources are divided by it so that
+            # no mass is lost past the grid edge or on cells that are not places
+            mask = np.zeros(g.n_cells)
+            mask[places.place_id] = 1.0
+            if r > 0:
+                inside = fftconvolve(mask.reshape(g.ny, g.nx), k, mode="same").ravel()[places.place_id]
+                inside = np.where(inside > 1e-12, inside, 1.0)
         out = np.empty_like(vals)
         for i, v in enumerate(vals):
             full = np.zeros(g.n_cells)
-            full[places.place_id] = v
+            full[places.place_id] = v if inside is None else v / inside
             arr = full.reshape(g.ny, g.nx)
             conv = fftconvolve(arr, k, mode="same") if r > 0 else arr * k[0, 0]
             out[i] = np.clip(conv.ravel()[places.place_id], 0.0, None)
@@ -376,6 +422,7 @@ class GridModelMixin:
             notes.append(f"The data end {s - prep.end:.0f} days before the forecast start; "
                          "the latest data are used as they are.")
         h = horizon / pd.Timedelta(days=1)
+        notes.append(span_note(prep, min(s, prep.end)))
         if h > (min(s, prep.end) - prep.start):
             notes.append("The horizon is longer than the training data: the rate is extrapolated.")
         return start, horizon, s, h, notes

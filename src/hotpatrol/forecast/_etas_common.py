@@ -9,7 +9,9 @@ import pandas as pd
 
 from hotpatrol.errors import HotpatrolError, check_choice
 from hotpatrol.events import occurred_at
+from hotpatrol.forecast._common import observation_period
 from hotpatrol.localtime import to_local, to_utc
+from hotpatrol.text import plural, verb
 
 DAY = pd.Timedelta(days=1)
 COARSE_TIMES = ("jitter", "midpoint", "start", "error")
@@ -93,7 +95,7 @@ def prepare_events(events, *, coarse_times: str, rng: np.random.Generator, model
         what = ", ".join(f"{v} {k}" for k, v in kinds.items())
         if coarse_times == "error":
             raise HotpatrolError(
-                f"{model} needs exact times but {n_coarse} events have only a time window ({what}).",
+                f"{model} needs exact times but {plural(n_coarse, 'event')} {verb(n_coarse, 'has', 'have')} only a time window ({what}).",
                 parameter="coarse_times", given="error", allowed=list(COARSE_TIMES),
                 fix="Use coarse_times='jitter' (spread within the window) or a model for binned data "
                     "(grid-etas with coarse_times='midpoint').",
@@ -110,7 +112,7 @@ def prepare_events(events, *, coarse_times: str, rng: np.random.Generator, model
         else:
             t_ns[coarse] = lo_ns
             how = "placed at the start of their window"
-        notes.append(f"{n_coarse} events have only a time window ({what}): {how}.")
+        notes.append(f"{plural(n_coarse, 'event')} {verb(n_coarse, 'has', 'have')} only a time window ({what}): {how}.")
         if (kinds.get("month", 0) > 0.5 * len(frame)) and coarse_times == "jitter":
             notes.append("Monthly times: triggering faster than about a month cannot be identified from these "
                          "data; the fitted decay reflects the jitter as much as the crimes.")
@@ -118,7 +120,8 @@ def prepare_events(events, *, coarse_times: str, rng: np.random.Generator, model
     y = frame["y"].to_numpy(dtype=float)
     ok = np.isfinite(x) & np.isfinite(y) & np.isfinite(t_ns)
     if (~ok).any():
-        notes.append(f"{int((~ok).sum())} events without coordinates or time were left out.")
+        n_bad = int((~ok).sum())
+        notes.append(f"{plural(n_bad, 'event')} without coordinates or time {verb(n_bad, 'was', 'were')} left out.")
     x, y, t_ns = x[ok], y[ok], t_ns[ok]
     if len(x) < MIN_EVENTS:
         raise HotpatrolError(
@@ -128,14 +131,22 @@ def prepare_events(events, *, coarse_times: str, rng: np.random.Generator, model
     # the training period: first window start .. last window end (or last instant)
     lo_all = lo.to_numpy("datetime64[ns]").astype("int64")[ok].astype(float)
     end_ns = np.where(coarse[ok], hi.to_numpy("datetime64[ns]").astype("int64")[ok].astype(float), t_ns)
-    origin_ns = float(np.nanmin(np.minimum(lo_all, t_ns)))
-    end = float(np.nanmax(end_ns))
-    if not end > origin_ns:
+    first_ns = np.minimum(lo_all, t_ns)
+    if not float(np.nanmax(end_ns)) > float(np.nanmin(first_ns)):
         raise HotpatrolError(f"All events fall at one instant: {model} needs a training period that spans time.",
                              parameter="events", fix="Give events from a period of at least a few weeks.")
-    origin_utc = pd.Timestamp(int(origin_ns))
-    origin = to_local([origin_utc], tz)[0]
+    # the observation period: whole local days, as for every forecaster (forecast._common.observation_period);
+    # the day boundaries are local midnights, turned back into UTC instants for the differences
     day_ns = float(DAY.value)
+    first_local, end_local = (to_local(pd.to_datetime(v.astype("int64")), tz).asi8.astype(float)
+                              for v in (first_ns, end_ns))
+    first_day, end_day = observation_period(first_local / day_ns, end_local / day_ns)
+    origin, fitted_until = (pd.Timestamp(int(round(d * day_ns))) for d in (first_day, end_day))
+    origin_utc, end_utc = to_utc([origin, fitted_until], tz)
+    origin_ns, end = float(origin_utc.value), float(end_utc.value)
+    notes.append(f"Training period {origin:%Y-%m-%d} to {fitted_until:%Y-%m-%d %H:%M} "
+                 f"({plural(end_day - first_day, 'day')}: records are taken as complete from the start of the first "
+                 f"event's day to the end of the last event's day).")
     t = (t_ns - origin_ns) / day_ns
     order = np.argsort(t, kind="stable")
     x, y, t = x[order], y[order], t[order]
@@ -143,7 +154,7 @@ def prepare_events(events, *, coarse_times: str, rng: np.random.Generator, model
     key = pd.DataFrame({"x": x, "y": y, "t": t})
     n_dup = int(key.duplicated().sum())
     if n_dup:
-        notes.append(f"{n_dup} events duplicate another's time and place: kept, and never treated as "
+        notes.append(f"{plural(n_dup, 'event')} {verb(n_dup, 'duplicates', 'duplicate')} another's time and place: kept, and never treated as "
                      "triggering one another (zero time apart).")
     return {
         "x": x,
@@ -152,7 +163,7 @@ def prepare_events(events, *, coarse_times: str, rng: np.random.Generator, model
         "origin": origin,
         "origin_utc": origin_utc,
         "end_days": (end - origin_ns) / day_ns,
-        "fitted_until": to_local([pd.Timestamp(int(end))], tz)[0],
+        "fitted_until": fitted_until,
         "notes": notes,
         "n_duplicates": n_dup,
         "index": frame.index[np.flatnonzero(ok)[order]],  # caller's row labels, in model (time) order

@@ -47,6 +47,7 @@ from hotpatrol.forecast.shifts import place_profiles, shift_forecast
 from hotpatrol.hotspots.result import Summary
 from hotpatrol.patrol.timing import parse_shift
 from hotpatrol.places.layer import PlacesLayer
+from hotpatrol.text import plural
 
 MONTH_HORIZONS = ("1M", "month", "1MS")
 
@@ -127,7 +128,7 @@ class BacktestResult:
     def summary(self) -> Summary:
         r = self.record
         title = (f"Backtest: {r['windows']} window(s) of {r['horizon']} to {r['end']}, "
-                 f"{r['n_places']} places (area={r['area']})")
+                 f"{plural(r['n_places'], 'place')} (area={r['area']})")
         models = set(self.pooled["model"])
         head = (f"Hit rate % pooled over windows, {r['ci']} bootstrap 95% CI ({r['n_boot']} resamples, "
                 f"seed {r['random_state']})")

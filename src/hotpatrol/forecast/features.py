@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.forecast._common import Prepared, smooth
+from hotpatrol.forecast._common import Prepared, rate_span, smooth
 
 KDE_BANDWIDTHS = (150.0, 300.0, 600.0)
 
@@ -56,7 +56,7 @@ class FeatureBuilder:
 
     def build(self, cut: float, h: float) -> tuple[np.ndarray, list[str]]:
         p, n = self.prep, self.places.n
-        hist = max(cut - p.start, 1e-9)
+        hist = rate_span(p, cut)  # at least a day (observation_period), never the minute of one record
         before = p.before(cut)
         cols: dict[str, np.ndarray] = {}
 

@@ -37,6 +37,7 @@ from hotpatrol.forecast._etas_common import (
     warn_not_converged,
 )
 from hotpatrol.forecast.base import Forecast, Forecaster
+from hotpatrol.text import plural, verb
 
 
 @numba.njit(cache=True)
@@ -125,7 +126,9 @@ class GridETASForecaster(Forecaster):
         idx = places.assign(x, y)
         inside = idx >= 0
         if (~inside).any():
-            notes.append(f"{int((~inside).sum())} events fall outside the places and were not used.")
+            n_out = int((~inside).sum())
+            notes.append(f"{plural(n_out, 'event')} {verb(n_out, 'falls', 'fall')} outside the places and "
+                         f"{verb(n_out, 'was', 'were')} not used.")
         if inside.sum() < 2:
             raise HotpatrolError("Too few events inside the places to fit grid ETAS.", parameter="places",
                                  given=int(inside.sum()))

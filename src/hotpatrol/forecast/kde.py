@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from hotpatrol.errors import check_choice
-from hotpatrol.forecast._common import GridModelMixin, check_positive, smooth
+from hotpatrol.forecast._common import MIN_SPAN_DAYS, GridModelMixin, check_positive, rate_span, smooth
 from hotpatrol.forecast.base import Forecast, Forecaster
 
 
@@ -36,7 +36,7 @@ class _KernelBase(GridModelMixin, Forecaster):
 
     def _decay(self, prep, s, e):
         """Per-event weight and the matching effective length of the data (days)."""
-        return prep.before(e), max(e - prep.start, 1.0)
+        return prep.before(e), rate_span(prep, e)
 
     def predict(self, start, horizon="7D") -> Forecast:
         start, horizon, s, h, notes = self._predict_setup(start, horizon)
@@ -77,7 +77,7 @@ class RetrospectiveForecaster(_KernelBase):
         if self.window is None:
             return super()._decay(prep, s, e)
         a = max(e - self.window, prep.start)
-        return prep.fraction_in(a, e), max(e - a, 1.0)
+        return prep.fraction_in(a, e), min(float(self.window), rate_span(prep, e))
 
 
 class KDEForecaster(_KernelBase):
@@ -115,6 +115,8 @@ class KDEForecaster(_KernelBase):
         age = np.clip(s - prep.midpoint_before(e), 0.0, None)
         w = prep.before(e) * np.exp(-age / self.time_scale)
         tau = self.time_scale
-        # integral of exp(-(s - u)/tau) du over the data [start, e]
-        length = tau * (np.exp(-(s - e) / tau) - np.exp(-(s - prep.start) / tau))
-        return w, max(length, 1e-9)
+        # integral of exp(-(s - u)/tau) du over the data [a, e], the data at least MIN_SPAN_DAYS long
+        # (observation_period: one event is one day of data, not the minute of its record)
+        a = min(prep.start, e - MIN_SPAN_DAYS)
+        length = tau * (np.exp(-(s - e) / tau) - np.exp(-(s - a) / tau))
+        return w, length

@@ -32,6 +32,7 @@ from scipy.spatial import cKDTree
 
 from hotpatrol.errors import HotpatrolError, check_choice
 from hotpatrol.hotspots.result import Summary
+from hotpatrol.text import plural, verb
 
 METRICS = ("manhattan", "euclidean")
 DAY = np.timedelta64(1, "D")
@@ -170,7 +171,7 @@ class KnoxResult:
         near = sig[(sig["distance_from"] > 0) & np.isfinite(sig["distance_to"])]
         same = sig[sig["distance_from"] == 0]
         notes = [
-            f"{self.n_events} events, {self.n_events * (self.n_events - 1) // 2:,} pairs, {self.metric} distance, "
+            f"{plural(self.n_events, 'event')}, {plural(self.n_events * (self.n_events - 1) // 2, 'pair')}, {self.metric} distance, "
             f"{self.permutations} permutations of the dates (smallest possible p = {1 / (self.permutations + 1):.3g}).",
             f"Repeats (same location) over-represented (p <= {alpha:g}): "
             + (", ".join(same["temporal_band"]) if len(same) else "none") + ".",
@@ -404,7 +405,7 @@ def knox_test(events: pd.DataFrame, **kwargs) -> KnoxResult:
         monthly = (prec == "month").fillna(False).to_numpy()
         if monthly.mean() > 0.5:
             raise HotpatrolError(
-                f"{int(monthly.sum())} of {len(events)} events are dated only to the month (police.uk): "
+                f"{int(monthly.sum())} of {plural(len(events), 'event')} {verb(int(monthly.sum()), 'is', 'are')} dated only to the month (police.uk): "
                 "the Knox test needs dates to the day.",
                 parameter="events", given="time_precision=month",
                 fix="Use force records with dates/times (ingest a force-records CSV).",

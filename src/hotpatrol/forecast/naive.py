@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from hotpatrol.errors import check_choice
-from hotpatrol.forecast._common import GridModelMixin, check_positive
+from hotpatrol.forecast._common import GridModelMixin, check_positive, rate_span
 from hotpatrol.forecast.base import Forecast, Forecaster
 
 KINDS = ("all", "last", "window")
@@ -51,12 +51,12 @@ class NaiveForecaster(GridModelMixin, Forecaster):
         prep, n = self._prep_, self.places_.n
         e = min(s, prep.end)  # data that ended before start: use the latest periods there are
         if self.kind == "all":
-            span = max(e - prep.start, 1.0)
+            span = rate_span(prep, e)
             risk = prep.counts(n, -np.inf, e) / span * h
         elif self.kind == "last":
             risk = prep.counts(n, e - h, e)
         else:
-            span = min(self.periods * h, e - prep.start)
+            span = min(self.periods * h, rate_span(prep, e))  # the data's span when shorter (>= 1 day)
             risk = prep.counts(n, e - span, e) / span * h
         label = {"all": "naive", "last": "naive-last", "window": "naive-window"}[self.kind]
         return Forecast(label, self.places_, risk, start, horizon, notes, self.random_state)

@@ -8,6 +8,7 @@ import pandas as pd
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.forecast.base import Forecast
 from hotpatrol.hotspots.result import HotspotResult, Summary
+from hotpatrol.text import plural
 
 
 class TopPlaces(HotspotResult):
@@ -41,7 +42,7 @@ class TopPlaces(HotspotResult):
         table = frame[["rank", "place_id", "risk", "share", "lon", "lat"]].round(
             {"risk": 3, "share": 4, "lon": 5, "lat": 5})
         covered = frame["risk"].sum() / fc.risk.sum() if fc.risk.sum() > 0 else float("nan")
-        title = (f"{fc.model} forecast from {fc.start} for {fc.horizon}: top {self.n} of {fc.places.n} places "
+        title = (f"{fc.model} forecast from {fc.start} for {fc.horizon}: top {self.n} of {plural(fc.places.n, 'place')} "
                  f"({100 * covered:.1f}% of the expected {fc.risk.sum():.1f} events)")
         return Summary(title, table, list(fc.notes))
 

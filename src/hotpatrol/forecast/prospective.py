@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from hotpatrol.forecast._common import GridModelMixin, check_positive, smooth
+from hotpatrol.forecast._common import GridModelMixin, check_positive, rate_span, smooth
 from hotpatrol.forecast.base import Forecast, Forecaster
+from hotpatrol.text import plural
 
 
 class ProspectiveForecaster(GridModelMixin, Forecaster):
@@ -59,9 +60,9 @@ class ProspectiveForecaster(GridModelMixin, Forecaster):
             counts = np.bincount(prep.place[sel], weights=(prep.w * before)[sel], minlength=places.n)
             score += smooth(places, counts, self.bandwidth, "bowers", normalise=False, unit=unit) / (1.0 + k)
         total = np.bincount(prep.place, weights=prep.w * before, minlength=places.n)
-        rate = total.sum() / max(e - prep.start, 1.0)
+        rate = total.sum() / rate_span(prep, e)
         if score.sum() <= 0:
-            notes.append(f"No events in the last {self.window} weeks: fell back to all past events.")
+            notes.append(f"No events in the last {plural(self.window, 'week')}: fell back to all past events.")
             score = total
         risk = score / score.sum() * rate * h if score.sum() > 0 else score
         return Forecast(self.name, places, risk, start, horizon, notes, self.random_state)

@@ -25,6 +25,7 @@ from scipy.stats import binom
 
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.hotspots.result import HotspotResult, Summary
+from hotpatrol.text import plural
 
 
 def poisson_rate_test(a, b, *, exposure_a: float = 1.0, exposure_b: float = 1.0) -> np.ndarray:
@@ -120,7 +121,7 @@ class ChangeResult(HotspotResult):
                if self.exposure[0] != self.exposure[1] else "") + ".",
             f"Top {self.top_n}: {len(churn['appeared'])} appeared, {len(churn['disappeared'])} disappeared, "
             f"{len(churn['stayed'])} stayed.",
-            f"Exact Poisson test, FDR q < 0.05: up at {up} places, down at {down}. Ratio = (after + {self.offset:g}) / "
+            f"Exact Poisson test, FDR q < 0.05: up at {plural(up, 'place')}, down at {down}. Ratio = (after + {self.offset:g}) / "
             f"(before + {self.offset:g}).",
         ]
         return Summary(title=f"Change {self.labels[0]} -> {self.labels[1]} (10 largest differences)", table=table,

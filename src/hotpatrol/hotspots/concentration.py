@@ -32,6 +32,7 @@ import pandas as pd
 
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.hotspots.result import HotspotResult, Summary
+from hotpatrol.text import plural
 
 DEFAULT_HARM_SHARES = (0.25, 0.5)
 DEFAULT_PLACE_SHARES = (0.01, 0.05)
@@ -193,7 +194,7 @@ class ConcentrationResult(HotspotResult):
         if key in table:  # shares of places read best as percentages with a few significant digits
             table[key] = [f"{v * 100:.3g}%" if np.isfinite(v) else "" for v in table[key]]
         overall = self.table.iloc[-1]
-        notes = [f"Measure: {self.measure}; {int(overall['places'])} places."]
+        notes = [f"Measure: {self.measure}; {plural(int(overall['places']), 'place')}."]
         if key in overall:
             notes.append(f"Whole window: 50% of {self.measure} in {overall[key] * 100:.3g}% of places "
                          f"({overall[key + '_of_nonzero'] * 100:.3g}% of places with any); "

@@ -198,6 +198,9 @@ def space_time_gi(values, W, *, time_lag: int = 1, gi_star=None) -> np.ndarray:
     ``time_lag + 1`` periods of ``W* X``, and the weight totals scale with the number of periods in
     the window. ``gi_star(values, W) -> z`` instead scores the flattened cube with an explicit
     matrix (e.g. :func:`hotpatrol.hotspots.getis.gi_star_z`; the tests check both agree).
+
+    Places with no *spatial* neighbour (islands of ``W``) get z = 0 in every period on both paths:
+    their earlier periods alone would make the "hot spot" a restatement of their own counts.
     """
     x = np.asarray(values, dtype=float)
     if x.ndim != 2:
@@ -210,7 +213,9 @@ def space_time_gi(values, W, *, time_lag: int = 1, gi_star=None) -> np.ndarray:
     if gi_star is not None:
         Wst = space_time_weights(W, T, time_lag)
         flat = x.T.reshape(-1)  # period-major, matching space_time_weights
-        return np.asarray(gi_star(flat, Wst), dtype=float).reshape(T, n).T
+        z = np.asarray(gi_star(flat, Wst), dtype=float).reshape(T, n).T.copy()
+        z[_islands(W)] = 0.0
+        return z
     Ws = _with_self(W)
     lag1 = np.asarray(Ws @ x)  # (n, T): W* X per period
     csum = np.cumsum(lag1, axis=1)
@@ -227,7 +232,16 @@ def space_time_gi(values, W, *, time_lag: int = 1, gi_star=None) -> np.ndarray:
     spread = np.sqrt(np.maximum(N * s1 - wi * wi, 0.0) / (N - 1.0))
     num = lag - mean * wi
     den = spread * sd
-    return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+    z = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+    z[_islands(W)] = 0.0
+    return z
+
+
+def _islands(W) -> np.ndarray:
+    """Places with no spatial neighbour (an empty row of ``W`` off the diagonal)."""
+    from hotpatrol.hotspots.weights import islands
+
+    return islands(W)
 
 
 @dataclass(eq=False)
@@ -308,6 +322,13 @@ class EmergingResult(HotspotResult):
         ]
         if len(self.labels) < 10:
             notes.append("Fewer than 10 periods: Esri recommends at least 10 for trend categories.")
+        if self.island_mask is not None and self.n_islands:
+            from hotpatrol.hotspots.weights import island_note
+
+            kind = s.get("weights") or "the default"
+            notes.append(island_note(self.place_id, self.island_mask, str(kind),
+                                     layer_kind=getattr(self.places, "kind", None),
+                                     statistic="z = 0 in every period, No Pattern Detected") + ".")
         return Summary(title="Emerging hot spots", table=table, notes=notes)
 
 
@@ -359,6 +380,7 @@ def emerging(
 
             W = _weights.build(cube.places, weights, distance=distance)
         z = space_time_gi(cube.values, W, time_lag=time_lag, gi_star=gi_star)
+    island = None if W is None else _islands(_check_weights(W, time_lag)[0])
     z = np.asarray(z, dtype=float)
     if z.shape != cube.values.shape:
         raise HotpatrolError("z must have the cube's shape (places x periods).", parameter="z",
@@ -366,12 +388,17 @@ def emerging(
     z = np.nan_to_num(z, nan=0.0)  # Gi* is undefined for a constant cube; treat as no clustering
     p = 2.0 * (1.0 - ndtr(np.abs(z)))
     analysed = cube.values.sum(axis=1) > 0 if only_with_events else np.ones(cube.n_places, dtype=bool)
+    tested = analysed if island is None else analysed & ~island  # islands are not tested (z = 0, p = 1)
+    if island is not None:
+        p[island] = 1.0
     if fdr:
         q = np.ones_like(p)
-        q[analysed] = fdr_bh(p[analysed])
+        q[tested] = fdr_bh(p[tested])
         p = q
     trend = mann_kendall(z)
     category = classify(z, p, trend.z, trend.p, alpha=alpha, trend_alpha=trend_alpha)
-    category[~analysed] = NO_PATTERN
-    return EmergingResult(category, trend, z, p, cube.labels, cube.place_id, analysed, cube.places, alpha,
-                          trend_alpha, {"time_lag": time_lag, "fdr": fdr, "weights": weights, "distance": distance}, cube.measure)
+    category[~tested] = NO_PATTERN
+    result = EmergingResult(category, trend, z, p, cube.labels, cube.place_id, analysed, cube.places, alpha,
+                            trend_alpha, {"time_lag": time_lag, "fdr": fdr, "weights": weights, "distance": distance}, cube.measure)
+    result.island_mask = island
+    return result

@@ -22,6 +22,7 @@ from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.hotspots import inference, weights as wts
 from hotpatrol.hotspots.result import HotspotResult, Summary
+from hotpatrol.text import plural
 
 
 def with_self(W, self_weight: float = 1.0) -> sp.csr_matrix:
@@ -38,7 +39,8 @@ def gi_star_z(values, W, *, star: bool = True) -> np.ndarray:
     ``W`` is an ``n x n`` sparse matrix; with ``star=True`` a zero diagonal is replaced by 1 (the
     place counts itself). A 2-D ``values`` is one column per period (a space-time cube slice per
     column): all columns are scored with one sparse matrix product. Columns that are constant
-    (e.g. a month with no events) have no variance and get z = 0.
+    (e.g. a month with no events) have no variance and get z = 0, and so do places with no
+    neighbour other than themselves (islands): their Gi* would only restate their own value.
     """
     X = np.asarray(values, dtype=np.float64)
     if X.ndim not in (1, 2):
@@ -62,6 +64,7 @@ def gi_star_z(values, W, *, star: bool = True) -> np.ndarray:
     num = lag - np.outer(wi, mean)
     den = np.outer(spread, s)
     z = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+    z[wts.islands(W)] = 0.0  # no neighbour but itself: no local cluster to measure (defined as 0)
     return z.ravel() if X.ndim == 1 else z
 
 
@@ -98,6 +101,8 @@ class GiResult(HotspotResult):
         frame["p_adj"] = self.p_adj
         frame["gi_bin"] = self.bins
         frame["label"] = pd.Series(self.bins).map(inference.BIN_LABELS).to_numpy()
+        if self.island_mask is not None:
+            frame["island"] = np.asarray(self.island_mask, dtype=bool)
         return frame
 
     def top(self, n: int) -> pd.DataFrame:
@@ -106,7 +111,7 @@ class GiResult(HotspotResult):
 
     def summary(self) -> Summary:
         return _class_summary(
-            f"Getis-Ord Gi* hot spots ({self.places.n:,} places)", self.bins, self.values, inference.BIN_LABELS,
+            f"Getis-Ord Gi* hot spots ({plural(self.places.n, 'place')})", self.bins, self.values, inference.BIN_LABELS,
             range(3, -4, -1), self.params,
         )
 
@@ -140,6 +145,10 @@ def getis_ord(
     ``weights`` is ``queen``/``rook``/``distance`` (see :mod:`hotpatrol.hotspots.weights`) or a
     ready sparse matrix. ``permutations=0`` uses only the normal approximation. P-values are
     two-sided, adjusted by ``correction`` (``fdr``, ``holm`` or ``none``) before binning.
+
+    Places with no neighbour (islands, :func:`hotpatrol.hotspots.weights.islands`) get z = 0,
+    p = 1 and "Not significant", are left out of the correction, and are named in
+    ``result.islands_`` / ``result.n_islands`` and the summary notes, wherever they sit in the table.
     """
     values = _check_values(values, places)
     permutations = settings.get("permutations") if permutations is None else permutations
@@ -156,18 +165,33 @@ def getis_ord(
         off.eliminate_zeros()
         p_sim, _, _, upper, refine = inference.permutation_test(values, off, permutations=permutations, seed=seed,
                                                                   refine=refine)
+    island = wts.islands(W)
+    upper, p_norm = upper & ~island, np.where(island, 1.0, p_norm)
+    if p_sim is not None:
+        p_sim = np.where(island, 1.0, p_sim)
     p_use, note = inference.choose_pvalues(p_sim, p_norm, pvalue, correction, permutations,
                                            refine if p_sim is not None else None)
-    p_adj = inference.adjust_pvalues(p_use, correction)
+    p_adj = adjust_without_islands(p_use, island, correction)
     bins = inference.confidence_bins(p_adj, upper)
     params = {"weights": kind, "permutations": permutations, "correction": correction, "pvalue": "sim" if p_sim is not None and pvalue == "sim" else "norm", "seed": seed,
-              "islands": int((wts.cardinalities(W) == 0).sum())}
+              "islands": int(island.sum())}
     if p_sim is not None:
         params["refine_permutations"] = refine
     if note:
         params["note"] = note
-    return GiResult(places=places, values=values, z=z, p_norm=p_norm, p_sim=p_sim, p_adj=p_adj, bins=bins,
-                    params=params, counts=counts)
+    inote = wts.island_note(places.place_id, island, kind, layer_kind=places.kind)
+    if inote:
+        params["islands_note"] = inote
+    result = GiResult(places=places, values=values, z=z, p_norm=p_norm, p_sim=p_sim, p_adj=p_adj, bins=bins,
+                      params=params, counts=counts)
+    result.island_mask = island
+    return result
+
+
+def adjust_without_islands(p, island, correction) -> np.ndarray:
+    """Adjusted p-values with islands left out of the correction (they are not tested) and set to 1."""
+    p = np.where(island, np.nan, np.asarray(p, dtype=float))
+    return np.where(island, 1.0, inference.adjust_pvalues(p, correction))
 
 
 def _check_values(values, places) -> np.ndarray:

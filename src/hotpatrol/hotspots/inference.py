@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from hotpatrol.errors import HotpatrolError
+from hotpatrol.text import plural, verb
 
 CORRECTIONS = ("fdr", "holm", "none")
 
@@ -209,12 +210,10 @@ def permutation_test(x, W, *, permutations: int, seed: int, refine="auto"):
     obs = W @ x
     indptr = W.indptr.astype(np.int64)
     # rows whose weights are all equal (binary or row-standardised) take the sparse fast path
-    row_max = np.maximum.reduceat(W.data, indptr[:-1]) if W.nnz else np.zeros(0)
-    row_min = np.minimum.reduceat(W.data, indptr[:-1]) if W.nnz else np.zeros(0)
     has = np.diff(indptr) > 0
+    row_max, row_min = row_extremes(W)
     equal = np.zeros(len(x), dtype=np.bool_)
-    if W.nnz:
-        equal[has] = np.isclose(row_max[has], row_min[has], rtol=1e-12, atol=0)
+    equal[has] = np.isclose(row_max[has], row_min[has], rtol=1e-12, atol=0)
     nz_idx = np.flatnonzero(x != 0).astype(np.int64)
     nz_pos = np.full(len(x), -1, dtype=np.int64)
     nz_pos[nz_idx] = np.arange(len(nz_idx))
@@ -238,6 +237,25 @@ def permutation_test(x, W, *, permutations: int, seed: int, refine="auto"):
     else:
         refine = 0
     return p, mean, sd, upper, int(refine)
+
+
+def row_extremes(W):
+    """Largest and smallest stored weight of each row of CSR ``W``, shape ``(n,)`` each (0 for empty rows).
+
+    ``np.maximum.reduceat`` is given only the starts of non-empty rows: an empty row (an island)
+    anywhere, including the last one whose start equals ``nnz``, would otherwise be out of bounds
+    (last row) or take its neighbour's first value (elsewhere).
+    """
+    W = sp.csr_matrix(W)
+    n = W.shape[0]
+    has = np.diff(W.indptr) > 0
+    row_max = np.zeros(n, dtype=W.data.dtype if W.nnz else float)
+    row_min = np.zeros_like(row_max)
+    if has.any():
+        starts = W.indptr[:-1][has]
+        row_max[has] = np.maximum.reduceat(W.data, starts)
+        row_min[has] = np.minimum.reduceat(W.data, starts)
+    return row_max, row_min
 
 
 def check_permutations(permutations) -> int:
@@ -314,10 +332,10 @@ def choose_pvalues(p_sim, p_norm, pvalue: str, correction: str, permutations: in
     best = {"fdr": floor, "holm": floor * m, "none": floor}[correction]
     note = None
     if correction == "holm" and best > 0.05:
-        note = (f"with {max(permutations, refine or 0)} permutations and {m:,} places no Holm-adjusted p-value can fall below "
+        note = (f"with {max(permutations, refine or 0)} permutations and {plural(m, 'place')} no Holm-adjusted p-value can fall below "
                 f"{min(best, 1):.3g}: use more permutations, correction='fdr' or pvalue='norm'")
     elif correction == "fdr":
         need = int(np.ceil(floor * m / 0.05))
         note = (f"FDR with {max(permutations, refine or 0)} permutations: a place can be significant at 95 % only if at least "
-                f"{need:,} places reach the permutation floor p={floor:.3g}")
+                f"{plural(need, 'place')} {verb(need, 'reaches', 'reach')} the permutation floor p={floor:.3g}")
     return p_sim, note

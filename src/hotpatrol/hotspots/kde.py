@@ -37,6 +37,7 @@ from scipy.signal import fftconvolve
 from hotpatrol.errors import HotpatrolError, check_choice
 from hotpatrol.hotspots.result import HotspotResult, Summary
 from hotpatrol.places.grid import Grid
+from hotpatrol.text import plural
 
 KERNELS = ("quartic", "gaussian")
 EDGES = ("none", "uniform")
@@ -209,7 +210,7 @@ class KDEResult(HotspotResult):
                  + (" (radius)" if self.kernel == "quartic" else " (standard deviation)"),
                  f"edge correction: {self.edge}", f"oversample: {self.oversample}",
                  f"density unit: value per km²; top 10 cells hold {frame['density'].sum() / total:.1%} of the density"]
-        return Summary(f"Kernel density ({self.places.n:,} places)", top, notes)
+        return Summary(f"Kernel density ({plural(self.places.n, 'place')})", top, notes)
 
 
 def kernel_density(

@@ -23,10 +23,13 @@ from scipy.stats import norm
 from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError, check_choice
 from hotpatrol.hotspots import inference, weights as wts
-from hotpatrol.hotspots.getis import _check_values, _weights
+from hotpatrol.hotspots.getis import _check_values, _weights, adjust_without_islands
 from hotpatrol.hotspots.result import HotspotResult, Summary
+from hotpatrol.text import plural
 
 QUADRANTS = ("HH", "LH", "LL", "HL")
+#: quadrant of a place with no neighbour (its lag is undefined; I = 0, p = 1, never a cluster)
+ISLAND = "Island"
 
 
 def local_moran_stats(values, W):
@@ -45,6 +48,9 @@ def local_moran_stats(values, W):
     e = -(z * z * wi) / ((n - 1) * m2)
     var = (z / m2) ** 2 * (n / (n - 2)) * (wi2 - wi * wi / (n - 1)) * (m2 - z * z / (n - 1))
     zs = np.divide(I - e, np.sqrt(np.maximum(var, 0)), out=np.zeros_like(I), where=var > 0)
+    island = wts.islands(W)  # lag 0 by definition (spdep zero.policy=TRUE, esda): I = E = Var = z = 0
+    for arr in (I, e, var, zs):
+        arr[island] = 0.0
     return I, e, var, zs
 
 
@@ -78,6 +84,8 @@ class LisaResult(HotspotResult):
         frame["p_adj"] = self.p_adj
         frame["quadrant"] = self.quadrant
         frame["cluster"] = self.cluster
+        if self.island_mask is not None:
+            frame["island"] = np.asarray(self.island_mask, dtype=bool)
         return frame
 
     def top(self, n: int) -> pd.DataFrame:
@@ -94,7 +102,7 @@ class LisaResult(HotspotResult):
             rows.append({"cluster": lab, "places": int(mask.sum()), "value": float(self.values[mask].sum()),
                          "share_of_value": round(float(self.values[mask].sum()) / total, 4)})
         notes = [f"{k}: {v}" for k, v in self.params.items()]
-        return Summary(f"Local Moran (LISA) clusters ({self.places.n:,} places)", pd.DataFrame(rows), notes)
+        return Summary(f"Local Moran (LISA) clusters ({plural(self.places.n, 'place')})", pd.DataFrame(rows), notes)
 
 
 def local_moran(
@@ -112,7 +120,12 @@ def local_moran(
     seed: int | None = None,
     counts=None,
 ) -> LisaResult:
-    """LISA of per-place ``values``. ``transform`` ``r`` (row-standardised, default) or ``b`` (binary)."""
+    """LISA of per-place ``values``. ``transform`` ``r`` (row-standardised, default) or ``b`` (binary).
+
+    Places with no neighbour (islands) get I = 0, z = 0, p = 1, quadrant ``"Island"`` and cluster
+    "Not significant", are left out of the multiple-testing correction, and are named in
+    ``result.islands_`` / ``result.n_islands`` and the summary notes, wherever they sit in the table.
+    """
     values = _check_values(values, places)
     check_choice("transform", transform, ("r", "b"))
     permutations = settings.get("permutations") if permutations is None else permutations
@@ -128,23 +141,31 @@ def local_moran(
     if transform == "r":
         W = wts.row_standardise(W)
     I, e, var, z = local_moran_stats(values, W)
-    p_norm = 2 * norm.sf(np.abs(z))
+    island = wts.islands(W)
+    p_norm = np.where(island, 1.0, 2 * norm.sf(np.abs(z)))
     p_sim = None
     if permutations:
         p_sim, _, _, _, refine = inference.permutation_test(values, W, permutations=permutations, seed=seed,
                                                                   refine=refine)
+        p_sim = np.where(island, 1.0, p_sim)
     p_use, note = inference.choose_pvalues(p_sim, p_norm, pvalue, correction, permutations,
                                            refine if p_sim is not None else None)
-    p_adj = inference.adjust_pvalues(p_use, correction)
+    p_adj = adjust_without_islands(p_use, island, correction)
     zc = values - values.mean()
     lag = W @ zc
     quadrant = np.where(zc > 0, np.where(lag > 0, "HH", "HL"), np.where(lag > 0, "LH", "LL")).astype(object)
+    quadrant[island] = ISLAND
     cluster = np.where(p_adj <= alpha, quadrant, "Not significant").astype(object)
     params = {"weights": kind, "transform": transform, "permutations": permutations, "correction": correction, "pvalue": "sim" if p_sim is not None and pvalue == "sim" else "norm",
-              "alpha": alpha, "seed": seed, "islands": int((wts.cardinalities(W) == 0).sum())}
+              "alpha": alpha, "seed": seed, "islands": int(island.sum())}
     if p_sim is not None:
         params["refine_permutations"] = refine
     if note:
         params["note"] = note
-    return LisaResult(places=places, values=values, I=I, e=e, var=var, z=z, p_norm=p_norm, p_sim=p_sim,
-                      p_adj=p_adj, quadrant=quadrant, cluster=cluster, params=params, counts=counts)
+    inote = wts.island_note(places.place_id, island, kind, layer_kind=places.kind, statistic="I = 0, z = 0, p = 1")
+    if inote:
+        params["islands_note"] = inote
+    result = LisaResult(places=places, values=values, I=I, e=e, var=var, z=z, p_norm=p_norm, p_sim=p_sim,
+                        p_adj=p_adj, quadrant=quadrant, cluster=cluster, params=params, counts=counts)
+    result.island_mask = island
+    return result

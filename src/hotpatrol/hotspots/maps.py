@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from hotpatrol.errors import HotpatrolError
+from hotpatrol.text import plural
 
 #: Colours of Esri's emerging hot spot categories (hot: warm hues, cold: cool hues).
 CATEGORY_COLOURS = {
@@ -326,7 +327,7 @@ def plot_lorenz(result, path, *, periods=None) -> Path:
     if 0 < n_events < n:
         start = 1.0 - n_events / n
         ax.plot([0, start, 1], [0, 0, 1], color="#2166ac", linestyle=":",
-                label=f"maximal equality ({n_events:g} events, {n:g} places)")
+                label=f"maximal equality ({plural(n_events, 'event')}, {plural(n, 'place')})")
     for period in periods or []:
         px, py = result.lorenz(period)
         ax.plot(px, py, linewidth=1, label=str(period))

@@ -20,6 +20,7 @@ import pandas as pd
 from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.hotspots.result import HotspotResult, Summary
+from hotpatrol.text import plural, verb
 
 
 class RankResult(HotspotResult):
@@ -57,11 +58,12 @@ class RankResult(HotspotResult):
     def summary(self) -> Summary:
         frame = self.to_frame()
         share = float(frame["share"].sum()) if len(frame) else 0.0
-        notes = [f"{len(frame)} of {self.places.n:,} places ({len(frame) / max(self.places.n, 1):.2%}) hold "
+        notes = [f"{len(frame)} of {plural(self.places.n, 'place')} ({len(frame) / max(self.places.n, 1):.2%}) "
+                 f"{verb(len(frame), 'holds', 'hold')} "
                  f"{share:.1%} of the total value"]
         notes += [f"{k}: {v}" for k, v in self.params.items()] + list(self.notes)
         cols = [c for c in ("rank", "place_id", "value", "count", "share", "district", "reason") if c in frame]
-        return Summary(f"Top {len(frame)} places", frame[cols], notes)
+        return Summary(f"Top {plural(len(frame), 'place')}", frame[cols], notes)
 
 
 def assign_districts(places, districts, *, column: str | None = None) -> np.ndarray:
@@ -188,7 +190,7 @@ def rank_places(
         if not blocked[i]:
             take(int(i), "top value")
     if len(chosen) < top:
-        notes.append(f"only {len(chosen)} places qualify (value > 0{', spacing' if min_spacing else ''})")
+        notes.append(f"only {plural(len(chosen), 'place')} {verb(len(chosen), 'qualifies', 'qualify')} (value > 0{', spacing' if min_spacing else ''})")
     idx = np.asarray(chosen, dtype=np.int64)
     rsn = np.asarray(reason, dtype=object)
     # a district pick that beats the weakest global pick would have been chosen anyway

@@ -50,6 +50,22 @@ class HotspotResult:
     name = "hotspots"
     map_column: str | None = None  # the column plot() maps by default (None: first numeric)
     map_diverging = False  # centre the map colours at 0 (changes, z-scores)
+    island_mask = None  # spatial statistics: places without neighbours (boolean, one per place)
+
+    @property
+    def islands_(self):
+        """Place ids of the places without neighbours (empty for results that use no weights)."""
+        import numpy as np
+
+        ids = self.places.place_id if self.places is not None else getattr(self, "place_id", None)
+        if self.island_mask is None or ids is None:
+            return np.array([], dtype=object)
+        return np.asarray(ids)[np.asarray(self.island_mask, dtype=bool)]
+
+    @property
+    def n_islands(self) -> int:
+        """How many places have no neighbours (0 for results that use no weights)."""
+        return 0 if self.island_mask is None else int(sum(bool(v) for v in self.island_mask))
 
     def to_frame(self) -> pd.DataFrame:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -60,7 +76,11 @@ class HotspotResult:
     def to_dict(self) -> dict[str, Any]:
         frame = self.to_frame()
         frame = frame.astype(object).where(frame.notna(), None)  # NaN -> null: strict JSON for the CLI
-        return {"name": self.name, "summary": self.summary().title, "rows": frame.to_dict(orient="records")}
+        out = {"name": self.name, "summary": self.summary().title, "rows": frame.to_dict(orient="records")}
+        if self.island_mask is not None:
+            out["n_islands"] = self.n_islands
+            out["islands"] = [v.item() if hasattr(v, "item") else v for v in self.islands_]
+        return out
 
     def to_geodataframe(self):
         """The per-place table joined to the places' polygons (metric CRS)."""

@@ -20,6 +20,7 @@ import pandas as pd
 
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.hotspots.result import HotspotResult, Summary
+from hotpatrol.text import plural, verb
 
 
 def top_sets(values, top: int) -> np.ndarray:
@@ -116,10 +117,11 @@ class StabilityResult(HotspotResult):
         ever = int(self.member.any(axis=1).sum())
         always = int(self.member.all(axis=1).sum())
         notes = [
-            f"Top {self.top_n} places by {self.measure} in each of {len(self.labels)} periods.",
+            f"Top {plural(self.top_n, 'place')} by {self.measure} in each of {plural(len(self.labels), 'period')}.",
             f"Mean Jaccard between consecutive periods: {self.mean_jaccard:.3f} "
             "(1 = the same places every period, 0 = no overlap).",
-            f"{ever} places were ever in the top {self.top_n}; {always} were in it every period.",
+            (f"{plural(ever, 'place')} {verb(ever, 'was', 'were')} ever in the top {self.top_n}; {always} "
+             f"{verb(always, 'was', 'were')} in it every period."),
         ]
         return Summary(title=f"Stability of the top {self.top_n}", table=table, notes=notes)
 

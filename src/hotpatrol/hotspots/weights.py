@@ -12,6 +12,12 @@ otherwise. Kinds:
     Places whose centroids lie within ``distance`` metres (``scipy.spatial.cKDTree``). The only
     kind for point layers (police.uk locations).
 
+A place with no neighbour (an *island*: an LSOA on an island, a polygon that touches nothing, a
+snap point farther than the band from every other) has an empty row. :func:`islands` finds them;
+Gi*, local Moran and emerging hot spots give islands the statistics' defined value (lag 0, z = 0,
+p = 1, not significant), leave them out of the multiple-testing count, and name them in the result
+(:func:`island_note`), wherever they sit in the table and for every kind of weights.
+
 ``to_libpysal(W)`` wraps a matrix as a ``libpysal.weights.W`` for esda comparisons.
 """
 
@@ -166,6 +172,35 @@ def cardinalities(W) -> np.ndarray:
     """Number of neighbours of each place (self excluded)."""
     W = sp.csr_matrix(W)
     return np.diff(W.indptr) - (W.diagonal() != 0)
+
+
+def islands(W) -> np.ndarray:
+    """Boolean mask, shape ``(n,)``: places with no neighbour other than themselves (a self weight,
+    as Gi* adds, does not count)."""
+    return cardinalities(W) == 0
+
+
+def island_note(place_ids, mask, kind: str, *, layer_kind: str | None = None, statistic: str = "z = 0, p = 1") -> str | None:
+    """One sentence naming the islands of ``mask`` (None when there are none).
+
+    When most places are islands (e.g. police.uk snap points under contiguity weights) or the layer
+    is a point layer, the sentence says to use a distance band instead.
+    """
+    mask = np.asarray(mask, dtype=bool)
+    k = int(mask.sum())
+    if k == 0:
+        return None
+    n = len(mask)
+    ids = [str(v) for v in np.asarray(place_ids)[mask][:10]]
+    more = f" and {k - len(ids):,} more" if k > len(ids) else ""
+    text = (f"{k:,} of {n:,} place{'s' if n != 1 else ''} {'have' if k != 1 else 'has'} no neighbour under "
+            f"{kind} weights (island{'s' if k != 1 else ''}: {', '.join(ids)}{more}); "
+            f"{'they get' if k != 1 else 'it gets'} {statistic}, not significant, and {'are' if k != 1 else 'is'} "
+            f"left out of the multiple-testing correction")
+    if layer_kind == "locations" or k * 2 >= n:
+        text += (". So many islands means the weights do not suit these places: use a distance band, "
+                 "e.g. --weights distance --distance 300 (weights='distance', distance=300)")
+    return text
 
 
 def to_libpysal(W, ids=None):

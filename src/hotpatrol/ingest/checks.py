@@ -6,6 +6,8 @@ to the quarantined total. All checks are vectorised over the file's rows.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -31,8 +33,38 @@ REASONS = {
 }
 
 
+#: notes on stored rows (not quarantine reasons): key -> meaning (docs/ingest.md lists these)
+NO_OFFSET = "time-without-offset"
+NOTES = {
+    NO_OFFSET: "timestamp without a UTC offset, read as local wall-clock time (police.uk: Europe/London)",
+}
+
+#: a timestamp ending in a UTC offset or Z (2021-03-28T01:30:00+00:00, 2017/02/28 05:00:00+00, ...Z)
+OFFSET = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$")
+
+
+def local_times(text: pd.Series, timezone: str | None, fmt: str | None = None) -> tuple[pd.Series, np.ndarray]:
+    """Timestamps as naive local wall-clock time in ``timezone``, and which carried a UTC offset.
+
+    The one rule for every input: a value with a UTC offset (or ``Z``) names an instant and is
+    converted to ``timezone``'s wall clock; a value without one is already local wall-clock time
+    and is kept as written (never read as UTC). Unparseable values are NaT. Vectorised.
+    """
+    text = text.astype("string").str.strip()
+    has = text.str.contains(OFFSET, na=False).to_numpy(dtype=bool)
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    if has.any():
+        aware = pd.to_datetime(text[has], format=fmt or "ISO8601", utc=True, errors="coerce")
+        out[has] = aware.dt.tz_convert(timezone).dt.tz_localize(None).astype("datetime64[ns]")
+    if (~has).any():
+        rest = text[~has]
+        naive = pd.to_datetime(rest, format=fmt, errors="coerce") if fmt else pd.to_datetime(rest, errors="coerce")
+        out[~has] = naive.astype("datetime64[ns]")
+    return out, has
+
+
 class Checks:
-    """Per-row quarantine state for one file."""
+    """Per-row quarantine state for one file, plus per-row notes on rows that are kept."""
 
     def __init__(self, n: int) -> None:
         self.n = n
@@ -40,6 +72,16 @@ class Checks:
         self.reason = np.full(n, None, dtype=object)
         self.column = np.full(n, None, dtype=object)
         self.detail = np.full(n, None, dtype=object)
+        self.notes: dict[str, np.ndarray] = {}
+
+    def note(self, key: str, mask) -> None:
+        """Mark rows in ``mask`` with note ``key`` (one of :data:`NOTES`); counted over stored rows."""
+        self.notes[key] = np.asarray(mask, dtype=bool)
+
+    def note_counts(self) -> dict[str, int]:
+        """Stored rows per note (rows quarantined for another reason are not counted)."""
+        out = {k: int((m & self.ok).sum()) for k, m in self.notes.items()}
+        return {k: v for k, v in out.items() if v}
 
     def flag(self, mask, reason: str, column: str, detail) -> None:
         """Quarantine rows in ``mask`` not already quarantined. ``detail`` is a string or per-row array."""
@@ -62,6 +104,7 @@ class Checks:
         out.reason = self.reason[start:stop]
         out.column = self.column[start:stop]
         out.detail = self.detail[start:stop]
+        out.notes = {k: m[start:stop] for k, m in self.notes.items()}
         return out
 
     def counts(self) -> dict[str, int]:

@@ -113,9 +113,12 @@ def parse_stop_search(raw: pd.DataFrame, path: str, *, force_slug=None, boundary
                       timezone: str = "Europe/London") -> Parsed:
     require_columns(raw, REQUIRED["stop-and-search"], path, what="stop-and-search")
     checks = C.Checks(len(raw))
-    when = pd.to_datetime(raw["Date"].astype("string").str.strip(), format="ISO8601", utc=True, errors="coerce")
-    local = when.dt.tz_convert(timezone).dt.tz_localize(None)  # naive local wall clock, as events are
+    # police.uk writes some Dates with a UTC offset and some without: offsets are converted to local
+    # time, times without one are already Europe/London wall-clock time (checks.local_times); the
+    # stored times are naive local wall clock, as events are, and rows without an offset are counted
+    local, has_offset = C.local_times(raw["Date"], timezone, "ISO8601")
     checks.flag(local.isna().to_numpy(), C.BAD_DATE, "Date", "Date is not an ISO 8601 timestamp")
+    checks.note(C.NO_OFFSET, ~has_offset)
     lon, lat = C.check_coordinates(checks, raw["Longitude"], raw["Latitude"], x_col="Longitude", y_col="Latitude")
     if boundary is not None:
         checks.flag(checks.ok & ~boundary.contains(lon, lat), C.OUTSIDE_BOUNDARY, "Longitude/Latitude",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 from pyproj import CRS
@@ -13,9 +11,6 @@ from hotpatrol.ingest import checks as C
 from hotpatrol.ingest.mapping import Mapping
 from hotpatrol.ingest.parsed import Parsed, content_ids
 from hotpatrol.places.crs import to_lonlat
-
-_OFFSET = re.compile(r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$")
-
 
 def check_mapping_columns(mapping: Mapping, raw: pd.DataFrame, path: str) -> None:
     """Every column the mapping names must exist in the CSV."""
@@ -33,27 +28,26 @@ def _text(raw: pd.DataFrame, col: str | None) -> pd.Series:
     return C.clean_text(raw[col])
 
 
-def _parse_instant(series: pd.Series, fmt: str | None, timezone: str | None, column: str, path: str) -> pd.Series:
+def _parse_instant(series: pd.Series, fmt: str | None, timezone: str | None, column: str, path: str,
+                   checks: C.Checks | None = None) -> pd.Series:
+    """Naive local times (checks.local_times): values with a UTC offset are converted to ``timezone``
+    (required then), values without one are taken as already local; when a column mixes both, the
+    rows without an offset are noted."""
     text = C.clean_text(series)
-    first = text.dropna()
-    aware = bool(len(first)) and bool(_OFFSET.search(str(first.iloc[0])))
+    has = text.str.contains(C.OFFSET, na=False).to_numpy(dtype=bool)
+    if has.any() and timezone is None:
+        raise HotpatrolError(
+            "Times in this column carry a UTC offset, so the local time zone is needed.",
+            file=path, column=column, parameter="mapping.time.timezone", given=str(text[has].iloc[0]),
+            fix="Add time: {timezone: <IANA zone>} e.g. Europe/London or America/Toronto.")
     try:
-        if aware:
-            if timezone is None:
-                raise HotpatrolError(
-                    "Times in this column carry a UTC offset, so the local time zone is needed.",
-                    file=path, column=column, parameter="mapping.time.timezone", given=str(first.iloc[0]),
-                    fix="Add time: {timezone: <IANA zone>} e.g. Europe/London or America/Toronto.")
-            out = pd.to_datetime(text, format=fmt or "ISO8601", utc=True, errors="coerce")
-            return out.dt.tz_convert(timezone).dt.tz_localize(None)
-        if fmt is None:
-            return pd.to_datetime(text, errors="coerce")
-        return pd.to_datetime(text, format=fmt, errors="coerce")
+        out, has = C.local_times(text, timezone, fmt)
     except (ValueError, TypeError) as exc:
-        if isinstance(exc, HotpatrolError):
-            raise
         raise HotpatrolError(f"Cannot read times: {exc}", file=path, column=column,
                              parameter="mapping.time.format", given=fmt) from None
+    if checks is not None and has.any() and not has.all():
+        checks.note(C.NO_OFFSET, ~has & out.notna().to_numpy())
+    return out
 
 
 def _whole(series: pd.Series, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
@@ -71,11 +65,11 @@ def parse_records(raw: pd.DataFrame, path: str, mapping: Mapping, *, boundary=No
 
     # --- time
     if "timestamp" in t:
-        start = _parse_instant(raw[t["timestamp"]], fmt, tz, t["timestamp"], path)
+        start = _parse_instant(raw[t["timestamp"]], fmt, tz, t["timestamp"], path, checks)
         checks.flag(start.isna().to_numpy(), C.BAD_DATE, t["timestamp"], "unparseable timestamp")
         end, precision = start + pd.Timedelta(minutes=1), "minute"
     elif "from" in t:
-        start = _parse_instant(raw[t["from"]], fmt, tz, t["from"], path)
+        start = _parse_instant(raw[t["from"]], fmt, tz, t["from"], path, checks)
         end = _parse_instant(raw[t["to"]], fmt, tz, t["to"], path)
         checks.flag(start.isna().to_numpy(), C.BAD_DATE, t["from"], "unparseable 'from' time")
         checks.flag(end.isna().to_numpy(), C.BAD_DATE, t["to"], "unparseable 'to' time")

@@ -37,6 +37,7 @@ class FileReport:
     reasons: dict[str, int] = field(default_factory=dict)
     lsoa_vintage: str | None = None
     seconds: float = 0.0
+    notes: dict[str, int] = field(default_factory=dict)  # stored rows per note (checks.NOTES)
 
 
 @dataclass
@@ -68,6 +69,15 @@ class IngestSummary:
         return dict(sorted(out.items()))
 
     @property
+    def notes(self) -> dict[str, int]:
+        """Stored rows per note (e.g. ``time-without-offset``), over the files ingested by this call."""
+        out: dict[str, int] = {}
+        for f in self.files:
+            for r, n in f.notes.items():
+                out[r] = out.get(r, 0) + n
+        return dict(sorted(out.items()))
+
+    @property
     def added(self) -> dict[str, int]:
         """Rows written by this call (zero when every file was already ingested)."""
         new = [f for f in self.files if f.status == "ingested"]
@@ -83,6 +93,8 @@ class IngestSummary:
             k["quarantined"] += f.quarantined
             for r, n in f.reasons.items():
                 k["reasons"][r] = k["reasons"].get(r, 0) + n
+            for r, n in f.notes.items():
+                k.setdefault("notes", {})[r] = k.get("notes", {}).get(r, 0) + n
         return out
 
     def to_dict(self) -> dict:
@@ -93,6 +105,7 @@ class IngestSummary:
             "stored": self.stored,
             "quarantined": self.quarantined,
             "reasons": self.reasons,
+            "notes": self.notes,
             "added": self.added,
             "kinds": self.by_kind(),
             "seconds": round(self.seconds, 3),
@@ -106,6 +119,8 @@ class IngestSummary:
                          f"{k['quarantined']:,} quarantined")
             for r, n in sorted(k["reasons"].items()):
                 lines.append(f"      {r}: {n:,}")
+            for r, n in sorted(k.get("notes", {}).items()):
+                lines.append(f"      note: {n:,} {'row' if n == 1 else 'rows'} with {C.NOTES.get(r, r)}")
         a = self.added
         skipped = len(self.files) - a["files"]
         lines.append(f"  new this run: {a['files']} files, {a['stored']:,} stored, {a['quarantined']:,} quarantined"
@@ -422,8 +437,9 @@ def _write_job(store: Store, job: _Job, tables: _TableState) -> list[FileReport]
             if job.table == "outcomes" and n_ok and _has_rows(conn, S.events):
                 store.update_outcomes(conn, store.latest_outcomes(conn, job.crime_ids[rb[i]:rb[i + 1]]))
         seconds = p.t_read + job.shared * (b - a) + time.perf_counter() - t1
+        part = job.checks.slice(a, b)
         reports.append(FileReport(p.sf.path, job.kind, "ingested", int(b - a), n_ok, n_bad,
-                                  job.checks.slice(a, b).counts(), job.vintages[i], seconds))
+                                  part.counts(), job.vintages[i], seconds, part.note_counts()))
     tables.wrote(job.table, int(rb[-1]))
     return reports
 

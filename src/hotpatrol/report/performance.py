@@ -31,6 +31,7 @@ from scipy import stats
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.hotspots.result import Summary
 from hotpatrol.report.groups import CategoryGroups, load_groups, load_outcome_map
+from hotpatrol.text import plural, singular_of
 
 ALPHA = 0.05
 
@@ -100,8 +101,10 @@ class ChangeTable:
         elif complete:
             total = change_row(f"{total_label} ({len(complete)} of {len(rows)} months with data)",
                                sum(r["recorded"] for r in complete), sum(r["last_year"] for r in complete))
-        else:
-            total = change_row(total_label, None, None, missing="no comparable months")
+        else:  # no month has both years: still give this year's total when this year is complete
+            have = [r["recorded"] for r in rows if r["recorded"] is not None]
+            label = total_label if len(have) == len(rows) else f"{total_label} ({len(have)} of {len(rows)} months with data)"
+            total = change_row(label, sum(have) if have else None, None, missing="no comparable months")
         return cls(title=title, rows=rows, total=total, noun=noun)
 
     def to_frame(self) -> pd.DataFrame:
@@ -124,22 +127,31 @@ class ChangeTable:
 
 def commentary(subject: str, row: dict[str, Any] | None, *, noun: str = "crimes", alpha: float = ALPHA) -> str:
     """One sentence in the reports' plain style, built only from the row's own figures."""
+    if row is not None and row.get("recorded") is not None and row.get("last_year") is None:
+        return (f"{subject}: {plural(row['recorded'], singular_of(noun), noun)} recorded; no comparison is "
+                f"possible ({row.get('pct_text') or 'no data'}).")
     if row is None or row.get("recorded") is None or row.get("last_year") is None:
         return f"{subject}: no comparison is possible ({(row or {}).get('pct_text', 'no data')})."
     this, last, diff = row["recorded"], row["last_year"], row["number_change"]
     period = row["label"].lower() if "total" in row["label"].lower() else row["label"]
+    one = singular_of(noun)
+
+    def count(n):
+        return plural(n, one, noun)
+
     if this == 0 and last == 0:
         return f"{subject}: none recorded in either period."
     if row["pct_change"] is None:
-        return f"{subject}: {this} {noun} recorded against none in the same period last year."
+        return f"{subject}: {count(this)} recorded against none in the same period last year."
     if diff == 0:
-        sentence = f"{subject} was unchanged at {this} {noun} ({period}) compared with the same period last year."
+        sentence = f"{subject} was unchanged at {count(this)} ({period}) compared with the same period last year."
     else:
         direction = "increase" if diff > 0 else "decrease"
         size = "a slight " if abs(row["pct_change"]) < 1 else "an " if direction == "increase" else "a "
         more = "more" if diff > 0 else "fewer"
         sentence = (f"{subject} has experienced {size}{direction} of {abs(row['pct_change']):.1f}%, "
-                    f"with {abs(diff)} {more} {noun} than the same period last year ({this} against {last}).")
+                    f"with {abs(diff)} {more} {plural(abs(diff), one, noun, with_number=False)} than the same "
+                    f"period last year ({this} against {last}).")
     p = row["p_value"]
     if diff != 0:
         if p < alpha:
@@ -169,7 +181,7 @@ def control_chart(series: pd.Series) -> pd.DataFrame:
             if expected is None:
                 expected, method = float(prior.iloc[-12:].mean()), "mean of 12 months (GLM failed)"
         elif len(prior) >= 3:
-            expected, method = float(prior.iloc[-12:].mean()), f"mean of {min(len(prior), 12)} months"
+            expected, method = float(prior.iloc[-12:].mean()), f"mean of {plural(min(len(prior), 12), 'month')}"
         if expected is None:
             lower = upper = None
             signal = None
