@@ -148,7 +148,7 @@ def test_clear_errors(tmp_path, sources):
             read(sources["frame"], **bad)
         assert _error(info)["parameter"] == ("start" if "start" in bad and "end" not in bad else "end"), bad
     bad_cols = tmp_path / "bad.csv"
-    pd.DataFrame({"x": [1], "y": [2]}).to_csv(bad_cols, index=False)
+    pd.DataFrame({"easting": [1], "northing": [2]}).to_csv(bad_cols, index=False)
     with pytest.raises(HotpatrolError) as info:
         read(bad_cols)
     assert _error(info)["column"] == "lon" and _error(info)["file"] == str(bad_cols)
@@ -164,3 +164,11 @@ def test_clear_errors(tmp_path, sources):
     with pytest.raises(HotpatrolError) as info:
         read(42)
     assert _error(info)["parameter"] == "source"
+
+
+def test_projected_xy_tables_are_accepted(tmp_path):
+    path = tmp_path / "xy.csv"
+    pd.DataFrame({"x": [530000.0, 530100.0], "y": [180000.0, 180050.0], "category": ["Drugs", "Drugs"],
+                  "occurred_from": ["2021-01-01", "2021-02-01"]}).to_csv(path, index=False)
+    ev = read(path, crs="EPSG:27700", end="2021-01")
+    assert list(ev["x"]) == [530000.0] and ev.attrs["crs"] == "EPSG:27700" and ev["lon"].isna().all()

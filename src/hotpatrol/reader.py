@@ -162,7 +162,8 @@ def _read_file(path: Path) -> pd.DataFrame:
 
 def _as_events(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     """Check the columns every stage needs and conform (filling ids and times that can be derived)."""
-    missing = [c for c in ("lon", "lat", "category") if c not in frame.columns]
+    has_xy = {"x", "y"} <= set(frame.columns)
+    missing = [c for c in ("lon", "lat") if c not in frame.columns and not has_xy]
     if not any(c in frame.columns for c in ("occurred_from", "occurred_at")):
         missing.append("occurred_from")
     if missing:
@@ -195,9 +196,9 @@ def read(
         - a string with ``://``: a store URL (``sqlite:///hotpatrol.db``, ``postgresql+psycopg://...``);
         - a path ending ``.db``/``.sqlite``/``.sqlite3``: an SQLite store (it must exist);
         - a path ending ``.csv``, ``.csv.gz`` or ``.parquet``: an events table file (columns of
-          :data:`hotpatrol.events.EVENT_COLUMNS`; at least ``lon, lat, category`` and
-          ``occurred_from`` or ``occurred_at``; a missing ``event_id`` becomes ``row<N>``, the
-          file row number with the header as row 1);
+          :data:`hotpatrol.events.EVENT_COLUMNS`; at least ``lon, lat`` (or projected ``x, y``
+          in metres) and ``occurred_from`` or ``occurred_at``; a missing ``event_id`` becomes ``row<N>``, the file row number with the
+          header as row 1; other missing columns are null);
         - a :class:`~hotpatrol.store.Store` or an events :class:`pandas.DataFrame` (not modified).
     start, end : str, date, datetime, pandas.Timestamp or None
         Time window. Period labels (``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD``) are inclusive at both
@@ -210,7 +211,8 @@ def read(
     crs : str, optional
         Also add ``x``/``y`` in metres in this projected CRS (``"auto"``: chosen from the events'
         extent, :func:`hotpatrol.places.choose_metric_crs`); the CRS is in ``attrs["crs"]``.
-        ``None`` (default): WGS84 ``lon``/``lat`` only.
+        ``None`` (default): WGS84 ``lon``/``lat`` only. A table with ``x``/``y`` but no
+        ``lon``/``lat`` keeps its ``x``/``y``, taken to be in ``crs`` when one is named.
 
     Returns
     -------
@@ -247,7 +249,10 @@ def read(
     if crs is not None:
         from hotpatrol.places.crs import project
 
-        if len(frame) == 0:
+        if frame["lon"].isna().all() and {"x", "y"} <= set(frame.columns):  # already in metres
+            if crs != "auto":
+                frame.attrs["crs"] = crs
+        elif len(frame) == 0:
             frame = frame.assign(x=pd.Series(dtype=float), y=pd.Series(dtype=float))
             frame.attrs["crs"] = None if crs == "auto" else crs
         else:

@@ -54,12 +54,15 @@ _BY_NAME = {s.name: s for s in SETTINGS}
 #: old names still accepted (with a deprecation warning) for one release. Rendered in docs/settings.md.
 NAMES: tuple[tuple[str, str, str, str], ...] = (
     # (choice, CLI option, Python keyword, old names)
-    ("Random seed", "--seed", "seed (estimators: random_state, the scikit-learn name)", "-"),
-    ("How many places to list/select", "--top", "top", "--n (plan select, simulate trial), n, top_n"),
-    ("Harm weighting of events", "--scheme", "scheme", "--weight (hotspots)"),
-    ("Output file or folder", "--out", "out", "--output (forecast knox, forecast etas)"),
-    ("Time window", "--start/--end", "start/end", "-"),
-    ("Grid cell size (m)", "--cell", "cell", "-"),
+    ("Random seed", "--seed", "`seed`; scikit-learn-style estimators (forecasters, Knox) keep `random_state`, "
+     "the name scikit-learn's `get_params`/`clone` expect", "-"),
+    ("How many places to rank, list or select", "--top", "`top`; K-of-N trial designs keep `n` and `k` "
+     "(`select_hotspots`, `simulate_trial`, `simulate trial --n`)", "`--n` (plan select)"),
+    ("Harm weighting of events", "--scheme", "`scheme`", "`--weight` (hotspots), `weight=` (hotspots.prepare)"),
+    ("Output file or folder", "--out", "`out`", "`--output` (forecast knox, forecast etas)"),
+    ("Time window", "--start/--end", "`start`/`end`", "`--end` of forecast knox was exclusive; now inclusive"),
+    ("Grid cell size (m)", "--cell", "`cell`", "-"),
+    ("Events source", "--events FILE / --db URL", "`hotpatrol.reader.read(source)`", "-"),
 )
 
 
