@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.hotspots.result import Summary
 from hotpatrol.patrol.design import Allocation, allocate
@@ -134,13 +135,14 @@ def _selection_frame(selection) -> pd.DataFrame:
 def create_plan(selection, *, days: int, k: int, seed: int, start, visits: int = 3, dwell: float = 15.0,
                 teams=2, day_start: str = "06:00", block: str = "balanced", events: pd.DataFrame | None = None,
                 shifts=DEFAULT_SHIFTS, team_minutes: float = 240.0, travel: float = 10.0, min_gap: float = 120.0,
-                prior: float = 5.0, recent_days: int = 365, harm_scheme: str = "cchi", crs: str | None = None,
+                prior: float = 5.0, recent_days: int = 365, harm_scheme: str | None = None, crs: str | None = None,
                 cell: float | None = None) -> PatrolPlan:
     """Build a randomised patrol plan for the selected hotspots.
 
     ``events`` (an events table, optional) gives each hotspot its time-of-day profile and the recent
     harmful crimes shown in the briefing; without it every profile is uniform (said in the notes).
     """
+    harm_scheme = settings.resolve("scheme", harm_scheme)
     hs = _selection_frame(selection)
     for col in ("place_id", "x", "y"):
         if col not in hs.columns:
