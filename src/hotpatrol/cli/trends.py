@@ -140,7 +140,7 @@ _DOCS = {
     "change": "Difference/ratio surfaces, exact Poisson test per place, top-N appeared/disappeared.",
 }
 for _method, _doc in _DOCS.items():
-    trends_app.command(_method)(_command(_method, _doc))
+    trends_app.command(_method, deprecated=True)(_command(_method, _doc))
 
 
 @trends_app.command("all")
