@@ -172,3 +172,19 @@ def test_projected_xy_tables_are_accepted(tmp_path):
                   "occurred_from": ["2021-01-01", "2021-02-01"]}).to_csv(path, index=False)
     ev = read(path, crs="EPSG:27700", end="2021-01")
     assert list(ev["x"]) == [530000.0] and ev.attrs["crs"] == "EPSG:27700" and ev["lon"].isna().all()
+
+
+def test_evaluate_plan_loader_reads_through_the_reader(tmp_path):
+    from hotpatrol.evaluate.plan_io import read_events_csv
+
+    path = tmp_path / "ev.csv"
+    pd.DataFrame({"lon": [0.1], "lat": [51.0], "category": ["Robbery"], "occurred_at": ["2021-01-05 10:00"],
+                  "hotspot_id": ["h1"]}).to_csv(path, index=False)
+    ev = read_events_csv(path)
+    pd.testing.assert_frame_equal(ev, read(path))  # the same table the reader gives
+    assert ev["hotspot_id"].iloc[0] == "h1" and str(ev["occurred_at"].dtype) == "datetime64[ns]"
+    nocat = tmp_path / "nocat.csv"
+    pd.DataFrame({"lon": [0.1], "lat": [51.0], "occurred_at": ["2021-01-05"]}).to_csv(nocat, index=False)
+    with pytest.raises(HotpatrolError) as info:
+        read_events_csv(nocat)
+    assert _error(info)["column"] == "category" and _error(info)["file"] == str(nocat)
