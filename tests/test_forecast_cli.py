@@ -107,3 +107,15 @@ def test_backtest_model_params_and_baseline(events_csv):
     off = runner.invoke(app, ["forecast", "backtest", "--events", str(events_csv), "--models", "naive,kde",
                               "--windows", "2", "--baseline", "none", "--json"])
     assert off.exit_code == 0 and json.loads(off.output)["record"]["baseline"] is None
+
+
+def test_backtest_end_day_is_inclusive_like_every_end(events_csv):
+    # --end names the last day (or month) of the last window, inclusive; a time of day is the exclusive instant
+    runs = [runner.invoke(app, ["forecast", "backtest", "--events", str(events_csv), "--models", "naive",
+                                "--windows", "2", "--horizon", "7D", "--end", end, "--json"])
+            for end in ("2024-03-31", "2024-04-01 00:00")]
+    for r in runs:
+        assert r.exit_code == 0, r.output
+    a, b = (json.loads(r.stdout) for r in runs)
+    assert a["record"]["end"] == b["record"]["end"] == "2024-04-01 00:00:00"
+    assert a["pooled"] == b["pooled"]

@@ -20,7 +20,7 @@ def test_knox_cli_on_nrc_input(shared_data, tmp_path):
     out = tmp_path / "bands.csv"
     res = runner.invoke(app, ["forecast", "knox", "--csv", str(src), "--spatial-bands", "100", "--n-spatial", "3",
                               "--temporal-bands", "7", "--n-temporal", "3", "--permutations", "19", "--nrc",
-                              "--json", "--output", str(out), "--plot", str(tmp_path / "knox.png")])
+                              "--json", "--out", str(out), "--plot", str(tmp_path / "knox.png")])
     assert res.exit_code == 0, res.output
     body = json.loads(res.output)
     assert body["n_events"] == 970
@@ -58,7 +58,7 @@ def test_etas_cli_fits_and_forecasts(tmp_path):
     out = tmp_path / "fc.csv"
     res = runner.invoke(app, ["forecast", "etas", "--csv", str(tmp_path / "ev.csv"), "--crs", "EPSG:27700",
                               "--start", "2024-12-01", "--horizon", "7D", "--top", "3", "--json",
-                              "--output", str(out)])
+                              "--out", str(out)])
     assert res.exit_code == 0, res.output
     body = json.loads(res.output)
     assert body["converged"] and 0.35 < body["parameters"]["theta"] < 0.65

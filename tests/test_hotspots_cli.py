@@ -143,7 +143,7 @@ def test_registry_rejects_foreign_options(events):
 ])
 def test_cli_methods_json_and_outputs(events_csv, tmp_path, method, extra, column):
     out = tmp_path / f"{method}.csv"
-    r = runner.invoke(app, ["hotspots", "--events", str(events_csv), "--method", method, "--weight", "harm",
+    r = runner.invoke(app, ["hotspots", "--events", str(events_csv), "--method", method, "--scheme", "harm",
                             "--out", str(out), "--json", *extra])
     assert r.exit_code == 0, r.output
     payload = json.loads(r.output)
@@ -165,7 +165,7 @@ def test_cli_writes_gpkg_and_geojson_and_text(events_csv, tmp_path):
     assert len(layer) == 7 and layer.crs.to_epsg() == 27700 and layer.geom_type.eq("Polygon").all()
     gj = tmp_path / "gi.geojson"
     r = runner.invoke(app, ["hotspots", "--events", str(events_csv), "--method", "gi", "--out", str(gj),
-                            "--permutations", "99", "--weight", "count"])
+                            "--permutations", "99", "--scheme", "count"])
     assert r.exit_code == 0, r.output
     hot = gpd.read_file(gj)
     assert hot.crs.to_epsg() == 4326 and (hot["gi_bin"] >= 2).any()

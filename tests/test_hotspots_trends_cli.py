@@ -49,7 +49,7 @@ def test_concentration_json_and_map(events_csv, tmp_path):
     res = _run("concentration", "--events", str(events_csv), "--cell", "250", "--scheme", "cchi",
                "--map", str(out), "--json")
     assert res.exit_code == 0, res.output
-    payload = json.loads(res.output)
+    payload = json.loads(res.stdout)
     assert payload["name"] == "concentration"
     rows = payload["rows"]
     assert rows[-1]["period"] == "all" and len(rows) == 13
@@ -71,7 +71,7 @@ def test_change_windows(events_csv, tmp_path):
     res = _run("change", "--events", str(events_csv), "--cell", "250", "--before", "2024-01:2024-06",
                "--after", "2024-07:2024-12", "--top", "5", "--json", "--map", str(tmp_path / "ch.png"))
     assert res.exit_code == 0, res.output
-    rows = json.loads(res.output)["rows"]
+    rows = json.loads(res.stdout)["rows"]
     assert {"difference", "ratio", "p_value", "top_status"} <= set(rows[0])
     assert (tmp_path / "ch.png").exists()
 
@@ -80,7 +80,7 @@ def test_emerging_cli(events_csv, tmp_path):
     pytest.importorskip("hotpatrol.hotspots.weights")
     res = _run("emerging", "--events", str(events_csv), "--cell", "250", "--json", "--out", str(tmp_path / "em.gpkg"))
     assert res.exit_code == 0, res.output
-    cats = {r["category"] for r in json.loads(res.output)["rows"]}
+    cats = {r["category"] for r in json.loads(res.stdout)["rows"]}
     assert cats & {"Intensifying Hot Spot", "Persistent Hot Spot", "Consecutive Hot Spot", "Sporadic Hot Spot",
                    "New Hot Spot"}
 
@@ -88,10 +88,10 @@ def test_emerging_cli(events_csv, tmp_path):
 def test_errors_are_json(events_csv):
     res = _run("concentration", "--events", str(events_csv), "--freq", "fortnight", "--json")
     assert res.exit_code == 2
-    err = json.loads(res.output)["error"]
+    err = json.loads(res.stdout)["error"]
     assert err["parameter"] == "freq" and "M" in err["allowed"]
     res = _run("change", "--events", str(events_csv), "--before", "2024-01", "--json")
-    assert res.exit_code == 2 and json.loads(res.output)["error"]["parameter"] == "before/after"
+    assert res.exit_code == 2 and json.loads(res.stdout)["error"]["parameter"] == "before/after"
     res = _run("stability", "--events", "/nonexistent.csv", "--json")
     assert res.exit_code == 2
 
@@ -147,9 +147,9 @@ def full_events_csv(events_csv, tmp_path_factory):
 
 def test_hotspots_method_emerging_with_map(full_events_csv, tmp_path):
     res = runner.invoke(app, ["hotspots", "--method", "emerging", "--events", str(full_events_csv), "--cell", "250",
-                              "--weight", "count", "--map", str(tmp_path / "em.png"), "--top", "5", "--json"])
+                              "--scheme", "count", "--map", str(tmp_path / "em.png"), "--top", "5", "--json"])
     assert res.exit_code == 0, res.output
-    payload = json.loads(res.output)
+    payload = json.loads(res.stdout)
     assert payload["method"] == "emerging" and payload["map"] == str(tmp_path / "em.png")
     assert (tmp_path / "em.png").stat().st_size > 10_000
     top = payload["top"]
@@ -162,17 +162,17 @@ def test_hotspots_method_temporal(full_events_csv, method, extra):
     res = runner.invoke(app, ["hotspots", "--method", method, "--events", str(full_events_csv), "--cell", "250",
                               *extra, "--json"])
     assert res.exit_code == 0, res.output
-    assert json.loads(res.output)["method"] == method
+    assert json.loads(res.stdout)["method"] == method
 
 
 def test_hotspots_refuses_options_of_other_methods(full_events_csv):
     res = runner.invoke(app, ["hotspots", "--method", "gi", "--events", str(full_events_csv), "--time-lag", "2", "--json"])
     assert res.exit_code == 2
-    err = json.loads(res.output)["error"]
+    err = json.loads(res.stdout)["error"]
     assert err["parameter"] == "time_lag" and "emerging" in err["message"]
     res = runner.invoke(app, ["hotspots", "--method", "stability", "--events", str(full_events_csv),
                               "--before", "2024-01", "--json"])
-    assert res.exit_code == 2 and json.loads(res.output)["error"]["parameter"] == "before"
+    assert res.exit_code == 2 and json.loads(res.stdout)["error"]["parameter"] == "before"
 
 
 def test_top_methods_order_places():

@@ -12,7 +12,7 @@ runner = CliRunner()
 
 def test_plan_select_cli_writes_selection(tmp_path):
     _table(40, 2).to_csv(tmp_path / "hot.csv", index=False)
-    r = runner.invoke(app, ["plan", "select", "--hotspots", str(tmp_path / "hot.csv"), "--n", "8",
+    r = runner.invoke(app, ["plan", "select", "--hotspots", str(tmp_path / "hot.csv"), "--top", "8",
                             "--min-spacing", "200", "--per-district-min", "2", "--capacity-hours", "6", "--k", "4",
                             "--out", str(tmp_path / "sel.csv"), "--json"])
     assert r.exit_code == 0, r.output
@@ -26,7 +26,7 @@ def test_plan_select_cli_writes_selection(tmp_path):
 
 def test_plan_select_cli_infeasible_is_exit_2_with_json_error(tmp_path):
     _table(12, 0).to_csv(tmp_path / "hot.csv", index=False)
-    r = runner.invoke(app, ["plan", "select", "--hotspots", str(tmp_path / "hot.csv"), "--n", "5",
+    r = runner.invoke(app, ["plan", "select", "--hotspots", str(tmp_path / "hot.csv"), "--top", "5",
                             "--capacity-hours", "3", "--json"])
     assert r.exit_code == 2
     err = json.loads(r.output)["error"]
@@ -37,7 +37,7 @@ def test_plan_select_from_events_table(tmp_path):
     ev = _events()
     ev.to_csv(tmp_path / "events.csv", index=False)
     r = runner.invoke(app, ["plan", "select", "--events", str(tmp_path / "events.csv"), "--scheme", "count",
-                            "--n", "3", "--cell", "150", "--json"])
+                            "--top", "3", "--cell", "150", "--json"])
     assert r.exit_code == 0, r.output
     rows = json.loads(r.output)["rows"]
     assert len(rows) == 3 and all(row["harm"] > 0 for row in rows)

@@ -33,7 +33,7 @@ def county_db(tmp_path_factory):
 @pytest.mark.slow
 def test_select_and_plan_from_store_match_planted_truth(county_db):
     county, url, tmp = county_db
-    r = runner.invoke(app, ["plan", "select", "--db", url, "--n", "8", "--min-spacing", "300",
+    r = runner.invoke(app, ["plan", "select", "--db", url, "--top", "8", "--min-spacing", "300",
                             "--out", str(tmp / "sel.csv"), "--json"])
     assert r.exit_code == 0, r.output
     sel = pd.DataFrame(json.loads(r.output)["rows"])
@@ -74,7 +74,7 @@ def test_select_with_district_polygons_and_exclusion(county_db):
     top = county.hotspots.iloc[0]
     zone = gpd.GeoDataFrame({"name": ["hospital"]}, geometry=[shapely.Point(top.x, top.y).buffer(300)], crs="EPSG:27700")
     zone.to_crs(4326).to_file(tmp / "hospital.geojson")
-    r = runner.invoke(app, ["plan", "select", "--db", url, "--n", "6", "--districts", str(districts),
+    r = runner.invoke(app, ["plan", "select", "--db", url, "--top", "6", "--districts", str(districts),
                             "--per-district-min", "2", "--exclude", str(tmp / "hospital.geojson"), "--json"])
     assert r.exit_code == 0, r.output
     out = json.loads(r.output)

@@ -42,29 +42,32 @@ class DemoResult:
 
 
 def run_demo(
-    out: str | Path = "hotpatrol-out",
+    out: str | Path | None = None,
     *,
     scale: float = 0.1,
     seed: int | None = None,
-    top: int = 20,
+    top: int | None = None,
     cell: float | None = None,
     trial: bool = True,
     pdf: bool = True,
     progress: bool = False,
 ) -> DemoResult:
-    """Run the whole demo into ``out`` and return what it made."""
+    """Run the whole demo into ``out`` and return what it made.
+
+    ``out``, ``seed``, ``top`` and ``cell`` left at ``None`` take the settings of those names.
+    """
     from hotpatrol.hotspots import prepare
     from hotpatrol.hotspots.maps import plot_result
     from hotpatrol.hotspots.rank import rank_places
     from hotpatrol.ingest import ingest
+    from hotpatrol.reader import read
     from hotpatrol.report import performance_report
     from hotpatrol.report.render import write_report
     from hotpatrol.store import Store
     from hotpatrol.synthetic import generate_county
 
-    seed = settings.get("seed") if seed is None else seed
-    cell = settings.get("cell") if cell is None else cell
-    out = Path(out)
+    seed, cell, top = settings.resolve("seed", seed), settings.resolve("cell", cell), settings.resolve("top", top)
+    out = Path(settings.resolve("out", out))
     if out.exists() and not out.is_dir():
         raise HotpatrolError("The output path exists and is not a folder.", parameter="out", given=str(out))
     out.mkdir(parents=True, exist_ok=True)
@@ -89,10 +92,10 @@ def run_demo(
     lap("ingest")
 
     store = Store(db)
-    events = store.load_events()
+    events = read(store)
     last = pd.Period(str(events["month"].max()), "M")
     first = last - 11
-    recent = events[events["month"].astype(str) >= str(first)]
+    recent = read(events, start=str(first), end=str(last))  # the last twelve months, both ends included
     prepared = prepare(recent, "harm", cell=cell)
     ranking = rank_places(prepared.values, prepared.places, top=top, counts=prepared.counts)
     files: dict[str, Path] = {}

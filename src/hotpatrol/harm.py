@@ -57,6 +57,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
 
 CCHI_WEIGHTS: dict[str, float] = {
@@ -130,15 +131,17 @@ class HarmScheme:
 
 
 def get_scheme(
-    scheme: str | Path | HarmScheme = "cchi",
+    scheme: str | Path | HarmScheme | None = None,
     *,
     asb: float | None = None,
     drugs: float | None = None,
 ) -> HarmScheme:
     """Resolve a scheme name (``cchi``, ``count``), a CSV/YAML path, or a HarmScheme.
 
-    ``asb`` and ``drugs`` override the (zero) CCHI weights of ASB and drugs offences.
+    ``asb`` and ``drugs`` override the (zero) CCHI weights of ASB and drugs offences. ``None``:
+    the ``scheme`` setting (``cchi`` unless ``HOTPATROL_SCHEME`` says otherwise), read now.
     """
+    scheme = settings.resolve("scheme", scheme)
     if isinstance(scheme, HarmScheme):
         return scheme
     text = str(scheme)
@@ -211,6 +214,6 @@ def _as_weight(value, path: Path, row: int | None, column: str) -> float:
     return weight
 
 
-def harm(events: pd.DataFrame, scheme: str | Path | HarmScheme = "cchi", **overrides) -> np.ndarray:
-    """Harm of each event under ``scheme`` (see :func:`get_scheme`)."""
+def harm(events: pd.DataFrame, scheme: str | Path | HarmScheme | None = None, **overrides) -> np.ndarray:
+    """Harm of each event under ``scheme`` (see :func:`get_scheme`; None: the ``scheme`` setting)."""
     return get_scheme(scheme, **overrides).weigh(events)

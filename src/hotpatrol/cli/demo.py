@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import typer
 from rich.table import Table
 
-from hotpatrol import settings
 from hotpatrol.cli.common import console, print_json, user_errors
 
 
 def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo(
-        out: Path = typer.Option(Path(settings.get("out")), "--out", help="Output folder."),
+        out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: the out setting)."),
         scale: float = typer.Option(0.1, "--scale", help="County size: 0.02 a town .. 1 a force-sized county."),
-        seed: int = typer.Option(settings.get("seed"), "--seed", help="Random seed."),
-        top: int = typer.Option(settings.get("top"), "--top", help="Number of hotspots."),
+        seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (default: the seed setting)."),
+        top: Optional[int] = typer.Option(None, "--top", help="Number of hotspots (default: the top setting)."),
         trial: bool = typer.Option(True, "--trial/--no-trial", help="Simulate and evaluate a patrol trial."),
         pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also write PDFs of the reports."),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),

@@ -9,7 +9,8 @@ from typing import Optional
 import pandas as pd
 import typer
 
-from hotpatrol.cli.common import json_option, print_json, user_errors
+from hotpatrol import settings
+from hotpatrol.cli.common import json_option, print_json, read_events, user_errors
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.forecast._common import parse_start
 from hotpatrol.forecast.backtest import MONTH_HORIZONS
@@ -22,40 +23,12 @@ def register(app: typer.Typer) -> None:
 
 
 def _load_events(db: Optional[str], events: Optional[Path], categories: Optional[list[str]], until=None):
-    """Events from the store (``--db``) or an events-table file (``--events``), projected to metres."""
-    import pandas as pd
+    """Events from the store (``--db``) or an events-table file (``--events``), projected to metres.
 
-    from hotpatrol.events import conform
-    from hotpatrol.places.crs import project
-
-    if events is not None:
-        if not events.exists():
-            raise HotpatrolError("The events file does not exist.", parameter="events", given=str(events))
-        if events.suffix.lower() == ".parquet":
-            frame = pd.read_parquet(events)
-        elif events.suffix.lower() in (".csv", ".gz"):
-            frame = pd.read_csv(events, parse_dates=["occurred_at", "occurred_from", "occurred_to"])
-        else:
-            raise HotpatrolError("Unknown events file type.", parameter="events", allowed=[".csv", ".parquet"],
-                                 given=str(events))
-        frame = conform(frame)
-        if categories:
-            frame = frame[frame["category"].isin(categories)].reset_index(drop=True)
-    else:
-        try:
-            from hotpatrol.store import Store
-        except ImportError:
-            raise HotpatrolError(
-                "The event store is not available in this install.", parameter="db",
-                fix="Pass an events table file with --events FILE (CSV/Parquet with the events columns).",
-            ) from None
-        frame = Store(db).load_events(categories=categories or None)
-    if until is not None:
-        frame = frame[frame["occurred_from"] <= pd.Timestamp(until)].reset_index(drop=True)
-    if len(frame) == 0:
-        raise HotpatrolError("No events to forecast from.", parameter="category" if categories else "db",
-                             given=categories or db, fix="Check --db/--events and --category.")
-    return project(frame)
+    ``until`` (a rerun's last event instant) keeps events at or before it.
+    """
+    end = None if until is None else pd.Timestamp(until) + pd.Timedelta(1, "ns")  # an instant: [.., until]
+    return read_events(db, events, categories=categories, end=end, crs="auto")
 
 
 def _split(value: Optional[str]) -> list[str]:
@@ -101,14 +74,18 @@ def backtest_cmd(
     models: str = typer.Option("naive,kde,prospective,gbm", "--models", help="Comma-separated model names."),
     windows: int = typer.Option(8, "--windows", help="Number of consecutive windows."),
     horizon: str = typer.Option("7D", "--horizon", help="Window length: 7D, 1D, ... or 1M (calendar months)."),
-    end: Optional[str] = typer.Option(None, "--end", help="End of the last window (default: end of the data)."),
-    cell: float = typer.Option(150.0, "--cell", help="Grid cell size in metres."),
+    end: Optional[str] = typer.Option(None, "--end", help="Last month or day of the last window, inclusive "
+                                                          "(a time of day: the exclusive end instant; "
+                                                          "default: end of the data)."),
+    cell: Optional[float] = typer.Option(None, "--cell", help="Grid cell size in metres (default: the cell setting)."),
     category: Optional[list[str]] = typer.Option(None, "--category", help="Only these categories (repeatable)."),
     area: str = typer.Option("box", "--area", help="box: every cell bounding the events; active: cells with history."),
     levels: str = typer.Option("1,5,10", "--levels", help="Area shares in percent."),
-    top: str = typer.Option("20", "--top", help="Top-N place counts to score too (comma-separated)."),
+    top: Optional[str] = typer.Option(None, "--top", help="Top-N place counts to score too (comma-separated; "
+                                                          "default: the top setting)."),
     ci: str = typer.Option("auto", "--ci", help="Bootstrap over windows|events|auto|none."),
-    seed: int = typer.Option(0, "--seed", help="Random seed (ties, models, bootstrap)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (ties, models, bootstrap; default: the "
+                                                            "seed setting)."),
     param: Optional[list[str]] = typer.Option(None, "--param",
                                               help="A model setting, model.key=value (repeatable), "
                                                    "e.g. ensemble.validation_windows=4."),
@@ -134,6 +111,10 @@ def backtest_cmd(
             frame = _load_events(data.get("db"), ev_path, data.get("categories"), until=data.get("last"))
             result = bt.rerun(record, frame)
         else:
+            from hotpatrol.reader import window
+
+            top = str(settings.resolve("top")) if top is None else top
+            end = window(None, end)[1] if end is not None else None  # inclusive month/day, as everywhere
             try:
                 lv = tuple(float(v) / 100 for v in _split(levels))
                 tops = tuple(int(v) for v in _split(top))
@@ -143,7 +124,8 @@ def backtest_cmd(
             frame = _load_events(db, events, category)
             data = {"db": db, "events": str(events.resolve()) if events else None, "categories": category or None}
             result = bt.backtest(frame, _with_params(models, param), windows=windows, horizon=horizon, end=end,
-                                 cell=cell, area=area, levels=lv, top_n=tops, ci=ci, random_state=seed, data=data,
+                                 cell=settings.resolve("cell", cell), area=area, levels=lv, top_n=tops, ci=ci,
+                                 random_state=settings.resolve("seed", seed), data=data,
                                  baseline=None if baseline == "none" else baseline, shift=shift)
         paths = result.write(out) if out is not None else {}
         if as_json:
@@ -164,13 +146,14 @@ def predict_cmd(
     start: str = typer.Option("tomorrow", "--start", help="Forecast start: tomorrow, today or a date."),
     horizon: str = typer.Option("1D", "--horizon", help="Forecast length, e.g. 1D, 7D, or 1M (the calendar month "
                                                          "from --start, for police.uk data)."),
-    top: int = typer.Option(20, "--top", help="Number of boxes to output."),
-    cell: float = typer.Option(150.0, "--cell", help="Grid cell size in metres."),
+    top: Optional[int] = typer.Option(None, "--top", help="Number of boxes to output (default: the top setting)."),
+    cell: Optional[float] = typer.Option(None, "--cell", help="Grid cell size in metres (default: the cell setting)."),
     category: Optional[list[str]] = typer.Option(None, "--category", help="Only these categories (repeatable)."),
     shift: Optional[str] = typer.Option(None, "--shift",
                                         help="Only this shift's hours: early, late, night or name=HH:MM-HH:MM "
                                              "(each place's hour-of-week profile splits its forecast)."),
-    seed: int = typer.Option(0, "--seed", help="Random seed (model and tie-breaking)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (model and tie-breaking; default: the seed "
+                                                            "setting)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the top boxes: .gpkg, .geojson or .csv."),
     as_json: bool = json_option(),
 ) -> None:
@@ -190,6 +173,7 @@ def predict_cmd(
             start, horizon = first, (first + pd.DateOffset(months=1)) - first
         m = MODELS[model]()
         params = m.get_params()
+        cell, seed, top = settings.resolve("cell", cell), settings.resolve("seed", seed), settings.resolve("top", top)
         upd = {k: v for k, v in (("cell", cell), ("random_state", seed), ("horizon", horizon)) if k in params}
         m.set_params(**upd)
         if shift is not None:

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import typer
 
-from hotpatrol.cli.common import json_option, print_json, user_errors
+from hotpatrol import settings as hp_settings
+from hotpatrol.cli.common import deprecated_option, json_option, print_json, read_events, user_errors
 from hotpatrol.cli.forecast import forecast_app
 from hotpatrol.errors import HotpatrolError
 
@@ -81,8 +82,9 @@ def register(app: typer.Typer | None = None) -> None:  # commands live on foreca
         csv: Path = _CSV_OPT,
         category: list[str] = _CATEGORY_OPT,
         force: str = _FORCE_OPT,
-        start: str = typer.Option(None, "--start", help="First date (inclusive, --db)."),
-        end: str = typer.Option(None, "--end", help="End date (exclusive, --db)."),
+        start: str = typer.Option(None, "--start", help="First month or day (inclusive, --db)."),
+        end: str = typer.Option(None, "--end", help="Last month or day (inclusive, --db); a time of day is an "
+                                                    "exclusive instant."),
         x: str = _X_OPT,
         y: str = _Y_OPT,
         time: str = _TIME_OPT,
@@ -94,9 +96,11 @@ def register(app: typer.Typer | None = None) -> None:  # commands live on foreca
         metric: str = typer.Option("manhattan", "--metric", help="manhattan (NRC default) or euclidean."),
         same_location: float = typer.Option(0.01, "--same-location", help="Same-location band width (metres)."),
         permutations: int = typer.Option(99, "--permutations", help="Monte Carlo permutations of the dates."),
-        seed: int = typer.Option(0, "--seed", help="Random seed (reproducible p-values)."),
+        seed: int = typer.Option(None, "--seed", help="Random seed (reproducible p-values; default: the seed "
+                                                      "setting)."),
         nrc: bool = typer.Option(False, "--nrc", help="Round coordinates to 32-bit floats like the NRC 1.3."),
-        output: Path = typer.Option(None, "--output", help="Write the band table to this CSV."),
+        out: Path = typer.Option(None, "--out", help="Write the band table to this CSV."),
+        output: Path = typer.Option(None, "--output", hidden=True, help="Deprecated: use --out."),
         plot: Path = typer.Option(None, "--plot", help="Save a heat map of the Knox ratios (.png/.pdf/.svg)."),
         as_json: bool = json_option(),
     ) -> None:
@@ -104,30 +108,23 @@ def register(app: typer.Typer | None = None) -> None:  # commands live on foreca
         from hotpatrol.forecast.knox import knox, knox_test
 
         with user_errors(as_json):
+            out = deprecated_option("--output", output, "--out", out)
             if (db is None) == (csv is None):
                 raise HotpatrolError("Give exactly one of --db or --csv.", parameter="--db/--csv",
                                      fix="hotpatrol forecast knox --csv points.csv (or --db hotpatrol.db)")
             settings = dict(spatial_band=spatial_bands, n_spatial=n_spatial, temporal_band=temporal_bands,
                             n_temporal=n_temporal, metric=metric, same_location=same_location,
-                            permutations=permutations, random_state=seed, single_precision=nrc)
+                            permutations=permutations, random_state=hp_settings.resolve("seed", seed),
+                            single_precision=nrc)
             if csv is not None:
                 xs, ys, ts = read_points_csv(csv, x=x, y=y, time=time, crs=crs)
                 result = knox(xs, ys, ts, **settings)
             else:
-                try:
-                    from hotpatrol.store import Store
-                except ImportError:
-                    raise HotpatrolError("The store is not available in this installation.", parameter="--db",
-                                         fix="Use --csv.") from None
-                from hotpatrol.places import project
-
-                events = Store(db).load_events(force=force, categories=category or None, start=start, end=end)
-                if events.empty:
-                    raise HotpatrolError("No events match.", parameter="--db",
-                                         given={"force": force, "category": category, "start": start, "end": end})
-                result = knox_test(project(events, crs), **settings)
-            if output is not None:
-                result.to_frame().to_csv(output, index=False)
+                events = read_events(db, None, start=start, end=end, categories=category, force=force,
+                                     crs=crs or "auto")
+                result = knox_test(events, **settings)
+            if out is not None:
+                result.to_frame().to_csv(out, index=False)
             if plot is not None:
                 result.plot(plot)
             if as_json:
@@ -174,7 +171,7 @@ def _register_etas() -> None:
                                   "Training uses events before it."),
         horizon: str = typer.Option("7D", "--horizon", help="Forecast window, e.g. 1D, 7D, 31D."),
         model: str = typer.Option("etas", "--model", help="etas (continuous) or grid-etas (PredPol-style)."),
-        cell: float = typer.Option(150.0, "--cell", help="Grid cell size (metres)."),
+        cell: float = typer.Option(None, "--cell", help="Grid cell size (metres; default: the cell setting)."),
         bandwidth: float = typer.Option(300.0, "--bandwidth", help="etas: background KDE bandwidth (metres)."),
         knn: int = typer.Option(None, "--knn", help="etas: variable bandwidth, distance to the k-th neighbour."),
         trend_days: float = typer.Option(None, "--trend-days", help="etas: background trend bins (days)."),
@@ -182,9 +179,11 @@ def _register_etas() -> None:
         y: str = _Y_OPT,
         time: str = _TIME_OPT,
         crs: str = _CRS_OPT,
-        top: int = typer.Option(20, "--top", help="How many top places to list."),
-        seed: int = typer.Option(0, "--seed", help="Random seed (jitter of coarse times, tie-breaking)."),
-        output: Path = typer.Option(None, "--output", help="Write every place's forecast to this CSV."),
+        top: int = typer.Option(None, "--top", help="How many top places to list (default: the top setting)."),
+        seed: int = typer.Option(None, "--seed", help="Random seed (jitter of coarse times, tie-breaking; "
+                                                      "default: the seed setting)."),
+        out: Path = typer.Option(None, "--out", help="Write every place's forecast to this CSV."),
+        output: Path = typer.Option(None, "--output", hidden=True, help="Deprecated: use --out."),
         as_json: bool = json_option(),
     ) -> None:
         """Fit a self-exciting model (ETAS / grid ETAS) and forecast expected events per cell."""
@@ -193,32 +192,27 @@ def _register_etas() -> None:
         from hotpatrol.forecast.grid_etas import GridETASForecaster
 
         with user_errors(as_json):
+            from hotpatrol.reader import read
+
+            out = deprecated_option("--output", output, "--out", out)
+            cell, top = hp_settings.resolve("cell", cell), hp_settings.resolve("top", top)
+            seed = hp_settings.resolve("seed", seed)
             check_choice("--model", model, ["etas", "grid-etas"])
             if (db is None) == (csv is None):
                 raise HotpatrolError("Give exactly one of --db or --csv.", parameter="--db/--csv",
                                      fix="hotpatrol forecast etas --csv points.csv (or --db hotpatrol.db)")
-            if output is not None and output.suffix.lower() != ".csv":
-                raise HotpatrolError("--output must be a .csv file.", parameter="--output", given=str(output))
+            if out is not None and out.suffix.lower() != ".csv":
+                raise HotpatrolError("--out must be a .csv file.", parameter="--out", given=str(out))
+            # training events: from --train-start (inclusive month/day) up to the forecast --start (an instant)
+            before = None if start is None else pd.Timestamp(start)
             if csv is not None:
                 xs, ys, ts = read_points_csv(csv, x=x, y=y, time=time, crs=crs)
-                events = points_to_events(xs, ys, ts, crs=crs)
+                points = points_to_events(xs, ys, ts, crs=crs)
+                events = read(points, start=train_start, end=before)
+                events.attrs["crs"] = points.attrs["crs"]
             else:
-                try:
-                    from hotpatrol.store import Store
-                except ImportError:
-                    raise HotpatrolError("The store is not available in this installation.", parameter="--db",
-                                         fix="Use --csv.") from None
-                from hotpatrol.places import project
-
-                events = Store(db).load_events(force=force, categories=category or None, start=train_start)
-                if events.empty:
-                    raise HotpatrolError("No events match.", parameter="--db",
-                                         given={"force": force, "category": category})
-                events = project(events, crs)
-            if csv is not None and train_start is not None:
-                events = events[events["occurred_from"] >= pd.Timestamp(train_start)]
-            if start is not None:
-                events = events[events["occurred_from"] < pd.Timestamp(start)]
+                events = read_events(db, None, start=train_start, end=before, categories=category, force=force,
+                                     crs=crs or "auto")
             if model == "etas":
                 est = ETASForecaster(cell=cell, bandwidth=bandwidth, knn=knn, trend_days=trend_days,
                                      random_state=seed)
@@ -227,8 +221,8 @@ def _register_etas() -> None:
             est.fit(events)
             fc = est.predict(start if start is not None else est.fitted_until_, horizon)
             frame = fc.to_frame()
-            if output is not None:
-                frame.to_csv(output, index=False)
+            if out is not None:
+                frame.to_csv(out, index=False)
             summary = est.summary()
             if as_json:
                 print_json({

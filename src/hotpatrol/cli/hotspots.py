@@ -7,35 +7,8 @@ from typing import Optional
 
 import typer
 
-from hotpatrol.cli.common import print_json, user_errors
+from hotpatrol.cli.common import deprecated_option, print_json, read_events, user_errors
 from hotpatrol.text import plural
-
-
-def _load(db: Optional[str], events_file: Optional[Path], categories, start, end):
-    """Events from ``--events FILE`` (an events-table CSV) or the store at ``--db``."""
-    import pandas as pd
-
-    from hotpatrol import settings
-    from hotpatrol.errors import HotpatrolError
-    from hotpatrol.events import conform
-
-    if events_file is not None:
-        if not events_file.exists():
-            raise HotpatrolError("Events file not found.", parameter="events", given=str(events_file))
-        frame = pd.read_csv(events_file, low_memory=False)
-        for col in ("occurred_from", "occurred_to", "occurred_at"):
-            if col in frame.columns:
-                frame[col] = pd.to_datetime(frame[col], errors="coerce")
-        return conform(frame)
-    try:
-        from hotpatrol.store import Store
-    except ImportError:
-        raise HotpatrolError(
-            "This build has no event store (hotpatrol.store).", parameter="db",
-            fix="Pass --events FILE with an events table CSV, or install the ingest stage.",
-        ) from None
-    store = Store(db or settings.get("db"))
-    return store.load_events(categories=list(categories) or None)
 
 
 def _top_rows(result, n: int):
@@ -49,13 +22,15 @@ def register(app: typer.Typer) -> None:
         method: str = typer.Option("rank", "--method", help="rank | kde | gi | lisa (and any registered method)."),
         db: Optional[str] = typer.Option(None, "--db", help="Store URL (default: the 'db' setting)."),
         events: Optional[Path] = typer.Option(None, "--events", help="Read an events-table CSV instead of the store."),
-        weight: str = typer.Option("harm", "--weight", help="harm (CCHI) | count | a harm scheme name or CSV/YAML."),
+        scheme: Optional[str] = typer.Option(None, "--scheme", help="Harm scheme: cchi | count | a scheme CSV/YAML "
+                                             "(default: the scheme setting; 'harm' = that default)."),
+        weight: Optional[str] = typer.Option(None, "--weight", hidden=True, help="Deprecated: use --scheme."),
         top: Optional[int] = typer.Option(None, "--top", help="Places to rank (rank) or to list (other methods)."),
-        cell: Optional[float] = typer.Option(None, "--cell", help="Grid cell size in metres (default 150)."),
+        cell: Optional[float] = typer.Option(None, "--cell", help="Grid cell size in metres (default: the cell setting)."),
         places: Optional[str] = typer.Option(None, "--places", help="Other places: h3:<res>, locations, or a polygon file."),
         category: list[str] = typer.Option([], "--category", help="Crime category to keep (repeatable)."),
-        start: Optional[str] = typer.Option(None, "--start", help="First month YYYY-MM (inclusive)."),
-        end: Optional[str] = typer.Option(None, "--end", help="Last month YYYY-MM (inclusive)."),
+        start: Optional[str] = typer.Option(None, "--start", help="First month YYYY-MM or day (inclusive)."),
+        end: Optional[str] = typer.Option(None, "--end", help="Last month YYYY-MM or day (inclusive)."),
         area: Optional[Path] = typer.Option(None, "--area", help="Study-area polygons: analyse cells inside only."),
         halo: float = typer.Option(500.0, "--halo", help="Without --area: analyse cells within this many metres of an event."),
         min_spacing: Optional[float] = typer.Option(None, "--min-spacing", help="rank: metres between chosen places."),
@@ -67,9 +42,10 @@ def register(app: typer.Typer) -> None:
         edge: Optional[str] = typer.Option(None, "--edge", help="kde: none (default) | uniform."),
         weights: Optional[str] = typer.Option(None, "--weights", help="gi/lisa: queen (default) | rook | distance."),
         distance: Optional[float] = typer.Option(None, "--distance", help="gi/lisa: distance band in metres."),
-        permutations: Optional[int] = typer.Option(None, "--permutations", help="gi/lisa: permutations (default 999)."),
+        permutations: Optional[int] = typer.Option(None, "--permutations",
+                                                   help="gi/lisa: permutations (default: the permutations setting)."),
         correction: Optional[str] = typer.Option(None, "--correction", help="gi/lisa: fdr (default) | holm | none."),
-        seed: Optional[int] = typer.Option(None, "--seed", help="gi/lisa: random seed."),
+        seed: Optional[int] = typer.Option(None, "--seed", help="gi/lisa: random seed (default: the seed setting)."),
         pvalue: Optional[str] = typer.Option(None, "--pvalue", help="gi/lisa: sim (permutation, default) | norm."),
         freq: Optional[str] = typer.Option(None, "--freq", help="concentration/stability/emerging/change: period M (default) | Q | Y | W | D."),
         time_lag: Optional[int] = typer.Option(None, "--time-lag", help="emerging: previous periods in the neighbourhood (default 1)."),
@@ -90,8 +66,10 @@ def register(app: typer.Typer) -> None:
             if method not in hs.METHODS:
                 raise HotpatrolError("Unknown hotspot method.", parameter="method", allowed=sorted(hs.METHODS),
                                      given=method)
-            table = _load(db, events, category, start, end)
-            chosen = hs.select_events(table, category or None, start, end)
+            scheme = deprecated_option("--weight", weight, "--scheme", scheme)
+            # the one reader applies the window and categories (inclusive months, half-open instants)
+            table = read_events(db, events, start=start, end=end, categories=category)
+            chosen = hs.select_events(table, category or None)
             layer = None
             if places is not None:
                 try:
@@ -102,7 +80,7 @@ def register(app: typer.Typer) -> None:
                 unit, _, res = places.partition(":")
                 extra = {"resolution": int(res)} if unit == "h3" and res else {}
                 layer = build_places(chosen, unit if unit in ("h3", "locations") else places, **extra)
-            data = hs.prepare(chosen, weight, places=layer, cell=cell, area=area, halo=halo)
+            data = hs.prepare(chosen, scheme, places=layer, cell=cell, area=area, halo=halo)
             n_top = top if top is not None else settings.get("top")
             options = {
                 "rank": dict(top=top, min_spacing=min_spacing, per_district_min=per_district_min,
@@ -113,11 +91,11 @@ def register(app: typer.Typer) -> None:
                 "lisa": dict(weights=weights, distance=distance, permutations=permutations,
                              correction=correction, seed=seed, pvalue=pvalue),
                 # temporal methods (hotspots.trends) need the events' times, not only per-place totals
-                "concentration": dict(events=chosen, scheme=weight, freq=freq, start=start, end=end),
-                "stability": dict(events=chosen, scheme=weight, freq=freq, start=start, end=end, top=top),
-                "emerging": dict(events=chosen, scheme=weight, freq=freq, start=start, end=end, weights=weights,
+                "concentration": dict(events=chosen, scheme=scheme, freq=freq, start=start, end=end),
+                "stability": dict(events=chosen, scheme=scheme, freq=freq, start=start, end=end, top=top),
+                "emerging": dict(events=chosen, scheme=scheme, freq=freq, start=start, end=end, weights=weights,
                                  distance=distance, time_lag=time_lag, alpha=alpha, correction=correction),
-                "change": dict(events=chosen, scheme=weight, freq=freq, start=start, end=end, top=top,
+                "change": dict(events=chosen, scheme=scheme, freq=freq, start=start, end=end, top=top,
                                before=before, after=after),
             }.get(method)
             if options is None:  # a method registered by another stage gets every option the user set

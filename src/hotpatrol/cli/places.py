@@ -47,7 +47,7 @@ def read_event_csvs(paths: list[Path]):
 def build_cmd(
     paths: list[Path] = typer.Argument(..., help="Event CSVs or folders of police.uk files."),
     unit: str = typer.Option("grid", "--unit", help=_UNIT_HELP),
-    cell: float = typer.Option(150.0, "--cell", help="Grid cell size in metres."),
+    cell: float = typer.Option(None, "--cell", help="Grid cell size in metres (default: the cell setting)."),
     resolution: int = typer.Option(9, "--resolution", help="H3 resolution (9 ~ 0.1 km2, 10 ~ 0.015 km2)."),
     cover: str = typer.Option("events", "--cover", help="H3: 'events' (cells with events) or 'hull' (fill the hull)."),
     tolerance: float = typer.Option(None, "--tolerance", help="Metres: snap points / polygons matching distance."),

@@ -8,32 +8,17 @@ from typing import List, Optional
 import typer
 
 from hotpatrol import settings
-from hotpatrol.cli.common import print_json, user_errors
+from hotpatrol.cli.common import deprecated_option, print_json, read_events, user_errors
 from hotpatrol.errors import HotpatrolError
 
 plan_app = typer.Typer(help="Select hotspots and create randomised patrol plans.", no_args_is_help=True)
 
 
 def _events_from(events: Optional[Path], db: Optional[str]):
-    """An events table from a CSV file or the store (None when neither is given)."""
-    import pandas as pd
-
-    if events is not None:
-        if not events.exists():
-            raise HotpatrolError("Events file not found.", file=str(events))
-        frame = pd.read_parquet(events) if events.suffix.lower() == ".parquet" else pd.read_csv(events, low_memory=False)
-        for col in ("occurred_at", "occurred_from", "occurred_to"):
-            if col in frame.columns:
-                frame[col] = pd.to_datetime(frame[col], errors="coerce")
-        return frame
-    if db is not None:
-        try:
-            from hotpatrol.store import Store
-        except ImportError:
-            raise HotpatrolError("This install has no event store (hotpatrol.store).", parameter="db",
-                                 fix="Use --events FILE (an events table CSV) instead.") from None
-        return Store(db).load_events()
-    return None
+    """An events table from a file or the store through the one reader (None when neither is given)."""
+    if events is None and db is None:
+        return None
+    return read_events(db, events)
 
 
 @plan_app.command("select")
@@ -41,7 +26,8 @@ def select_cmd(
     hotspots: Optional[Path] = typer.Option(None, "--hotspots", help="Hotspot table (.csv/.gpkg/.geojson) from `hotpatrol hotspots`."),
     db: Optional[str] = typer.Option(None, "--db", help="Store URL: build a harm-per-cell table from its events instead."),
     events: Optional[Path] = typer.Option(None, "--events", help="Events table CSV: build a harm-per-cell table from it."),
-    n: int = typer.Option(settings.get("top"), "--n", help="Number of hotspots to select."),
+    top: Optional[int] = typer.Option(None, "--top", help="Number of hotspots to select (default: the top setting)."),
+    n: Optional[int] = typer.Option(None, "--n", hidden=True, help="Deprecated: use --top."),
     min_spacing: Optional[float] = typer.Option(None, "--min-spacing", help="Minimum distance between selected hotspots (m)."),
     per_district_min: Optional[int] = typer.Option(None, "--per-district-min", help="At least this many per district."),
     per_district_max: Optional[int] = typer.Option(None, "--per-district-max", help="At most this many per district."),
@@ -53,12 +39,14 @@ def select_cmd(
     visits: int = typer.Option(3, "--visits", help="Visits per patrolled hotspot-day (capacity)."),
     dwell: float = typer.Option(15.0, "--dwell", help="Minutes per visit (capacity)."),
     travel: float = typer.Option(0.0, "--travel", help="Travel minutes per visit (capacity)."),
-    k: Optional[int] = typer.Option(None, "--k", help="Hotspots patrolled a day (capacity; default all n)."),
+    k: Optional[int] = typer.Option(None, "--k", help="Hotspots patrolled a day (capacity; default all --top)."),
     harm_column: Optional[str] = typer.Option(None, "--harm-column", help="Harm column (default harm/score)."),
     crs: Optional[str] = typer.Option(None, "--crs", help="CRS of x/y in the hotspot table (default EPSG:27700)."),
     cell: Optional[float] = typer.Option(None, "--cell", help="Cell size of the hotspots (m), for exclusion by area."),
-    scheme: str = typer.Option(settings.get("scheme"), "--scheme", help="Harm scheme with --db/--events."),
-    months: int = typer.Option(settings.get("months"), "--months", help="Look-back months with --db/--events."),
+    scheme: Optional[str] = typer.Option(None, "--scheme", help="Harm scheme with --db/--events (default: the "
+                                                                "scheme setting)."),
+    months: Optional[int] = typer.Option(None, "--months", help="Look-back months with --db/--events (default: "
+                                                                "the months setting)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the selection (.csv + .json sidecar, .gpkg, .geojson, .png)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
@@ -66,18 +54,20 @@ def select_cmd(
     with user_errors(as_json):
         from hotpatrol.patrol.select import hotspots_from_events, label_districts, read_hotspots, select_hotspots
 
+        top = settings.resolve("top", deprecated_option("--n", n, "--top", top))
         if sum(x is not None for x in (hotspots, db, events)) != 1:
             raise HotpatrolError("Give exactly one of --hotspots, --db or --events.", parameter="--hotspots")
         if hotspots is not None:
             table = read_hotspots(hotspots, crs=crs)
         else:
             ev = _events_from(events, db)
-            table = hotspots_from_events(ev, cell=cell or settings.get("cell"), scheme=scheme, months=months, crs=crs)
+            table = hotspots_from_events(ev, cell=settings.resolve("cell", cell), scheme=settings.resolve("scheme", scheme),
+                                         months=settings.resolve("months", months), crs=crs)
         cell_ = cell if cell is not None else table.attrs.get("cell")
         if districts is not None:
             table = label_districts(table, str(districts), column=district_name)
             district_column = "district"
-        res = select_hotspots(table, n=n, min_spacing=min_spacing, per_district_min=per_district_min,
+        res = select_hotspots(table, n=top, min_spacing=min_spacing, per_district_min=per_district_min,
                               per_district_max=per_district_max, district_column=district_column,
                               exclude=[str(p) for p in exclude] if exclude else None, capacity_hours=capacity_hours,
                               visits=visits, dwell=dwell, travel=travel, k=k, harm_column=harm_column,
@@ -98,7 +88,8 @@ def create_cmd(
     selection: Path = typer.Option(..., "--selection", help="Selection file from `hotpatrol plan select --out`."),
     days: int = typer.Option(90, "--days", help="Trial length in operational days."),
     k: int = typer.Option(8, "--k", help="Hotspots patrolled each day."),
-    seed: int = typer.Option(settings.get("seed"), "--seed", help="Random seed of the allocation."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed of the allocation (default: the seed "
+                                                            "setting)."),
     start: str = typer.Option(..., "--start", help="First operational day (YYYY-MM-DD)."),
     visits: int = typer.Option(3, "--visits", help="Visits per patrolled hotspot-day."),
     dwell: float = typer.Option(15.0, "--dwell", help="Minutes per visit (Koper: 10-15)."),
@@ -125,7 +116,7 @@ def create_cmd(
 
         shifts = [parse_shift(s, parameter="--shift") for s in shift] if shift else DEFAULT_SHIFTS
         ev = _events_from(events, db)
-        plan = create_plan(selection, days=days, k=k, seed=seed, start=start, visits=visits, dwell=dwell,
+        plan = create_plan(selection, days=days, k=k, seed=settings.resolve("seed", seed), start=start, visits=visits, dwell=dwell,
                            min_gap=min_gap, teams=teams, team_minutes=team_minutes, travel=travel,
                            day_start=day_start, block=block, events=ev, shifts=shifts)
         if briefing_day is not None:

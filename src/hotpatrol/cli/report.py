@@ -7,8 +7,7 @@ from typing import Optional
 
 import typer
 
-from hotpatrol import settings
-from hotpatrol.cli.common import console, print_json, user_errors
+from hotpatrol.cli.common import console, print_json, read_events, user_errors
 
 report_app = typer.Typer(help="Performance reports.", no_args_is_help=True)
 
@@ -16,7 +15,7 @@ report_app = typer.Typer(help="Performance reports.", no_args_is_help=True)
 @report_app.command("performance")
 def performance(
     months: str = typer.Option(..., "--months", help="2022-03, 2022-01..2022-03 or 2022-01,2022-02"),
-    db: str = typer.Option(settings.get("db"), "--db", help="Store URL."),
+    db: Optional[str] = typer.Option(None, "--db", help="Store URL (default: the db setting)."),
     compare: str = typer.Option("previous-year", "--compare", help="Comparison period."),
     out: Path = typer.Option(Path("report.html"), "--out", help="HTML path; PDF, JSON and CSVs go beside it."),
     force: Optional[str] = typer.Option(None, "--force", help="Only this force ('Falls within')."),
@@ -29,10 +28,8 @@ def performance(
     """Recorded crime vs the same months last year, per group and district, with outcome rates and tests."""
     from hotpatrol.report.performance import performance_report
     from hotpatrol.report.render import write_report
-    from hotpatrol.store import Store
-
     with user_errors(as_json):
-        events = Store(db).load_events(force=force)
+        events = read_events(db, None, force=force)
         report = performance_report(events, months=months, compare=compare, groups=groups, outcome_map=outcomes)
         paths = write_report(report, out, pdf=pdf, boundaries=districts)
         if as_json:

@@ -17,13 +17,17 @@ def register(app: typer.Typer) -> None:
             0.1, "--scale", help="1 = force-sized county (Kent-like volumes); 0.02 = a small town; max 2."),
         years: float = typer.Option(3, "--years", help="Years of records, ending with --end."),
         end: str = typer.Option("2024-12", "--end", help="Last month, YYYY-MM."),
-        seed: int = typer.Option(12345, "--seed", help="Random seed: the same seed gives the same county."),
+        seed: int = typer.Option(None, "--seed", help="Random seed: the same seed gives the same county "
+                                                      "(default: the seed setting)."),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (for scripting)."),
     ) -> None:
         """Generate "Synthshire", a fictional county with realistic crime, and write its files."""
         from hotpatrol.synthetic import generate_county
 
         with user_errors(as_json):
+            from hotpatrol import settings
+
+            seed = settings.resolve("seed", seed)
             county = generate_county(scale=scale, years=years, end=end, seed=seed)
             paths = county.write(out)
         summary = county.summary()

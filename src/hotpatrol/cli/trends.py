@@ -7,41 +7,32 @@ from typing import List, Optional
 
 import typer
 
-from hotpatrol import settings
-from hotpatrol.cli.common import print_json, user_errors
+from hotpatrol.cli.common import err_console, print_json, read_events, user_errors
 from hotpatrol.errors import HotpatrolError
 
 trends_app = typer.Typer(
-    help="Temporal hotspot analyses: concentration, stability, emerging hot spots, change.", no_args_is_help=True
+    help="Temporal hotspot analyses on one cube (trends all). The single analyses are deprecated aliases of "
+         "`hotpatrol hotspots --method concentration|stability|emerging|change`.", no_args_is_help=True
 )
 
 
 def load_events(events: Optional[Path], db: Optional[str]):
-    """An events table from a CSV/Parquet file or the store."""
-    import pandas as pd
+    """An events table from a CSV/Parquet file or the store, through the one reader.
 
-    if events is not None:
-        if not events.exists():
-            raise HotpatrolError("Events file not found.", parameter="--events", file=str(events))
-        frame = pd.read_parquet(events) if events.suffix.lower() == ".parquet" else pd.read_csv(events, low_memory=False)
-        for col in ("occurred_at", "occurred_from", "occurred_to"):
-            if col in frame.columns:
-                frame[col] = pd.to_datetime(frame[col], errors="coerce")
-        return frame
-    try:
-        from hotpatrol.store import Store
-    except ImportError:
-        raise HotpatrolError("This install has no event store (hotpatrol.store).", parameter="--db",
-                             fix="Use --events FILE (an events table CSV) instead.") from None
-    return Store(db).load_events() if db else Store().load_events()
+    The window and categories are applied by the cube (whole periods of ``--freq``), so none here.
+    """
+    return read_events(db, events, require=False)
 
 
-def build_places(events, unit: str, cell: float, crs: Optional[str]):
+def build_places(events, unit: str, cell: Optional[float], crs: Optional[str]):
     """The places layer: hotpatrol.places.build when installed, else a square grid."""
     try:
         from hotpatrol.places import build
     except ImportError:
         build = None
+    from hotpatrol import settings
+
+    cell = settings.resolve("cell", cell)
     if build is not None:
         return build(events, unit, cell=cell, crs=crs)
     if unit != "grid":
@@ -85,16 +76,23 @@ def run_and_output(method: str, *, events, db, unit, cell, crs, scheme, category
 _EVENTS = typer.Option(None, "--events", help="Events table (.csv/.parquet); default: the store.")
 _DB = typer.Option(None, "--db", help="Store URL (default: the db setting).")
 _UNIT = typer.Option("grid", "--unit", help="Places: grid, h3, locations or a boundary file.")
-_CELL = typer.Option(settings.get("cell"), "--cell", help="Grid cell size (m).")
+_CELL = typer.Option(None, "--cell", help="Grid cell size (m; default: the cell setting).")
 _CRS = typer.Option(None, "--crs", help="Metric CRS (default: chosen from the events).")
-_SCHEME = typer.Option("count", "--scheme", help="count, cchi or a harm scheme file.")
+_SCHEME = typer.Option(None, "--scheme", help="count, cchi or a harm scheme file (default: the scheme setting).")
 _CATEGORY = typer.Option(None, "--category", help="Keep only this category (repeatable).")
 _START = typer.Option(None, "--start", help="First period (e.g. 2023-01).")
 _END = typer.Option(None, "--end", help="Last period, inclusive.")
 _FREQ = typer.Option("M", "--freq", help="Period length: M, Q, Y, W or D.")
-_TOP = typer.Option(settings.get("top"), "--top", help="Top-N size (stability, change).")
+_TOP = typer.Option(None, "--top", help="Top-N size (stability, change; default: the top setting).")
 _TIME_LAG = typer.Option(1, "--time-lag", help="Emerging: previous periods in the neighbourhood.")
 _WEIGHTS = typer.Option(None, "--weights", help="Emerging: spatial weights kind (e.g. queen).")
+
+
+def _warn_alias(method: str) -> None:
+    """``trends <method>`` is the old route to ``hotspots --method <method>``: say so on stderr."""
+    err_console.print(f"[yellow]Warning:[/] `hotpatrol trends {method}` is deprecated and will be removed in the "
+                      f"next release; use `hotpatrol hotspots --method {method}` (--unit -> --places, "
+                      f"--no-fdr -> --correction none).", markup=True, highlight=False)
 
 
 def _command(method: str, doc: str):
@@ -102,14 +100,14 @@ def _command(method: str, doc: str):
         events: Optional[Path] = _EVENTS,
         db: Optional[str] = _DB,
         unit: str = _UNIT,
-        cell: float = _CELL,
+        cell: Optional[float] = _CELL,
         crs: Optional[str] = _CRS,
-        scheme: str = _SCHEME,
+        scheme: Optional[str] = _SCHEME,
         category: Optional[List[str]] = _CATEGORY,
         start: Optional[str] = _START,
         end: Optional[str] = _END,
         freq: str = _FREQ,
-        top: int = _TOP,
+        top: Optional[int] = _TOP,
         time_lag: int = _TIME_LAG,
         weights: Optional[str] = _WEIGHTS,
         distance: Optional[float] = typer.Option(None, "--distance", help="Emerging: distance band (m)."),
@@ -124,13 +122,14 @@ def _command(method: str, doc: str):
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:
         with user_errors(as_json):
+            _warn_alias(method)
             run_and_output(method, events=events, db=db, unit=unit, cell=cell, crs=crs, scheme=scheme,
                            category=category, start=start, end=end, freq=freq, top=top, time_lag=time_lag,
                            weights=weights, distance=distance, alpha=alpha, no_fdr=no_fdr, before=before,
                            after=after, out=out, map_path=map_path, boundaries=boundaries, as_json=as_json,
                            all_places=all_places)
 
-    command.__doc__ = doc
+    command.__doc__ = f"Deprecated: use `hotpatrol hotspots --method {method}`. {doc}"
     return command
 
 
@@ -141,7 +140,7 @@ _DOCS = {
     "change": "Difference/ratio surfaces, exact Poisson test per place, top-N appeared/disappeared.",
 }
 for _method, _doc in _DOCS.items():
-    trends_app.command(_method)(_command(_method, _doc))
+    trends_app.command(_method, deprecated=True)(_command(_method, _doc))
 
 
 @trends_app.command("all")
@@ -151,14 +150,14 @@ def all_command(
     events: Optional[Path] = _EVENTS,
     db: Optional[str] = _DB,
     unit: str = _UNIT,
-    cell: float = _CELL,
+    cell: Optional[float] = _CELL,
     crs: Optional[str] = _CRS,
-    scheme: str = _SCHEME,
+    scheme: Optional[str] = _SCHEME,
     category: Optional[List[str]] = _CATEGORY,
     start: Optional[str] = _START,
     end: Optional[str] = _END,
     freq: str = _FREQ,
-    top: int = _TOP,
+    top: Optional[int] = _TOP,
     time_lag: int = _TIME_LAG,
     weights: Optional[str] = _WEIGHTS,
     boundaries: Optional[Path] = typer.Option(None, "--boundaries", help="District boundaries: a layer and on the maps."),

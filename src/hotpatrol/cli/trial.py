@@ -7,7 +7,8 @@ from typing import Optional
 
 import typer
 
-from hotpatrol.cli.common import console, print_json, user_errors
+from hotpatrol import settings
+from hotpatrol.cli.common import console, print_json, read_events, user_errors
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.text import plural
 
@@ -31,15 +32,10 @@ def _allocation(plan: Optional[Path], allocation: Optional[Path]):
 
 
 def _load_events(events: Optional[Path], db: Optional[str], category):
-    """Events from a CSV (--events) or the store (--db)."""
-    from hotpatrol.evaluate.plan_io import read_events_csv
-    from hotpatrol.store import Store
-
-    if events is not None:
-        return read_events_csv(events)
-    if db is not None:
-        return Store(db).load_events(categories=category)
-    raise HotpatrolError("Give the events.", parameter="events", fix="--events FILE or --db URL")
+    """Events from an events table file (--events) or the store (--db), through the one reader."""
+    if events is None and db is None:
+        raise HotpatrolError("Give the events.", parameter="events", fix="--events FILE or --db URL")
+    return read_events(db, events, categories=category)
 
 
 def register(app: typer.Typer) -> None:
@@ -100,10 +96,12 @@ def register(app: typer.Typer) -> None:
         hotspots: Optional[Path] = typer.Option(None, "--hotspots", help="Hotspots file (default: the plan's)."),
         dosage_file: Optional[Path] = typer.Option(None, "--dosage", help="Dosage table CSV from 'hotpatrol dosage'."),
         category: Optional[list[str]] = typer.Option(None, "--category", help="Crime categories to count (repeatable)."),
-        scheme: str = typer.Option("cchi", "--scheme", help="Harm scheme: cchi, count or a CSV/YAML file."),
+        scheme: Optional[str] = typer.Option(None, "--scheme", help="Harm scheme: cchi, count or a CSV/YAML file "
+                                                                    "(default: the scheme setting)."),
         model: str = typer.Option("poisson", "--model", help="poisson (quasi-Poisson, robust) or negbin for counts."),
-        permutations: int = typer.Option(999, "--permutations", help="Re-draws for randomisation inference."),
-        seed: int = typer.Option(12345, "--seed", help="Seed for the re-draws."),
+        permutations: Optional[int] = typer.Option(None, "--permutations", help="Re-draws for randomisation "
+                                                   "inference (default: the permutations setting)."),
+        seed: Optional[int] = typer.Option(None, "--seed", help="Seed for the re-draws (default: the seed setting)."),
         buffer: float = typer.Option(100.0, "--buffer", help="Displacement buffer round the hotspots, metres."),
         label: str = typer.Option("crime", "--label", help="What is counted, for the headline (e.g. 'violent crime')."),
         day_start: str = typer.Option("06:00", "--day-start", help="Start of the operational day."),
@@ -126,7 +124,9 @@ def register(app: typer.Typer) -> None:
                               highlight=False) if not as_json else None
             dos = read_dosage(dosage_file) if dosage_file is not None else None
             res = evaluate_trial(ev, hotspots, p.allocation, redraw=p.redraw, dosage=dos, categories=category or None,
-                                 scheme=scheme, model=model, permutations=permutations, seed=seed, buffer=buffer,
+                                 scheme=settings.resolve("scheme", scheme), model=model,
+                                 permutations=settings.resolve("permutations", permutations),
+                                 seed=settings.resolve("seed", seed), buffer=buffer,
                                  label=label, day_start=day_start)
             paths = res.write_report(out, pdf=pdf)
             if as_json:
@@ -183,7 +183,7 @@ def register(app: typer.Typer) -> None:
         mean_rate: float = typer.Option(0.4, "--mean-rate", help="Mean crimes per hotspot per day."),
         start: str = typer.Option("2026-01-05", "--start", help="First trial day."),
         pings: bool = typer.Option(True, "--pings/--no-pings", help="Write GPS pings for the delivered patrols."),
-        seed: int = typer.Option(12345, "--seed", help="Random seed."),
+        seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (default: the seed setting)."),
         synth_scale: Optional[float] = typer.Option(None, "--synth-scale",
                                                     help="Put the trial on the top cells of a synthetic county of this scale."),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
@@ -192,6 +192,7 @@ def register(app: typer.Typer) -> None:
         from hotpatrol.evaluate.simulate import simulate_trial
 
         with user_errors(as_json):
+            seed = settings.resolve("seed", seed)
             county = None
             if synth_scale is not None:
                 from hotpatrol.synthetic import generate_county

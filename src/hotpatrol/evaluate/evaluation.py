@@ -11,6 +11,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.evaluate.displacement import DisplacementResult, displacement as displacement_fn
 from hotpatrol.evaluate.trial import TrialEstimates, build_panel, estimate_trial
@@ -164,7 +165,7 @@ class EvaluationResult:
 
 def evaluate_trial(events: pd.DataFrame, hotspots, allocation: pd.DataFrame, *,
                    redraw: Callable[[int], pd.DataFrame] | None = None, dosage=None, categories=None,
-                   scheme="cchi", model: str = "poisson", permutations: int = 999, seed: int = 12345,
+                   scheme=None, model: str = "poisson", permutations: int | None = None, seed: int | None = None,
                    day_start: str = "06:00", lags: int = 3, displacement: bool = True, buffer: float = 100.0,
                    control=None, label: str = "crime", crs: str | None = None) -> EvaluationResult:
     """Evaluate a randomised patrol trial (patrol days vs non-patrol days).
@@ -176,6 +177,8 @@ def evaluate_trial(events: pd.DataFrame, hotspots, allocation: pd.DataFrame, *,
     compliance. ``displacement`` computes WDQ/WDD for the whole trial against a pre-trial period of
     the same length when the events reach back that far.
     """
+    scheme, permutations = settings.resolve("scheme", scheme), settings.resolve("permutations", permutations)
+    seed = settings.resolve("seed", seed)
     from hotpatrol.patrol.dosage import DosageResult
 
     if hasattr(allocation, "redraw_matrix"):  # a design.Allocation: use it for the re-draws too

@@ -83,14 +83,17 @@ def load_plan(path: str | Path) -> Plan:
 
 
 def read_events_csv(path: str | Path) -> pd.DataFrame:
-    """An events table saved as CSV (occurred_* parsed as datetimes)."""
+    """An events table saved as a file, read by the one reader (:func:`hotpatrol.reader.read`).
+
+    Raises a HotpatrolError naming the file when it is missing, unreadable, or has no categories
+    (evaluations count crimes by category).
+    """
+    from hotpatrol.reader import read
+
     path = Path(path)
     if not path.exists():
         raise HotpatrolError(f"Events file {str(path)!r} does not exist.", parameter="events", given=str(path))
-    ev = pd.read_csv(path, low_memory=False)
-    for c in ("occurred_at", "occurred_from", "occurred_to"):
-        if c in ev.columns:
-            ev[c] = pd.to_datetime(ev[c], format="ISO8601", errors="coerce")
-    if "category" not in ev.columns:
+    ev = read(path)
+    if ev["category"].isna().all():
         raise HotpatrolError("The events file has no 'category' column.", file=str(path), column="category")
     return ev

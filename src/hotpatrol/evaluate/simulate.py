@@ -27,6 +27,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.harm import CCHI_WEIGHTS
 from hotpatrol.places.crs import BNG, to_lonlat
@@ -109,7 +110,7 @@ def simulate_trial(*, n: int = 20, k: int = 8, days: int = 90, effect: float = -
                    start: str = "2026-01-05", mean_rate: float = 0.4, rate_sigma: float = 0.6,
                    dispersion: float = 8.0, compliance: float = 0.95, contamination: float = 0.02,
                    displacement: float = 0.0, buffer: float = 100.0, buffer_share: float = 0.3,
-                   background: float = 0.004, pre_days: int | None = None, cell: float = 150.0,
+                   background: float = 0.004, pre_days: int | None = None, cell: float | None = None,
                    crs: str = BNG, origin: tuple[float, float] = (585_000.0, 185_000.0),
                    pings: bool = True, ping_interval: float = 15.0, officers: int | None = None,
                    jump_rate: float = 0.0, duplicate_rate: float = 0.0,
@@ -123,6 +124,7 @@ def simulate_trial(*, n: int = 20, k: int = 8, days: int = 90, effect: float = -
     as a share of its hotspot's. ``county`` (a :class:`hotpatrol.synthetic.County`) puts the trial
     on that county's ``n`` highest-harm cells, with their observed violent-crime rates as baselines.
     """
+    cell = float(settings.resolve("cell", cell))
     if not -1 < effect <= 5:
         raise HotpatrolError("effect is a proportional change, e.g. -0.4 for -40%.", parameter="effect",
                              allowed="(-1, 5]", given=effect)
@@ -259,10 +261,11 @@ def simulate_trial(*, n: int = 20, k: int = 8, days: int = 90, effect: float = -
     return SimulatedTrial(hotspots=hotspots, allocation=allocation, events=events, patrols=patrols,
                           pings=ping_frame, truth=truth, redraw=redraw, crs=crs, design=design)
 
-def county_cells(county, *, n: int, cell: float = 150.0, categories=None, min_rate: float = 0.02):
+def county_cells(county, *, n: int, cell: float | None = None, categories=None, min_rate: float = 0.02):
     """The ``n`` highest-harm ``cell`` m cells of a synthetic county (CCHI harm of ``categories``),
     with their observed daily rate of those crimes (floored at ``min_rate``). Returns
     ``xmin, ymin, rate, ids``."""
+    cell = float(settings.resolve("cell", cell))
     from hotpatrol.harm import harm
     from hotpatrol.places.grid import Grid
 

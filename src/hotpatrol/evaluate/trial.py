@@ -41,6 +41,7 @@ import pandas as pd
 from scipy import stats
 from threadpoolctl import threadpool_limits
 
+from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.harm import harm as harm_of
 from hotpatrol.localtime import day_hours
@@ -85,10 +86,11 @@ def event_xy(events: pd.DataFrame, crs: str) -> tuple[np.ndarray, np.ndarray]:
                          given=list(events.columns))
 
 
-def prepare_events(events: pd.DataFrame, *, categories: Iterable[str] | None = None, scheme="cchi",
+def prepare_events(events: pd.DataFrame, *, categories: Iterable[str] | None = None, scheme=None,
                    day_start: str = "06:00") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Filter to ``categories``, add ``harm`` and operational ``day``; quarantine events whose time
     is too coarse to place on a day (month precision or no time)."""
+    scheme = settings.resolve("scheme", scheme)
     if not isinstance(events, pd.DataFrame):
         raise HotpatrolError("events must be an events table (DataFrame).", parameter="events",
                              given=type(events).__name__)
@@ -109,7 +111,7 @@ def prepare_events(events: pd.DataFrame, *, categories: Iterable[str] | None = N
 
 
 def build_panel(events: pd.DataFrame, hotspots, allocation: pd.DataFrame, *, dosage: pd.DataFrame | None = None,
-                categories=None, scheme="cchi", day_start: str = "06:00", lags: int = 3,
+                categories=None, scheme=None, day_start: str = "06:00", lags: int = 3,
                 crs: str | None = None, tz: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One row per planned hotspot-day: ``day, hotspot_id, patrolled, count, harm, dow, hours, minutes``
     and lagged patrol indicators ``lag1..lagN``. Returns ``(panel, quarantined events)``.
@@ -117,6 +119,7 @@ def build_panel(events: pd.DataFrame, hotspots, allocation: pd.DataFrame, *, dos
     ``hours`` is the real length of the operational day in ``tz`` (the ``timezone`` setting): 24, or
     23/25 on the days holding a clock change.
     """
+    scheme = settings.resolve("scheme", scheme)
     g = _geofences(hotspots, crs)
     alloc = normalise_allocation(allocation)
     unknown = sorted(set(alloc["hotspot_id"]) - set(g.hotspot_id))
@@ -232,8 +235,9 @@ def mh_rate_ratio(y: np.ndarray, patrolled: np.ndarray) -> np.ndarray:
 
 
 def allocation_draws(redraw: Callable[[int], pd.DataFrame], days: pd.DatetimeIndex, hotspots: pd.Index, *,
-                     permutations: int = 999, seed: int = 12345) -> np.ndarray:
+                     permutations: int | None = None, seed: int | None = None) -> np.ndarray:
     """``permutations`` re-drawn allocations as a (R, days, hotspots) boolean array."""
+    permutations, seed = settings.resolve("permutations", permutations), settings.resolve("seed", seed)
     if permutations < 1:
         raise HotpatrolError("permutations must be >= 1.", parameter="permutations", given=permutations)
     seeds = np.random.default_rng(seed).integers(0, 2**31 - 1, permutations)
@@ -268,11 +272,12 @@ def allocation_draws(redraw: Callable[[int], pd.DataFrame], days: pd.DatetimeInd
 
 
 def randomisation_test(panel: pd.DataFrame, outcome: str, redraw: Callable[[int], pd.DataFrame] | None = None, *,
-                       permutations: int = 999, seed: int = 12345, draws: np.ndarray | None = None) -> dict:
+                       permutations: int | None = None, seed: int | None = None, draws: np.ndarray | None = None) -> dict:
     """Re-draw the allocation ``permutations`` times; two-sided p for the hotspot-stratified MH ratio.
 
     Pass ``draws`` (from :func:`allocation_draws`) to reuse one set of re-draws for several outcomes.
     """
+    permutations, seed = settings.resolve("permutations", permutations), settings.resolve("seed", seed)
     wide_y = panel.pivot(index="day", columns="hotspot_id", values=outcome)
     days, hs = pd.DatetimeIndex(wide_y.index), wide_y.columns.astype(str)
     Y = wide_y.to_numpy(float)
@@ -353,9 +358,10 @@ class TrialEstimates:
 
 
 def estimate_trial(panel: pd.DataFrame, *, redraw: Callable[[int], pd.DataFrame] | None = None,
-                   permutations: int = 999, seed: int = 12345, model: str = "poisson",
+                   permutations: int | None = None, seed: int | None = None, model: str = "poisson",
                    outcomes=("count", "harm"), lags: int = 3) -> TrialEstimates:
     """All the trial estimates from a panel made by :func:`build_panel`."""
+    permutations, seed = settings.resolve("permutations", permutations), settings.resolve("seed", seed)
     pooled, ri, residual = {}, {}, {}
     draws = None
     if redraw is not None:

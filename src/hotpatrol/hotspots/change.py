@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binom
 
+from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.hotspots.result import HotspotResult, Summary
 from hotpatrol.text import plural
@@ -128,7 +129,7 @@ class ChangeResult(HotspotResult):
                        notes=notes)
 
 
-def change(before, after=None, *, cube=None, places=None, top: int = 20, offset: float = 1.0,
+def change(before, after=None, *, cube=None, places=None, top: int | None = None, offset: float = 1.0,
            before_events=None, after_events=None, exposure=(1.0, 1.0), labels=("before", "after"),
            measure: str = "count") -> ChangeResult:
     """Change between two per-place value arrays, or two windows of a cube.
@@ -138,6 +139,7 @@ def change(before, after=None, *, cube=None, places=None, top: int = 20, offset:
     ``(start, end)`` inclusive or one period label, and unequal window lengths are allowed (the test
     and the difference account for exposure).
     """
+    top = settings.resolve("top", top)
     if cube is not None:
         wa = before if isinstance(before, (tuple, list)) else (before, before)
         wb = after if isinstance(after, (tuple, list)) else (after, after)

@@ -106,19 +106,27 @@ def event_weights(events: pd.DataFrame, weight: str = "harm") -> tuple[np.ndarra
 
 def prepare(
     events: pd.DataFrame,
-    weight: str = "harm",
+    scheme: str | None = None,
     *,
     places: PlacesLayer | None = None,
     cell: float | None = None,
     area=None,
     halo: float = DEFAULT_HALO,
     crs: str | None = None,
+    weight: str | None = None,
 ) -> Prepared:
     """Project, weigh and aggregate ``events`` onto ``places`` (or a ``cell``-metre grid).
 
-    Events without coordinates are counted in ``meta['no_coordinates']`` and left out, as are
-    events outside the places (``meta['outside_places']``).
+    ``scheme`` is ``count``, ``harm``/``None`` (the ``scheme`` setting, CCHI by default) or a harm
+    scheme name/file; ``weight=`` is its deprecated old name (warns). ``cell`` ``None`` takes the
+    ``cell`` setting. Events without coordinates are counted in ``meta['no_coordinates']`` and left
+    out, as are events outside the places (``meta['outside_places']``).
     """
+    if weight is not None:
+        import warnings
+
+        warnings.warn("prepare(weight=...) is deprecated; use scheme=.", FutureWarning, stacklevel=2)
+        scheme = weight if scheme is None else scheme
     if len(events) == 0:
         raise HotpatrolError("There are no events to analyse.", parameter="events",
                              fix="Widen --start/--end or --category.")
@@ -138,7 +146,7 @@ def prepare(
             fix="Re-ingest giving the CRS of the x/y columns so they are converted to lon/lat.",
         )
     ev = events.loc[has].reset_index(drop=True)
-    w, scheme = event_weights(ev, weight)
+    w, scheme = event_weights(ev, scheme)
     crs = crs or (places.crs if places is not None else None)
     pts = project(ev, crs)
     crs = pts.attrs["crs"]

@@ -51,6 +51,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.special import ndtr
 
+from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.hotspots.result import HotspotResult, Summary
 from hotpatrol.hotspots.trend import mann_kendall
@@ -114,13 +115,14 @@ def _family(same: np.ndarray, other: np.ndarray, trend_z, trend_sig, sign: int, 
     return new, consec, intens, persis, dimin, spora, oscil, hist
 
 
-def classify(z, p, trend_z, trend_p, *, alpha: float = 0.05, trend_alpha: float = 0.05) -> np.ndarray:
+def classify(z, p, trend_z, trend_p, *, alpha: float | None = None, trend_alpha: float = 0.05) -> np.ndarray:
     """Esri emerging hot spot category of every place.
 
     ``z``/``p``: Gi* z-scores and (already corrected) p-values, shape ``(n_places, n_periods)``;
     ``trend_z``/``trend_p``: Mann-Kendall z and p of each place's z series, shape ``(n_places,)``.
     Returns an array of category names (see :data:`CATEGORIES`).
     """
+    alpha = float(settings.resolve("alpha", alpha))
     z = np.asarray(z, dtype=float)
     p = np.asarray(p, dtype=float)
     if z.ndim != 2 or z.shape != p.shape:
@@ -357,7 +359,6 @@ def emerging(
     ``alpha``/``trend_alpha`` default to the ``alpha`` setting (0.05); Esri's lowest hot spot
     confidence bin is 90 % (``alpha=0.10``).
     """
-    from hotpatrol import settings
     from hotpatrol.hotspots.cube import SpaceTimeCube
 
     if not isinstance(cube, SpaceTimeCube):

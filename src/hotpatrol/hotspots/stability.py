@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.hotspots.result import HotspotResult, Summary
 from hotpatrol.text import plural, verb
@@ -126,8 +127,9 @@ class StabilityResult(HotspotResult):
         return Summary(title=f"Stability of the top {self.top_n}", table=table, notes=notes)
 
 
-def stability(cube, *, top: int = 20) -> StabilityResult:
+def stability(cube, *, top: int | None = None) -> StabilityResult:
     """Top-``top`` membership per period of a :class:`SpaceTimeCube` (or a 2-D places x periods array)."""
+    top = settings.resolve("top", top)
     from hotpatrol.hotspots.cube import SpaceTimeCube
 
     if not isinstance(cube, SpaceTimeCube):

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
+from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
 
 
@@ -41,8 +42,9 @@ class MannKendall:
     slope: np.ndarray
     n: np.ndarray
 
-    def trend(self, alpha: float = 0.05) -> np.ndarray:
+    def trend(self, alpha: float | None = None) -> np.ndarray:
         """``"increasing"``, ``"decreasing"`` or ``"no trend"`` at two-sided level ``alpha``."""
+        alpha = float(settings.resolve("alpha", alpha))
         sig = self.p < alpha
         return np.where(sig & (self.z > 0), "increasing", np.where(sig & (self.z < 0), "decreasing", "no trend"))
 

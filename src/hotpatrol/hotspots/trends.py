@@ -8,6 +8,7 @@ only calls this.
 
 from __future__ import annotations
 
+from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError, check_choice
 
 METHODS = ("concentration", "stability", "emerging", "change")
@@ -49,11 +50,11 @@ def analyse(
     places,
     *,
     freq: str = "M",
-    scheme: str = "count",
+    scheme: str | None = None,
     categories=None,
     start=None,
     end=None,
-    top: int = 20,
+    top: int | None = None,
     time_lag: int = 1,
     weights: str | None = None,
     distance: float | None = None,
@@ -68,18 +69,19 @@ def analyse(
     ``change`` compares the ``before`` and ``after`` windows (``"START:END"`` or one period); by
     default the first and second halves of the cube's periods. ``drop_empty`` (default) keeps only
     places with at least one event after the filters (see :func:`build_cube`); concentration shares
-    are then of those places.
+    are then of those places. ``scheme`` ``None`` or ``"harm"`` and ``top`` ``None`` take the
+    ``scheme`` and ``top`` settings (the defaults of ``hotpatrol hotspots --method``, too).
     """
     from hotpatrol.hotspots.cube import build_cube
 
     check_choice("method", method, METHODS)
-    cube = build_cube(events, places, freq=freq, scheme=scheme, categories=categories, start=start, end=end,
+    cube = build_cube(events, places, freq=freq, scheme=_scheme(scheme), categories=categories, start=start, end=end,
                       drop_empty=drop_empty)
     return run_on_cube(method, cube, top=top, time_lag=time_lag, weights=weights, distance=distance, alpha=alpha,
                        fdr=fdr, before=before, after=after)
 
 
-def analyse_all(events, places, *, methods=METHODS, freq: str = "M", scheme: str = "count", categories=None,
+def analyse_all(events, places, *, methods=METHODS, freq: str = "M", scheme: str | None = None, categories=None,
                 start=None, end=None, drop_empty: bool = True, **options) -> dict:
     """Every method in ``methods`` on one cube (built once); ``{method: result}`` in that order.
 
@@ -89,12 +91,18 @@ def analyse_all(events, places, *, methods=METHODS, freq: str = "M", scheme: str
 
     for m in methods:
         check_choice("method", m, METHODS)
-    cube = build_cube(events, places, freq=freq, scheme=scheme, categories=categories, start=start, end=end,
+    cube = build_cube(events, places, freq=freq, scheme=_scheme(scheme), categories=categories, start=start, end=end,
                       drop_empty=drop_empty)
     return {m: run_on_cube(m, cube, **options) for m in methods}
 
 
-def run_on_cube(method: str, cube, *, top: int = 20, time_lag: int = 1, weights: str | None = None,
+def _scheme(scheme):
+    """``None`` or ``"harm"``: the ``scheme`` setting, read now (one default for every hotspot route)."""
+
+    return settings.get("scheme") if scheme in (None, "harm") else scheme
+
+
+def run_on_cube(method: str, cube, *, top: int | None = None, time_lag: int = 1, weights: str | None = None,
                 distance: float | None = None, alpha: float | None = None, fdr: bool = True, before=None,
                 after=None):
     """One temporal method on an existing :class:`~hotpatrol.hotspots.cube.SpaceTimeCube`."""
@@ -106,14 +114,14 @@ def run_on_cube(method: str, cube, *, top: int = 20, time_lag: int = 1, weights:
     if method == "stability":
         from hotpatrol.hotspots.stability import stability
 
-        return stability(cube, top=top)
+        return stability(cube, top=settings.resolve("top", top))
     if method == "emerging":
         from hotpatrol.hotspots.emerging import emerging
 
         return emerging(cube, weights=weights, distance=distance, time_lag=time_lag, alpha=alpha, fdr=fdr)
     from hotpatrol.hotspots.change import change
 
-    return change(*windows(cube, before, after), cube=cube, top=top)
+    return change(*windows(cube, before, after), cube=cube, top=settings.resolve("top", top))
 
 
 # --- adapters for the ``hotpatrol hotspots --method`` registry (hotpatrol.hotspots.METHODS) -------------
@@ -122,14 +130,12 @@ def run_on_cube(method: str, cube, *, top: int = 20, time_lag: int = 1, weights:
 
 
 def _cube_from_prepared(data, events, scheme, freq, start, end):
-    from hotpatrol import settings
     from hotpatrol.hotspots.cube import build_cube
 
     if events is None:
         raise HotpatrolError("Temporal hotspot methods need the events (their times), not only totals.",
                              parameter="events", fix="Call hotpatrol.hotspots.trends.analyse(method, events, places).")
-    scheme = settings.get("scheme") if scheme in (None, "harm") else scheme
-    return build_cube(events, data.places, freq=freq or "M", scheme=scheme, start=start, end=end)
+    return build_cube(events, data.places, freq=freq or "M", scheme=_scheme(scheme), start=start, end=end)
 
 
 def _concentration(data, *, events=None, scheme=None, freq=None, start=None, end=None):
@@ -139,7 +145,6 @@ def _concentration(data, *, events=None, scheme=None, freq=None, start=None, end
 
 
 def _stability(data, *, events=None, scheme=None, freq=None, start=None, end=None, top=None):
-    from hotpatrol import settings
     from hotpatrol.hotspots.stability import stability
 
     cube = _cube_from_prepared(data, events, scheme, freq, start, end)
@@ -159,7 +164,6 @@ def _emerging(data, *, events=None, scheme=None, freq=None, start=None, end=None
 
 
 def _change(data, *, events=None, scheme=None, freq=None, start=None, end=None, top=None, before=None, after=None):
-    from hotpatrol import settings
     from hotpatrol.hotspots.change import change
 
     cube = _cube_from_prepared(data, events, scheme, freq, start, end)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.localtime import check_tz, parse_instants, to_local
 from hotpatrol.hotspots.result import Summary
@@ -138,7 +139,7 @@ def _selection_frame(selection) -> pd.DataFrame:
 def create_plan(selection, *, days: int, k: int, seed: int, start, visits: int = 3, dwell: float = 15.0,
                 teams=2, day_start: str = "06:00", block: str = "balanced", events: pd.DataFrame | None = None,
                 shifts=DEFAULT_SHIFTS, team_minutes: float = 240.0, travel: float = 10.0, min_gap: float = 120.0,
-                prior: float = 5.0, recent_days: int = 365, harm_scheme: str = "cchi", crs: str | None = None,
+                prior: float = 5.0, recent_days: int = 365, harm_scheme: str | None = None, crs: str | None = None,
                 cell: float | None = None, tz: str | None = None) -> PatrolPlan:
     """Build a randomised patrol plan for the selected hotspots.
 
@@ -147,6 +148,7 @@ def create_plan(selection, *, days: int, k: int, seed: int, start, visits: int =
     ``tz`` is the force's zone (the ``timezone`` setting when None): visit times are zone-aware in it
     and measured in real time across clock changes (:func:`hotpatrol.patrol.schedule.build_schedule`).
     """
+    harm_scheme = settings.resolve("scheme", harm_scheme)
     hs = _selection_frame(selection)
     for col in ("place_id", "x", "y"):
         if col not in hs.columns:

@@ -30,6 +30,7 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.spatial import cKDTree
 
+from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.hotspots.result import HotspotResult, Summary
 
@@ -500,7 +501,7 @@ def load_selection(path: str | Path) -> pd.DataFrame:
 def select_hotspots(
     hotspots,
     *,
-    n: int = 20,
+    n: int | None = None,
     places=None,
     harm_column: str | None = None,
     min_spacing: float | None = None,
@@ -541,6 +542,7 @@ def select_hotspots(
     pool : int
         Solve over the ``pool`` highest-harm places (plus each district's top places); None = all.
     """
+    n = settings.resolve("top", n)
     table, places, crs = _as_table(hotspots, places, harm_column, district_column, crs)
     crs = crs or "EPSG:27700"
     if cell is None and places is not None and getattr(places, "grid", None) is not None:
@@ -684,7 +686,7 @@ def _describe(item: str, model: _Model, c: dict) -> str:
     return item
 
 
-def hotspots_from_events(events: pd.DataFrame, *, cell: float = 150.0, scheme="cchi", months: int | None = 12,
+def hotspots_from_events(events: pd.DataFrame, *, cell: float | None = None, scheme=None, months: int | None = 12,
                          crs: str | None = None, district_column: str | None = None) -> pd.DataFrame:
     """Harm per grid cell from an events table: the simplest hotspot table to select from.
 
@@ -693,6 +695,7 @@ def hotspots_from_events(events: pd.DataFrame, *, cell: float = 150.0, scheme="c
     ``attrs`` crs and cell; with ``district_column`` (a column of the events) each cell's most common
     value becomes its ``district``. Use the hotspot statistics (``hotpatrol hotspots``) for significance tests.
     """
+    cell, scheme = float(settings.resolve("cell", cell)), settings.resolve("scheme", scheme)
     from hotpatrol.events import occurred_at
     from hotpatrol.harm import harm
     from hotpatrol.places.crs import project

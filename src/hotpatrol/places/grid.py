@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
 
-DEFAULT_CELL = 150.0
+DEFAULT_CELL = 150.0  # the cell setting's table default; functions take cell=None = the setting, read when called
 #: Refuse grids bigger than this unless asked: a stray point (at 0,0 say) makes a grid spanning a continent.
 MAX_CELLS = 20_000_000
 
@@ -33,13 +34,14 @@ class Grid:
         x,
         y,
         *,
-        cell: float = DEFAULT_CELL,
+        cell: float | None = None,
         crs: str,
         pad: int = 0,
         max_cells: int = MAX_CELLS,
         bounds: tuple[float, float, float, float] | None = None,
     ) -> "Grid":
         """The smallest grid, aligned to multiples of ``cell``, covering the points (or ``bounds``)."""
+        cell = settings.resolve("cell", cell)
         if not np.isfinite(cell) or cell <= 0:
             raise HotpatrolError("Cell size must be a positive number of metres.", parameter="cell", given=cell)
         if bounds is None:

@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.places.crs import choose_metric_crs, from_lonlat
-from hotpatrol.places.grid import DEFAULT_CELL, Grid
+from hotpatrol.places.grid import Grid
 from hotpatrol.places.layer import PlacesLayer
 
 UNITS = ("grid", "h3", "locations")
@@ -38,7 +39,7 @@ def build(
     events: pd.DataFrame,
     unit: str | Path = "grid",
     *,
-    cell: float = DEFAULT_CELL,
+    cell: float | None = None,
     crs: str | None = None,
     resolution: int = 9,
     cover: str = "events",
@@ -56,6 +57,7 @@ def build(
         snaps points just outside to the nearest polygon, default 0).
     crs : metric CRS; chosen from the events when None (EPSG:27700 in Great Britain).
     """
+    cell = settings.resolve("cell", cell)
     if isinstance(unit, Path) or (isinstance(unit, str) and unit not in UNITS):
         path = Path(unit)
         if path.suffix.lower() in _BOUNDARY_SUFFIXES or path.exists():

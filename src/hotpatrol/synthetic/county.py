@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.places.crs import BNG, to_lonlat
 from hotpatrol.synthetic import crimes, geography, policeuk
@@ -144,7 +145,7 @@ def _parse_end(end) -> pd.Period:
     return pd.Period(text, freq="M")
 
 
-def generate_county(*, scale: float = 0.1, years: float = 3, end: str = "2024-12", seed: int = 12345) -> County:
+def generate_county(*, scale: float = 0.1, years: float = 3, end: str = "2024-12", seed: int | None = None) -> County:
     """Generate a synthetic county ("Synthshire") reproducibly from ``seed``.
 
     scale : 1 is a force-sized county (Kent-like volumes: ~7,200 violence, ~2,600 ASB, ~540 burglary
@@ -152,6 +153,7 @@ def generate_county(*, scale: float = 0.1, years: float = 3, end: str = "2024-12
         ``scale`` so densities stay realistic.
     years : length of the record (whole months, ending with ``end``, a 'YYYY-MM' month).
     """
+    seed = settings.resolve("seed", seed)
     t0 = time.perf_counter()
     if not isinstance(scale, (int, float)) or not np.isfinite(scale) or not 0.005 <= scale <= 2:
         raise HotpatrolError("scale must be between 0.005 (a village) and 2 (the county must stay at sea).",
