@@ -1,0 +1,162 @@
+"""Districts keyed by ONS code across LSOA vintages (issue 16 case 3) and police.uk's pre-May-2013 categories
+(issue 16 case 6), in the performance report, harm weighting and the category-change rule."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hotpatrol.events import category_change_notes, category_changes
+from hotpatrol.harm import get_scheme
+from hotpatrol.places.areas import current_code, current_labels, district_keys, read_lsoa_lookup
+from hotpatrol.report import performance_report
+
+CASES = Path("/work/shared/cases")
+
+
+def _events(rows):
+    """rows: (month, category, lsoa_name, n) -> an events table with n rows each."""
+    out = [{"month": m, "category": c, "lsoa_name": name, "force": "Kent Police"}
+           for m, c, name, n in rows for _ in range(n)]
+    return pd.DataFrame(out)
+
+
+def _district_rows(report, group="Victim-based crime"):
+    d = report.districts
+    return d[d["group"] == group].to_dict(orient="records")
+
+
+# --- case 3: Shepway (2011 LSOA names) and Folkestone and Hythe (2021 names) are one district -------------
+
+def test_renamed_district_is_one_row_keyed_by_code_and_labelled_with_the_current_name():
+    ev = _events([("2022-03", "Violence and sexual offences", "Shepway 012A", 12),
+                  ("2022-03", "Violence and sexual offences", "Shepway 003B", 8),
+                  ("2023-03", "Violence and sexual offences", "Folkestone and Hythe 012A", 18)])
+    report = performance_report(ev, months="2023-03")
+    rows = _district_rows(report)
+    assert len(rows) == 1
+    r = rows[0]
+    assert (r["district"], r["district_code"], r["recorded"], r["last_year"], r["pct_text"]) == \
+        ("Folkestone and Hythe", "E07000112", 18, 20, "-10.0%")
+    assert r["p_value"] == pytest.approx(0.8714, abs=1e-4)
+    assert any("Shepway counted as Folkestone and Hythe (E07000112)" in n for n in report.notes)
+
+
+def test_merged_districts_count_under_the_new_authority():
+    # Taunton Deane + West Somerset (2011 names) -> Somerset West and Taunton (2019) -> Somerset (2023)
+    ev = _events([("2022-05", "Burglary", "Taunton Deane 001A", 3), ("2022-05", "Burglary", "West Somerset 002B", 2),
+                  ("2022-05", "Burglary", "Mendip 004C", 1),
+                  ("2023-05", "Burglary", "Somerset West and Taunton 001A", 4), ("2023-05", "Burglary", "Mendip 004C", 2)])
+    rows = _district_rows(performance_report(ev, months="2023-05"))
+    assert [(r["district"], r["district_code"], r["recorded"], r["last_year"]) for r in rows] == \
+        [("Somerset", "E06000066", 6, 6)]
+
+
+def test_district_in_only_one_period_gets_a_note_and_unknown_names_are_kept():
+    ev = _events([("2022-03", "Robbery", "Ashford 001A", 2), ("2023-03", "Robbery", "Ashford 001A", 3),
+                  ("2023-03", "Robbery", "Dover 001A", 2), ("2023-03", "Robbery", "Nowhereshire 001A", 1)])
+    report = performance_report(ev, months="2023-03")
+    rows = {r["district"]: r for r in _district_rows(report)}
+    assert rows["Dover"]["pct_text"] == "n/a (none last year)"
+    assert rows["Nowhereshire"]["recorded"] == 1  # kept as written, not dropped
+    assert any(n.startswith("District Dover: crimes only this year") for n in report.notes)
+    assert any("Nowhereshire" in n and "not in the ONS district lookup" in n for n in report.notes)
+
+
+def test_lad_code_and_lsoa_lookup_take_precedence_over_names():
+    ev = pd.DataFrame({"lsoa_name": ["Shepway 001A", "Somewhere 001A", None, None],
+                       "lsoa_code": ["E01024000", "E01099999", "E01099998", None],
+                       "lad_code": [None, None, None, "E07000190"]})
+    keys = district_keys(ev, lsoa_lookup={"E01099999": "E07000108", "E01099998": "E07000004"})
+    assert list(keys["district_code"]) == ["E07000112", "E07000108", "E06000060", "E06000066"]
+    assert list(keys["district"]) == ["Folkestone and Hythe", "Dover", "Buckinghamshire", "Somerset"]
+    assert list(current_code(["E08000020", "Kingston upon Hull", "gateshead", "Nowhere", None])) == \
+        ["E08000037", "E06000010", "E08000037", None, None]
+    assert list(current_labels(["Shepway", "Aylesbury Vale", "Zone A"])) == \
+        ["Folkestone and Hythe", "Buckinghamshire", "Zone A"]
+
+
+def test_read_lsoa_lookup_finds_the_columns_and_carries_old_lad_codes_forward():
+    table = pd.DataFrame({"LSOA11CD": ["E01000001", "E01000002"], "LAD11CD": ["E07000112", "E07000191"]})
+    assert read_lsoa_lookup(table) == {"E01000001": "E07000112", "E01000002": "E06000066"}
+    from hotpatrol.errors import HotpatrolError
+
+    with pytest.raises(HotpatrolError, match="LAD code"):
+        read_lsoa_lookup(pd.DataFrame({"LSOA11CD": ["x"], "name": ["y"]}))
+
+
+def test_case_03_from_the_shared_case(tmp_path):
+    data = CASES / "03-report-district-renamed-lsoa-vintage" / "data"
+    if not data.exists():
+        pytest.skip("shared case 03 not present")
+    from hotpatrol.ingest import ingest
+    from hotpatrol.store import Store
+
+    db = f"sqlite:///{tmp_path / 't.db'}"
+    ingest([data], db=db)
+    report = performance_report(Store(db).load_events(), months="2023-03")
+    rows = _district_rows(report)
+    assert [(r["district"], r["recorded"], r["last_year"], r["pct_text"]) for r in rows] == \
+        [("Folkestone and Hythe", 18, 20, "-10.0%")]
+    assert round(rows[0]["p_value"], 2) == 0.87
+
+
+# --- case 6: pre-May-2013 police.uk categories --------------------------------------------------------------
+
+LEGACY_2012 = [("2012-06", "Violent crime", "Dover 001A", 10), ("2012-06", "Public disorder and weapons", "Dover 001A", 4),
+               ("2012-06", "Burglary", "Dover 002A", 4), ("2012-06", "Shoplifting", "Dover 003A", 2)]
+CURRENT_2013 = [("2013-06", "Violence and sexual offences", "Dover 001A", 10), ("2013-06", "Public order", "Dover 001A", 3),
+                ("2013-06", "Possession of weapons", "Dover 001A", 1), ("2013-06", "Burglary", "Dover 002A", 4),
+                ("2013-06", "Shoplifting", "Dover 003A", 2)]
+
+
+def test_legacy_categories_count_in_their_groups_with_the_break_said_in_place():
+    report = performance_report(_events(LEGACY_2012 + CURRENT_2013), months="2013-06")
+    vbc = report.tables["Victim-based crime"].total
+    assert (vbc["recorded"], vbc["last_year"], vbc["pct_text"]) == (16, 16, "0.0%")
+    violent = report.tables["Violent crime"]
+    assert (violent.total["recorded"], violent.total["last_year"], violent.total["pct_text"]) == (10, 10, "0.0%")
+    assert any("sexual offences" in n and "Other crime" in n and "May 2013" in n for n in violent.notes)
+    assert any("sexual offences" in n for n in report.tables["Victim-based crime"].notes)
+    for group in ("Public order", "Possession of weapons"):
+        table = report.tables[group]
+        row = table.rows[0]
+        assert row["last_year"] is None and row["pct_change"] is None and row["p_value"] is None
+        assert "not comparable" in row["pct_text"] and "May 2013" in row["pct_text"]
+        assert any("Public disorder and weapons" in n for n in table.notes)
+        assert "none last year" not in table.commentary()
+    every_text = [r["pct_text"] for t in report.tables.values() for r in t.rows + [t.total]]
+    every_text += list(report.districts["pct_text"])
+    assert not any("none last year" in t for t in every_text)
+    d = {r["group"]: r for r in report.districts.to_dict(orient="records")}
+    assert (d["Victim-based crime"]["recorded"], d["Victim-based crime"]["last_year"]) == (16, 16)
+    assert d["Public order"]["last_year"] is None and "not comparable" in d["Public order"]["pct_text"]
+
+
+def test_no_break_note_when_both_years_use_the_same_scheme():
+    ev = _events([(m, "Public order", "Dover 001A", 2) for m in ("2013-06", "2014-06")])
+    report = performance_report(ev, months="2014-06")
+    t = report.tables["Public order"]
+    assert t.total["pct_text"] == "0.0%" and not any("May 2013" in n for n in t.notes)
+
+
+def test_category_change_rule():
+    assert category_changes(["Other theft"], "2012-06", "2013-06")[0][1] == "break"
+    assert category_changes(["Other theft", "Bicycle theft", "Theft from the person"], "2012-06", "2013-06") == []
+    assert category_changes(None, "2012-06", "2013-06") == []
+    assert category_changes(["Public order"], "2013-05", "2014-05") == []  # both sides after the change
+    assert [s for _, s in category_changes(["Violence and sexual offences"], "2012-06", "2013-06")] == ["caveat"]
+    assert [s for _, s in category_changes(["Shoplifting"], "2011-06", "2012-06")] == ["break"]  # Sept 2011
+    assert "September 2011" in category_change_notes(["Drugs"], "2011-01", "2011-12")[0]
+
+
+def test_cchi_weighs_the_legacy_labels_ingest_accepts():
+    from hotpatrol.ingest.policeuk import KNOWN_CATEGORIES
+
+    scheme = get_scheme("cchi")
+    ev = pd.DataFrame({"category": sorted(KNOWN_CATEGORIES)})
+    w = dict(zip(ev["category"], scheme.weigh(ev)))
+    assert w["Violent crime"] == w["Violence and sexual offences"] == 180.0
+    assert w["Public order"] < w["Public disorder and weapons"] < w["Possession of weapons"]
+    assert w["Public disorder and weapons"] == pytest.approx(7.5 + 1477 / 16973 * (274 - 7.5), abs=0.05)
