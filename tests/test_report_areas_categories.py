@@ -3,13 +3,17 @@
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from hotpatrol.events import category_change_notes, category_changes
 from hotpatrol.harm import get_scheme
-from hotpatrol.places.areas import current_code, current_labels, district_keys, read_lsoa_lookup
+from hotpatrol.places.areas import (
+    current_code,
+    current_labels,
+    district_keys,
+    read_lsoa_lookup,
+)
 from hotpatrol.report import performance_report
 
 CASES = Path("/work/shared/cases")

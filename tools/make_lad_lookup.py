@@ -16,7 +16,6 @@ boundaries_kent_ons).
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hotpatrol.events import LEGACY_CATEGORIES, POLICE_UK_CATEGORIES  # noqa: F401 (LEGACY re-exported)
+from hotpatrol.events import LEGACY_CATEGORIES, POLICE_UK_CATEGORIES
 from hotpatrol.ingest import checks as C
 from hotpatrol.ingest.forces import FORCES, force_name
 from hotpatrol.ingest.parsed import Parsed, content_ids, month_window, require_columns

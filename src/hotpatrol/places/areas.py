@@ -139,7 +139,7 @@ def read_lsoa_lookup(source, *, lsoa_column: str | None = None, lad_column: str 
             if given not in cols:
                 raise HotpatrolError(f"No column {given!r} in the LSOA lookup.", file=name, column=given, allowed=cols)
             return given
-        hits = [c for c in cols if re.fullmatch(pattern, str(c), flags=re.I)]
+        hits = [c for c in cols if re.fullmatch(pattern, str(c), flags=re.IGNORECASE)]
         if not hits:
             raise HotpatrolError(f"The LSOA lookup has no {what} column.", file=name, allowed=cols,
                                  fix=f"Name it with lsoa_column=/lad_column= (looked for {pattern}).")

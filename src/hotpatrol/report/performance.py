@@ -31,7 +31,13 @@ from scipy import stats
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.events import category_change_notes, category_changes
 from hotpatrol.hotspots.result import Summary
-from hotpatrol.places.areas import UNKNOWN, district_keys, read_lsoa_lookup, renamed, unknown_names
+from hotpatrol.places.areas import (
+    UNKNOWN,
+    district_keys,
+    read_lsoa_lookup,
+    renamed,
+    unknown_names,
+)
 from hotpatrol.report.groups import CategoryGroups, load_groups, load_outcome_map
 
 ALPHA = 0.05

@@ -129,7 +129,7 @@ def _district_png(report: PerformanceReport, group: str, boundaries) -> str | No
             raise HotpatrolError("The district boundaries need a name column (e.g. LAD_NM, name).",
                                  parameter="districts", file=str(boundaries))
         # join on the current LAD code: boundaries of any vintage (LAD13NM "Shepway") meet today's keys
-        code_col = next((c for c in gdf.columns if re.fullmatch(r"LAD\d{0,2}_?CD", str(c), flags=re.I)), None)
+        code_col = next((c for c in gdf.columns if re.fullmatch(r"LAD\d{0,2}_?CD", str(c), flags=re.IGNORECASE)), None)
         gdf = gdf.copy()
         if code_col is not None and "district_code" in rows.columns:
             key = current_code(gdf[code_col].astype(str).to_numpy())
