@@ -3,6 +3,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -164,3 +165,51 @@ def test_cchi_weighs_the_legacy_labels_ingest_accepts():
     assert w["Violent crime"] == w["Violence and sexual offences"] == 180.0
     assert w["Public order"] < w["Public disorder and weapons"] < w["Possession of weapons"]
     assert w["Public disorder and weapons"] == pytest.approx(7.5 + 1477 / 16973 * (274 - 7.5), abs=0.05)
+
+
+def _located(rows, seed=0):
+    """rows: (month, category, n) -> events with coordinates in Dover and month-precision times."""
+    rng = np.random.default_rng(seed)
+    ev = _events([(m, c, "Dover 001A", n) for m, c, n in rows])
+    ev["lon"] = 1.30 + rng.random(len(ev)) * 0.02
+    ev["lat"] = 51.12 + rng.random(len(ev)) * 0.02
+    ev["occurred_from"] = pd.to_datetime(ev["month"] + "-01")
+    ev["occurred_at"] = ev["occurred_from"]
+    ev["event_id"] = [f"e{i}" for i in range(len(ev))]
+    return ev
+
+
+def test_trends_spanning_may_2013_say_so_and_filters_keep_the_legacy_label():
+    from hotpatrol.hotspots.trends import analyse
+    from hotpatrol.places.grid import Grid
+    from hotpatrol.places.layer import PlacesLayer
+    from hotpatrol.places.crs import project
+
+    months = [str(p) for p in pd.period_range("2012-10", "2013-09", freq="M")]
+    ev = _located([(m, "Violent crime" if m < "2013-05" else "Violence and sexual offences", 3) for m in months]
+                  + [(m, "Public disorder and weapons" if m < "2013-05" else "Public order", 2) for m in months])
+    xy = project(ev)
+    places = PlacesLayer.from_grid(Grid.covering(xy["x"].to_numpy(), xy["y"].to_numpy(), cell=500, crs=xy.attrs["crs"]))
+    res = analyse("change", ev, places, categories=["Violence and sexual offences"], before="2012-10:2013-03",
+                  after="2013-04:2013-09")
+    assert res.before.sum() == 18 and res.after.sum() == 18  # legacy "Violent crime" kept by the filter
+    assert any("sexual offences" in n and "May 2013" in n for n in res.summary().notes)
+    res = analyse("emerging", ev, places, categories=["Public order"], start="2012-10")
+    assert any(n.startswith("Category definitions differ across May 2013") for n in res.summary().notes)
+    res = analyse("concentration", ev, places)  # every category: like with like, no note
+    assert not any("May 2013" in n for n in res.summary().notes)
+    res = analyse("stability", ev, places, categories=["Public order"], start="2013-05", top=1)
+    assert not any("May 2013" in n for n in res.summary().notes)  # window after the change
+
+
+def test_hotspots_rank_with_harm_runs_on_pre_2013_data():
+    import hotpatrol.hotspots as hs
+
+    ev = _located([("2012-06", "Violent crime", 5), ("2012-06", "Public disorder and weapons", 2),
+                   ("2012-06", "Other theft", 3)])
+    chosen = hs.select_events(ev, ["Violence and sexual offences"], "2012-06", "2012-06")
+    assert list(chosen["category"].unique()) == ["Violent crime"]
+    data = hs.prepare(ev, "harm", cell=250)
+    assert data.values.sum() == pytest.approx(5 * 180 + 2 * 30.7 + 3 * 2)
+    res = hs.run("rank", data, top=2)
+    assert len(res.to_frame()) == 2

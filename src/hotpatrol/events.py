@@ -175,6 +175,16 @@ CATEGORY_CHANGES = (
 )
 
 
+def with_legacy(categories):
+    """``categories`` plus the legacy labels they continue (``"Violence and sexual offences"`` brings
+    ``"Violent crime"``), so a category filter keeps the same crimes on both sides of May 2013.
+    ``None`` and a single string are accepted; the order is kept."""
+    if categories is None:
+        return None
+    cats = [categories] if isinstance(categories, str) else list(categories)
+    return cats + [old for old, new in LEGACY_RENAMES.items() if new in cats and old not in cats]
+
+
 def category_changes(categories, first, last) -> list[tuple[CategoryChange, str]]:
     """The police.uk category changes that make counts of ``categories`` unlike between ``first`` and ``last``.
 

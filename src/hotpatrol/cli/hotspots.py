@@ -91,6 +91,12 @@ def register(app: typer.Typer) -> None:
                                      given=method)
             table = _load(db, events, category, start, end)
             chosen = hs.select_events(table, category or None, start, end)
+            from hotpatrol.events import category_change_notes, occurred_at
+
+            when = occurred_at(chosen).dropna()
+            first = start if start is not None else (None if when.empty else when.min())
+            last = end if end is not None else (None if when.empty else when.max())
+            changed = [] if first is None else category_change_notes(category or None, first, last)
             layer = None
             if places is not None:
                 try:
@@ -112,11 +118,11 @@ def register(app: typer.Typer) -> None:
                 "lisa": dict(weights=weights, distance=distance, permutations=permutations,
                              correction=correction, seed=seed, pvalue=pvalue),
                 # temporal methods (hotspots.trends) need the events' times, not only per-place totals
-                "concentration": dict(events=chosen, scheme=weight, freq=freq, start=start, end=end),
-                "stability": dict(events=chosen, scheme=weight, freq=freq, start=start, end=end, top=top),
-                "emerging": dict(events=chosen, scheme=weight, freq=freq, start=start, end=end, weights=weights,
+                "concentration": dict(events=chosen, categories=category or None, scheme=weight, freq=freq, start=start, end=end),
+                "stability": dict(events=chosen, categories=category or None, scheme=weight, freq=freq, start=start, end=end, top=top),
+                "emerging": dict(events=chosen, categories=category or None, scheme=weight, freq=freq, start=start, end=end, weights=weights,
                                  distance=distance, time_lag=time_lag, alpha=alpha, correction=correction),
-                "change": dict(events=chosen, scheme=weight, freq=freq, start=start, end=end, top=top,
+                "change": dict(events=chosen, categories=category or None, scheme=weight, freq=freq, start=start, end=end, top=top,
                                before=before, after=after),
             }.get(method)
             if options is None:  # a method registered by another stage gets every option the user set
@@ -130,10 +136,15 @@ def register(app: typer.Typer) -> None:
             if as_json:
                 s = result.summary()
                 print_json({"method": method, "meta": data.meta, "summary": {
-                    "title": s.title, "table": s.table.to_dict(orient="records"), "notes": s.notes},
+                    "title": s.title, "table": s.table.to_dict(orient="records"),
+                    "notes": s.notes + [n for n in changed if n not in s.notes]},
                     "top": rows.to_dict(orient="records"), "out": written, "map": mapped})
             else:
-                typer.echo(result.summary().as_text())
+                s = result.summary()
+                typer.echo(s.as_text())
+                for n in changed:
+                    if n not in s.notes:
+                        typer.echo(f"- {n}")
                 if method != "rank":
                     typer.echo(f"\nTop {len(rows)} places:\n" + rows.to_string(index=False))
                 typer.echo(f"\n{data.meta['analysed_events']:,} events over {data.meta['places']:,} places"

@@ -308,7 +308,7 @@ class EmergingResult(HotspotResult):
         ]
         if len(self.labels) < 10:
             notes.append("Fewer than 10 periods: Esri recommends at least 10 for trend categories.")
-        return Summary(title="Emerging hot spots", table=table, notes=notes)
+        return Summary(title="Emerging hot spots", table=table, notes=notes + list(self.data_notes))
 
 
 def emerging(
@@ -373,5 +373,8 @@ def emerging(
     trend = mann_kendall(z)
     category = classify(z, p, trend.z, trend.p, alpha=alpha, trend_alpha=trend_alpha)
     category[~analysed] = NO_PATTERN
-    return EmergingResult(category, trend, z, p, cube.labels, cube.place_id, analysed, cube.places, alpha,
-                          trend_alpha, {"time_lag": time_lag, "fdr": fdr, "weights": weights, "distance": distance}, cube.measure)
+    result = EmergingResult(category, trend, z, p, cube.labels, cube.place_id, analysed, cube.places, alpha,
+                            trend_alpha, {"time_lag": time_lag, "fdr": fdr, "weights": weights, "distance": distance},
+                            cube.measure)
+    result.data_notes = tuple(cube.meta.get("notes", ()))
+    return result

@@ -50,6 +50,7 @@ class HotspotResult:
     name = "hotspots"
     map_column: str | None = None  # the column plot() maps by default (None: first numeric)
     map_diverging = False  # centre the map colours at 0 (changes, z-scores)
+    data_notes: tuple = ()  # caveats about the input (e.g. a category change inside the window), in summary()
 
     def to_frame(self) -> pd.DataFrame:  # pragma: no cover - abstract
         raise NotImplementedError

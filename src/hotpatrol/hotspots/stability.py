@@ -121,7 +121,7 @@ class StabilityResult(HotspotResult):
             "(1 = the same places every period, 0 = no overlap).",
             f"{ever} places were ever in the top {self.top_n}; {always} were in it every period.",
         ]
-        return Summary(title=f"Stability of the top {self.top_n}", table=table, notes=notes)
+        return Summary(title=f"Stability of the top {self.top_n}", table=table, notes=notes + list(self.data_notes))
 
 
 def stability(cube, *, top: int = 20) -> StabilityResult:
@@ -134,4 +134,6 @@ def stability(cube, *, top: int = 20) -> StabilityResult:
         raise HotpatrolError("Stability needs at least two periods.", parameter="freq/start/end",
                              given=cube.n_periods, fix="Use a longer window or a shorter period (e.g. months).")
     member = top_sets(cube.values, top)
-    return StabilityResult(member, cube.labels, int(top), cube.place_id, cube.places, cube.measure)
+    result = StabilityResult(member, cube.labels, int(top), cube.place_id, cube.places, cube.measure)
+    result.data_notes = tuple(cube.meta.get("notes", ()))
+    return result

@@ -346,6 +346,9 @@ class Store:
         """
         t = S.events
         stmt = sa.select(*self._select(t))
+        from hotpatrol.events import with_legacy
+
+        categories = with_legacy(categories)  # "Violence and sexual offences" also loads pre-2013 "Violent crime"
         for name, value in (("force", force), ("category", categories), ("source", sources)):
             if value is not None:
                 values = [value] if isinstance(value, str) else list(value)
