@@ -213,3 +213,63 @@ def test_hotspots_rank_with_harm_runs_on_pre_2013_data():
     assert data.values.sum() == pytest.approx(5 * 180 + 2 * 30.7 + 3 * 2)
     res = hs.run("rank", data, top=2)
     assert len(res.to_frame()) == 2
+
+
+# --- districts in hotspot ranking and patrol selection ----------------------------------------------------
+
+def _district_polygons():
+    import geopandas as gpd
+    import shapely
+
+    boxes = [shapely.box(600_000, 130_000, 601_000, 131_000), shapely.box(601_000, 130_000, 602_000, 131_000),
+             shapely.box(602_000, 130_000, 603_000, 131_000)]
+    return gpd.GeoDataFrame({"LAD13CD": ["E07000190", "E07000191", "E07000112"],
+                             "LAD13NM": ["Taunton Deane", "West Somerset", "Shepway"]}, geometry=boxes,
+                            crs="EPSG:27700")
+
+
+def test_district_polygons_of_an_old_vintage_get_current_labels():
+    from hotpatrol.places.areas import polygon_district_labels
+
+    gdf = _district_polygons()
+    assert list(polygon_district_labels(gdf, "LAD13NM")) == ["Somerset", "Somerset", "Folkestone and Hythe"]
+    gdf["ward"] = ["Shepway", "x", "y"]  # not a district column: left alone
+    assert list(polygon_district_labels(gdf, "ward")) == ["Shepway", "x", "y"]
+
+
+def test_rank_per_district_minimum_counts_a_merged_district_once():
+    from hotpatrol.hotspots.rank import assign_districts, rank_places
+    from hotpatrol.places.grid import Grid
+    from hotpatrol.places.layer import PlacesLayer
+
+    places = PlacesLayer.from_grid(Grid(600_000, 130_000, 500, 6, 2, "EPSG:27700"))
+    district = assign_districts(places, _district_polygons())
+    assert set(district) == {"Somerset", "Folkestone and Hythe"}
+    values = np.arange(places.n, dtype=float)[::-1].copy()  # west (Somerset) cells score highest
+    res = rank_places(values, places, top=2, district=district, per_district_min=1)
+    assert set(res.to_frame()["district"]) == {"Somerset", "Folkestone and Hythe"}
+
+
+def test_patrol_selection_treats_old_and_new_names_as_one_district():
+    from hotpatrol.patrol.select import label_districts, select_hotspots
+
+    t = pd.DataFrame({"place_id": ["a", "b", "c", "d"], "x": [600_100, 601_500, 602_200, 602_800],
+                      "y": [130_500] * 4, "harm": [10.0, 9.0, 8.0, 1.0],
+                      "district": ["Taunton Deane", "Somerset", "Shepway", "Folkestone and Hythe"]})
+    res = select_hotspots(t, n=2, per_district_max=1)
+    assert sorted(res.to_frame()["district"]) == ["Folkestone and Hythe", "Somerset"]
+    res = select_hotspots(t, n=2, per_district_min={"Shepway": 2})  # bounds may use an old name
+    assert list(res.to_frame()["place_id"]) == ["c", "d"]
+    labelled = label_districts(t.drop(columns="district"), _district_polygons(), crs="EPSG:27700")
+    assert list(labelled["district"]) == ["Somerset", "Somerset", "Folkestone and Hythe", "Folkestone and Hythe"]
+
+
+def test_hotspots_from_events_takes_districts_from_lsoa_names_of_both_vintages():
+    from hotpatrol.patrol.select import hotspots_from_events
+
+    ev = _located([("2022-03", "Burglary", 3)])
+    ev = pd.concat([ev, ev.assign(lsoa_name="Folkestone and Hythe 012A", event_id=ev["event_id"] + "b"),
+                    ev.assign(lsoa_name="Shepway 012A", event_id=ev["event_id"] + "c")], ignore_index=True)
+    table = hotspots_from_events(ev, cell=50_000, months=None, district_column="district")
+    assert len(table) == 1  # one cell: 3 Dover + 3 + 3 Folkestone and Hythe (old and new names) events
+    assert list(table["district"]) == ["Folkestone and Hythe"]

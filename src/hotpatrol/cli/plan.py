@@ -72,7 +72,9 @@ def select_cmd(
             table = read_hotspots(hotspots, crs=crs)
         else:
             ev = _events_from(events, db)
-            table = hotspots_from_events(ev, cell=cell or settings.get("cell"), scheme=scheme, months=months, crs=crs)
+            by_district = districts is None and (per_district_min is not None or per_district_max is not None)
+            table = hotspots_from_events(ev, cell=cell or settings.get("cell"), scheme=scheme, months=months, crs=crs,
+                                         district_column=district_column if by_district else None)
         cell_ = cell if cell is not None else table.attrs.get("cell")
         if districts is not None:
             table = label_districts(table, str(districts), column=district_name)

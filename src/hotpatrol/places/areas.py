@@ -233,3 +233,35 @@ def renamed(keys: pd.DataFrame) -> dict[str, list[str]]:
         if isinstance(g, str) and _norm(g) in former and _norm(g) != _norm(name):
             out.setdefault(name, set()).add(g)
     return {k: sorted(v) for k, v in sorted(out.items())}
+
+
+_LAD_CODE_COLUMN = re.compile(r"LAD\d{0,2}_?CD", flags=re.IGNORECASE)
+_LAD_COLUMN = re.compile(r"(LAD\d{0,2}_?(CD|NM))|district(_code|_name)?", flags=re.IGNORECASE)
+
+
+def polygon_district_labels(layer: pd.DataFrame, column: str) -> np.ndarray:
+    """One label per district polygon, keyed across renames and mergers.
+
+    Parameters
+    ----------
+    layer : DataFrame or GeoDataFrame
+        District polygons (any vintage: LAD13 "Shepway", LAD23 "Folkestone and Hythe").
+    column : str
+        The label column chosen by the caller.
+
+    Returns
+    -------
+    numpy.ndarray of object
+        When ``column`` is a LAD name/code column (``LAD_NM``, ``LAD13CD``, ``district``...) and the layer
+        has a LAD code column: today's name of each polygon's current code, so pre-merger polygons share
+        one label ("Taunton Deane" and "West Somerset" -> "Somerset"); else the names through
+        :func:`current_labels`. Any other column (wards, beats) is returned as is.
+    """
+    raw = layer[column].to_numpy(dtype=object)
+    if not _LAD_COLUMN.fullmatch(str(column)):
+        return raw
+    code_col = next((c for c in layer.columns if _LAD_CODE_COLUMN.fullmatch(str(c))), None)
+    if code_col is not None:
+        codes = current_code(layer[code_col].astype(str).to_numpy())
+        return np.where(pd.isna(codes), current_labels(raw), current_name(codes))
+    return current_labels(raw)
