@@ -273,3 +273,31 @@ def test_hotspots_from_events_takes_districts_from_lsoa_names_of_both_vintages()
     table = hotspots_from_events(ev, cell=50_000, months=None, district_column="district")
     assert len(table) == 1  # one cell: 3 Dover + 3 + 3 Folkestone and Hythe (old and new names) events
     assert list(table["district"]) == ["Folkestone and Hythe"]
+
+
+def _street_csv(path, month, rows):
+    """A police.uk street file: rows of (crime type, LSOA name)."""
+    lines = ["Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,"
+             "Last outcome category,Context"]
+    for i, (ctype, lsoa) in enumerate(rows):
+        lines.append(f"{month}-{i:04d}{'x' * 50},{month},Kent Police,Kent Police,{1.17 + i * 1e-4:.4f},51.08,"
+                     f"On or near X,E0100{i:04d},{lsoa},{ctype},,")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_store_info_counts_districts_under_current_names_and_notes_legacy_categories(tmp_path):
+    from hotpatrol.ingest import ingest
+    from hotpatrol.store import Store
+
+    (tmp_path / "in").mkdir()
+    _street_csv(tmp_path / "in" / "2012-06-kent-street.csv", "2012-06",
+                [("Violent crime", "Shepway 001A")] * 2 + [("Public disorder and weapons", "Shepway 002B")])
+    _street_csv(tmp_path / "in" / "2023-06-kent-street.csv", "2023-06",
+                [("Violence and sexual offences", "Folkestone and Hythe 001A")] * 3)
+    db = f"sqlite:///{tmp_path / 't.db'}"
+    ingest([tmp_path / "in"], db=db)
+    info = Store(db).info()
+    assert info["districts"] == {"Folkestone and Hythe": 6}
+    assert any("Shepway" in n and "Folkestone and Hythe" in n for n in info["notes"])
+    assert any("'Violent crime'" in n and "2 events" in n for n in info["notes"])
+    assert any("'Public disorder and weapons'" in n and "not comparable" in n for n in info["notes"])

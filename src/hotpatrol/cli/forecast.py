@@ -40,7 +40,9 @@ def _load_events(db: Optional[str], events: Optional[Path], categories: Optional
                                  given=str(events))
         frame = conform(frame)
         if categories:
-            frame = frame[frame["category"].isin(categories)].reset_index(drop=True)
+            from hotpatrol.events import with_legacy
+
+            frame = frame[frame["category"].isin(with_legacy(categories))].reset_index(drop=True)
     else:
         try:
             from hotpatrol.store import Store
