@@ -171,6 +171,25 @@ def district_keys(events: pd.DataFrame, *, lsoa_lookup: dict | None = None) -> p
         "Unknown"), ``district`` (current name), ``district_source`` (which column gave it),
         ``district_given`` (the name or code as the data wrote it).
     """
+    cols = [c for c in ("lad_code", "district_code", "lsoa_code", "district", "lsoa_name") if c in events.columns]
+    if not lsoa_lookup:
+        cols = [c for c in cols if c != "lsoa_code"]
+    if not cols or len(events) == 0:
+        return _district_keys_rows(events[cols], lsoa_lookup).set_axis(events.index)
+    # a million events carry a few thousand distinct (code, name) combinations: key those, then expand
+    sub = events[cols].astype("object")
+    if len(cols) == 1:
+        group, values = pd.factorize(sub[cols[0]], use_na_sentinel=False)
+        uniq = pd.DataFrame({cols[0]: np.asarray(values, dtype=object)})
+    else:
+        group = sub.groupby(cols, dropna=False, sort=False).ngroup().to_numpy()
+        uniq = sub.drop_duplicates().reset_index(drop=True)
+    keys = _district_keys_rows(uniq, lsoa_lookup)
+    out = keys.iloc[group].reset_index(drop=True)
+    return out.set_axis(events.index)
+
+
+def _district_keys_rows(events: pd.DataFrame, lsoa_lookup) -> pd.DataFrame:
     n = len(events)
     code = np.full(n, None, dtype=object)
     given = np.full(n, None, dtype=object)
@@ -199,14 +218,17 @@ def district_keys(events: pd.DataFrame, *, lsoa_lookup: dict | None = None) -> p
     if "district" in events.columns:
         fill(events["district"].to_numpy(object), "district")
     if "lsoa_name" in events.columns:
-        fill(district_from_lsoa_name(events["lsoa_name"].to_numpy(object)).to_numpy(object), "lsoa_name")
+        # a few thousand distinct LSOA names: strip the suffix once per name, not per event
+        idx, uniq = pd.factorize(events["lsoa_name"].astype("object"), use_na_sentinel=True)
+        prefix = np.append(district_from_lsoa_name(np.asarray(uniq, dtype=object)).to_numpy(object), None)
+        fill(prefix[np.where(idx < 0, len(uniq), idx)], "lsoa_name")
     unknown = pd.isna(code)
     code[unknown] = np.where(pd.isna(given[unknown]), UNKNOWN, given[unknown])
     name = current_name(code)
     name[unknown] = code[unknown]
     source[unknown & ~pd.isna(given)] = "unmatched"
     return pd.DataFrame({"district_code": code, "district": name, "district_source": source,
-                         "district_given": given}, index=events.index)
+                         "district_given": given})
 
 
 def current_labels(labels) -> np.ndarray:
@@ -219,7 +241,7 @@ def current_labels(labels) -> np.ndarray:
 
 def unknown_names(keys: pd.DataFrame) -> list[str]:
     """The district names in :func:`district_keys` output that the lookup did not recognise."""
-    bad = keys.loc[keys["district_source"] == "unmatched", "district_given"]
+    bad = keys.loc[(keys["district_source"] == "unmatched").to_numpy(), "district_given"].drop_duplicates()
     return sorted({str(b) for b in bad.dropna()})
 
 
@@ -228,8 +250,8 @@ def renamed(keys: pd.DataFrame) -> dict[str, list[str]]:
     t = lad_lookup()
     former = {_norm(n) for n, k in zip(t["name"], t["kind"]) if k in ("former name", "former code")}
     out: dict[str, set] = {}
-    given = keys["district_given"].astype("object")
-    for name, g in zip(keys["district"], given):
+    pairs = keys[["district", "district_given"]].astype("object").drop_duplicates()
+    for name, g in zip(pairs["district"], pairs["district_given"]):
         if isinstance(g, str) and _norm(g) in former and _norm(g) != _norm(name):
             out.setdefault(name, set()).add(g)
     return {k: sorted(v) for k, v in sorted(out.items())}
