@@ -301,3 +301,19 @@ def test_store_info_counts_districts_under_current_names_and_notes_legacy_catego
     assert any("Shepway" in n and "Folkestone and Hythe" in n for n in info["notes"])
     assert any("'Violent crime'" in n and "2 events" in n for n in info["notes"])
     assert any("'Public disorder and weapons'" in n and "not comparable" in n for n in info["notes"])
+
+
+def test_lsoa_code_lookup_and_lsoa_names_agree_on_real_kent_rows(shared_data):
+    boundaries = shared_data / "boundaries_kent_ons"
+    street = sorted((shared_data / "police_uk_kent_2021-03_2022-03").glob("2022-03/*street*.csv.gz"))
+    if not street or not boundaries.exists():
+        pytest.skip("Kent street file or boundaries not present")
+    lookup = {**read_lsoa_lookup(boundaries / "kent_medway_lsoa2011.geojson"),
+              **read_lsoa_lookup(boundaries / "kent_medway_lsoa2021.geojson")}
+    ev = pd.read_csv(street[0], usecols=["LSOA name", "LSOA code"]).rename(
+        columns={"LSOA name": "lsoa_name", "LSOA code": "lsoa_code"})
+    by_name, by_code = district_keys(ev), district_keys(ev, lsoa_lookup=lookup)
+    located = ev["lsoa_code"].notna().to_numpy()
+    assert (by_code["district_source"][located] == "lsoa_code").mean() > 0.99
+    assert (by_name["district_code"][located] == by_code["district_code"][located]).all()
+    assert "Folkestone and Hythe" in set(by_name["district"]) and "Shepway" not in set(by_name["district"])
