@@ -317,3 +317,17 @@ def test_lsoa_code_lookup_and_lsoa_names_agree_on_real_kent_rows(shared_data):
     assert (by_code["district_source"][located] == "lsoa_code").mean() > 0.99
     assert (by_name["district_code"][located] == by_code["district_code"][located]).all()
     assert "Folkestone and Hythe" in set(by_name["district"]) and "Shepway" not in set(by_name["district"])
+
+
+def test_district_map_joins_old_vintage_boundaries_on_the_code():
+    from hotpatrol.report.render import join_districts
+
+    ev = _events([("2022-03", "Robbery", "Shepway 001A", 4), ("2023-03", "Robbery", "Folkestone and Hythe 001A", 2),
+                  ("2022-03", "Robbery", "Taunton Deane 001A", 2), ("2023-03", "Robbery", "Somerset West and Taunton 001A", 3)])
+    rows = performance_report(ev, months="2023-03").districts
+    rows = rows[rows["group"] == "Victim-based crime"]
+    joined = join_districts(_district_polygons(), rows)  # LAD13 names: Taunton Deane, West Somerset, Shepway
+    assert list(joined["pct_change"]) == [50.0, 50.0, -50.0]
+    synthetic = _district_polygons().assign(LAD13CD=["X07000001", "X07000002", "X07000003"],
+                                            LAD13NM=["Somerset", "Nullham", "Folkestone and Hythe"])
+    assert list(join_districts(synthetic, rows)["pct_change"].fillna(0)) == [50.0, 0, -50.0]  # by name

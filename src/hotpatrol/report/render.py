@@ -107,6 +107,29 @@ def _control_chart_png(report: PerformanceReport) -> str | None:
     return _png(fig)
 
 
+def join_districts(gdf, rows: pd.DataFrame, *, source=None):
+    """District polygons joined to district-table rows: on the current LAD code when the polygons have a
+    LAD code column (any vintage: LAD13CD "Shepway" is E07000112, Folkestone and Hythe), else on today's
+    name; whichever matches more polygons wins (synthetic districts match by name only)."""
+    name_col = next((c for c in gdf.columns if c.upper().endswith("NM") or c.lower() in ("name", "district")),
+                    None)
+    if name_col is None:
+        raise HotpatrolError("The district boundaries need a name column (e.g. LAD_NM, name).",
+                             parameter="districts", file=None if source is None else str(source))
+    code_col = next((c for c in gdf.columns if re.fullmatch(r"LAD\d{0,2}_?CD", str(c), flags=re.IGNORECASE)), None)
+    gdf = gdf.copy()
+    gdf["_name"] = current_labels(gdf[name_col].to_numpy())
+    merged = gdf.merge(rows, left_on="_name", right_on="district", how="left")
+    if code_col is not None and "district_code" in rows.columns:
+        key = current_code(gdf[code_col].astype(str).to_numpy())
+        gdf["_key"] = np.where(pd.isna(key), gdf[code_col].astype(str).to_numpy(), key)
+        by_code = gdf.merge(rows, left_on="_key", right_on="district_code", how="left")
+        if by_code["district"].notna().sum() >= merged["district"].notna().sum():
+            merged = by_code
+    merged["pct_change"] = pd.to_numeric(merged["pct_change"], errors="coerce")
+    return merged
+
+
 def _district_png(report: PerformanceReport, group: str, boundaries) -> str | None:
     import matplotlib
 
@@ -123,22 +146,7 @@ def _district_png(report: PerformanceReport, group: str, boundaries) -> str | No
         import geopandas as gpd
 
         gdf = boundaries if isinstance(boundaries, gpd.GeoDataFrame) else gpd.read_file(boundaries)
-        name_col = next((c for c in gdf.columns if c.upper().endswith("NM") or c.lower() in ("name", "district")),
-                        None)
-        if name_col is None:
-            raise HotpatrolError("The district boundaries need a name column (e.g. LAD_NM, name).",
-                                 parameter="districts", file=str(boundaries))
-        # join on the current LAD code: boundaries of any vintage (LAD13NM "Shepway") meet today's keys
-        code_col = next((c for c in gdf.columns if re.fullmatch(r"LAD\d{0,2}_?CD", str(c), flags=re.IGNORECASE)), None)
-        gdf = gdf.copy()
-        if code_col is not None and "district_code" in rows.columns:
-            key = current_code(gdf[code_col].astype(str).to_numpy())
-            gdf["_key"] = np.where(pd.isna(key), gdf[code_col].astype(str).to_numpy(), key)
-            merged = gdf.merge(rows, left_on="_key", right_on="district_code", how="left")
-        else:
-            gdf["_key"] = current_labels(gdf[name_col].to_numpy())
-            merged = gdf.merge(rows, left_on="_key", right_on="district", how="left")
-        merged["pct_change"] = pd.to_numeric(merged["pct_change"], errors="coerce")
+        merged = join_districts(gdf, rows, source=boundaries)
         fig, ax = plt.subplots(figsize=(8, 6))
         lim = np.nanmax(np.abs(merged["pct_change"].astype(float))) if merged["pct_change"].notna().any() else 1
         merged.plot(column="pct_change", cmap="RdBu_r", vmin=-lim, vmax=lim, legend=True, ax=ax,
