@@ -331,3 +331,14 @@ def test_district_map_joins_old_vintage_boundaries_on_the_code():
     synthetic = _district_polygons().assign(LAD13CD=["X07000001", "X07000002", "X07000003"],
                                             LAD13NM=["Somerset", "Nullham", "Folkestone and Hythe"])
     assert list(join_districts(synthetic, rows)["pct_change"].fillna(0)) == [50.0, 0, -50.0]  # by name
+
+
+def test_groups_of_split_categories_before_the_change_are_not_reported_as_none():
+    ev = _events([("2012-04", "Public disorder and weapons", "Dover 001A", 3),
+                  ("2013-04", "Public disorder and weapons", "Dover 001A", 5)])
+    report = performance_report(ev, months="2013-04")
+    row = report.tables["Public order"].rows[0]
+    assert row["recorded"] is None and row["last_year"] is None and row["pct_text"].startswith("not available")
+    assert any("before May 2013 differ from today's" in n for n in report.tables["Public order"].notes)
+    assert "none" not in report.tables["Public order"].commentary()
+    assert category_changes(["Public order"], "2012-04", "2013-04")[0][1] == "break"

@@ -198,7 +198,8 @@ def category_changes(categories, first, last) -> list[tuple[CategoryChange, str]
     Returns
     -------
     list of (CategoryChange, severity)
-        Each change that falls inside the span (``first < change.month <= last``) and of whose family
+        Each change with part of the span before it (``first < change.month``: inside the span, or after
+        it, when the categories did not exist yet in the police.uk scheme of that span) of whose family
         ``categories`` hold some but not all labels; severity ``"break"`` or ``"caveat"``
         (:class:`CategoryChange`). Empty when the counts compare like with like.
     """
@@ -208,7 +209,7 @@ def category_changes(categories, first, last) -> list[tuple[CategoryChange, str]
     first, last = pd.Period(first, "M"), pd.Period(last, "M")
     out = []
     for change in CATEGORY_CHANGES:
-        if not (first < change.month <= last):
+        if not first < change.month:
             continue
         held = cats & change.family
         if held and held != change.family:
@@ -219,7 +220,14 @@ def category_changes(categories, first, last) -> list[tuple[CategoryChange, str]
 def category_change_notes(categories, first, last) -> list[str]:
     """Plain-language notes for :func:`category_changes` (empty when nothing changed in the span)."""
     notes = []
+    last = pd.Period(last, "M")
     for change, severity in category_changes(categories, first, last):
-        lead = ("Category definitions differ across " if severity == "break" else "Caveat: the series spans ")
-        notes.append(f"{lead}{change.month.strftime('%B %Y')}: {change.note}.")
+        when = change.month.strftime("%B %Y")
+        if last < change.month:  # the whole span is under the older scheme
+            lead = (f"Category definitions before {when} differ from today's" if severity == "break"
+                    else f"Caveat: the data predate {when}")
+        else:
+            lead = (f"Category definitions differ across {when}" if severity == "break"
+                    else f"Caveat: the series spans {when}")
+        notes.append(f"{lead}: {change.note}.")
     return notes

@@ -344,7 +344,7 @@ def performance_report(
         cats = groups.categories(group)
         broken = {m: _definition_break(cats, m) for m in months}
         table = ChangeTable.from_counts(
-            [(m.strftime("%B %Y"), _count(counts, m, present),
+            [(m.strftime("%B %Y"), None if _old_scheme(cats, m) else _count(counts, m, present),
               None if broken[m] else _count(counts, m - 12, present)) for m in months],
             title=group, noun="incidents" if group == "Anti-social behaviour" else "crimes",
             missing={m.strftime("%B %Y"): broken[m] or _missing_text(m, present) for m in months},
@@ -386,12 +386,20 @@ def _count(counts: pd.Series, month: pd.Period, present: set) -> int | None:
     return int(counts.get(month, 0)) if month in present else None
 
 
+def _old_scheme(categories, month: pd.Period) -> bool:
+    """True when ``month`` itself predates a police.uk split of these categories (they cannot be counted)."""
+    return any(severity == "break" for _, severity in category_changes(categories, month, month))
+
+
 def _definition_break(categories, month: pd.Period) -> str | None:
     """Why ``month`` cannot be compared with a year earlier for these categories, or None."""
     breaks = [c for c, severity in category_changes(categories, month - 12, month) if severity == "break"]
     if not breaks:
         return None
-    return f"not comparable: category definitions changed in {breaks[0].month.strftime('%B %Y')} (see note)"
+    when = breaks[0].month.strftime("%B %Y")
+    if month < breaks[0].month:
+        return f"not available: police.uk did not publish these categories this way before {when} (see note)"
+    return f"not comparable: category definitions changed in {when} (see note)"
 
 
 def _missing_text(month: pd.Period, present: set) -> str:
@@ -472,7 +480,8 @@ def _district_table(events, ev_month, months, present, groups: CategoryGroups, n
         b = pd.Series(code[mask & last_mask]).value_counts()
         for c in sorted(set(a.index) | set(b.index), key=lambda c: (c == UNKNOWN, str(label[c]))):
             last = None if broken else int(b.get(c, 0))
-            r = change_row(str(label[c]), int(a.get(c, 0)), last, missing=broken)
+            this = None if any(_old_scheme(cats, m) for m in comparable) else int(a.get(c, 0))
+            r = change_row(str(label[c]), this, last, missing=broken)
             rows.append({"group": group, "district_code": c, "district": label[c], "recorded": r["recorded"],
                          "last_year": r["last_year"], "pct_change": r["pct_change"], "pct_text": r["pct_text"],
                          "number_change": r["number_change"], "p_value": r["p_value"]})
