@@ -342,3 +342,29 @@ def test_groups_of_split_categories_before_the_change_are_not_reported_as_none()
     assert any("before May 2013 differ from today's" in n for n in report.tables["Public order"].notes)
     assert "none" not in report.tables["Public order"].commentary()
     assert category_changes(["Public order"], "2012-04", "2013-04")[0][1] == "break"
+
+
+def test_case_07_from_the_shared_case(tmp_path):
+    data = CASES / "07-legacy-categories-2013" / "data"
+    if not data.exists():
+        pytest.skip("shared case 07 not present")
+    import json
+
+    from typer.testing import CliRunner
+
+    from hotpatrol.cli import app
+
+    db = f"sqlite:///{tmp_path / 't.db'}"
+    runner = CliRunner()
+    assert runner.invoke(app, ["ingest", str(data), "--db", db]).exit_code == 0
+    r = runner.invoke(app, ["report", "performance", "--db", db, "--months", "2013-06", "--out",
+                            str(tmp_path / "out" / "report.html"), "--no-pdf", "--json"])
+    assert r.exit_code == 0, r.output
+    rep = json.loads(r.output)
+    vbc = rep["tables"]["Victim-based crime"]["total"]
+    assert (vbc["recorded"], vbc["last_year"], vbc["pct_text"]) == (16, 16, "0.0%")
+    assert "none last year" not in r.output
+    r = runner.invoke(app, ["hotspots", "--db", db, "--method", "rank", "--top", "3", "--start", "2012-06",
+                            "--end", "2012-06", "--json"])
+    assert r.exit_code == 0, r.output
+    assert len(json.loads(r.output)["top"]) == 3
