@@ -451,7 +451,9 @@ def _district_table(events, ev_month, months, present, groups: CategoryGroups, n
         return pd.DataFrame()
     keys = district_keys(events, lsoa_lookup=lsoa_lookup)
     code = keys["district_code"].to_numpy(object)
-    label = dict(zip(code, keys["district"]))
+    idx, uniq = pd.factorize(code)
+    first = np.unique(idx, return_index=True)[1]  # one row per district: its label
+    label = dict(zip(uniq, keys["district"].to_numpy(object)[first]))
     last_mask = np.isin(ev_month, [m - 12 for m in comparable])
     this_cmp = np.isin(ev_month, comparable)
     used = keys[this_cmp | last_mask]
