@@ -368,3 +368,17 @@ def test_case_07_from_the_shared_case(tmp_path):
                             "--end", "2012-06", "--json"])
     assert r.exit_code == 0, r.output
     assert len(json.loads(r.output)["top"]) == 3
+
+
+def test_user_harm_scheme_weighs_a_renamed_legacy_label_as_its_successor_and_names_split_ones(tmp_path):
+    from hotpatrol.errors import HotpatrolError
+    from hotpatrol.events import with_legacy
+
+    path = tmp_path / "scheme.csv"
+    path.write_text("key,weight\nViolence and sexual offences,100\nBurglary,50\n")
+    scheme = get_scheme(str(path))
+    assert list(scheme.weigh(pd.DataFrame({"category": ["Violent crime", "Burglary"]}))) == [100.0, 50.0]
+    with pytest.raises(HotpatrolError, match="before May 2013"):
+        scheme.weigh(pd.DataFrame({"category": ["Public disorder and weapons"]}))
+    assert with_legacy(["Violent crime"]) == ["Violent crime", "Violence and sexual offences"]
+    assert with_legacy("Violence and sexual offences") == ["Violence and sexual offences", "Violent crime"]

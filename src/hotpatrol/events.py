@@ -176,13 +176,15 @@ CATEGORY_CHANGES = (
 
 
 def with_legacy(categories):
-    """``categories`` plus the legacy labels they continue (``"Violence and sexual offences"`` brings
-    ``"Violent crime"``), so a category filter keeps the same crimes on both sides of May 2013.
+    """``categories`` plus the labels that continue them across May 2013 (``"Violence and sexual offences"``
+    brings ``"Violent crime"`` and the reverse), so a category filter keeps the same crimes on both sides.
     ``None`` and a single string are accepted; the order is kept."""
     if categories is None:
         return None
     cats = [categories] if isinstance(categories, str) else list(categories)
-    return cats + [old for old, new in LEGACY_RENAMES.items() if new in cats and old not in cats]
+    extra = [old for old, new in LEGACY_RENAMES.items() if new in cats and old not in cats]
+    extra += [new for old, new in LEGACY_RENAMES.items() if old in cats and new not in cats + extra]
+    return cats + extra
 
 
 def category_changes(categories, first, last) -> list[tuple[CategoryChange, str]]:

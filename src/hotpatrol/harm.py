@@ -55,6 +55,10 @@ Built-in schemes
     "Other theft" before May 2013 also held bicycle theft and theft from the person; all three weigh 2,
     so its weight needs no change.
 
+    Any scheme weighing by category (a user CSV/YAML too) weighs "Violent crime" as "Violence and sexual
+    offences" when it lists only the latter; a split legacy label ("Public disorder and weapons") needs its
+    own weight, and the error says so.
+
     Sub-category weights (``CCHI_SUBCATEGORIES``) serve force records that carry finer offence
     names: violence with injury 365, violence without injury 10, other sexual offences 182,
     rape 2555, residential burglary 273.5, non-residential burglary 183.5.
@@ -137,13 +141,24 @@ class HarmScheme:
                 given=self.by,
             )
         keys = events[self.by].astype("object")
-        values = keys.map(dict(self.weights))
+        weights = dict(self.weights)
+        if self.by == "category":  # a pre-May-2013 police.uk label weighs as its renamed successor
+            from hotpatrol.events import LEGACY_RENAMES
+
+            weights |= {old: weights[new] for old, new in LEGACY_RENAMES.items()
+                        if old not in weights and new in weights}
+        values = keys.map(weights)
         unknown = values.isna()
         if unknown.any():
             if self.default is None:
                 bad = sorted({str(k) for k in keys[unknown].unique()})[:10]
+                from hotpatrol.events import LEGACY_CATEGORIES
+
+                legacy = [b for b in bad if b in LEGACY_CATEGORIES]
+                hint = (f" {legacy} are police.uk labels used before May 2013 (the cchi scheme weighs them; see "
+                        "hotpatrol.harm)." if legacy else "")
                 raise HotpatrolError(
-                    f"Harm scheme {self.name!r} has no weight for {self.by} value(s) {bad}.",
+                    f"Harm scheme {self.name!r} has no weight for {self.by} value(s) {bad}.{hint}",
                     parameter="scheme",
                     fix="Add them to the scheme or give the scheme a 'default' weight.",
                 )

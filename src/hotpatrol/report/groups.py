@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.events import LEGACY_RENAMES
+from hotpatrol.events import with_legacy
 
 _SOURCES = ("category", "offence_code")
 
@@ -48,7 +48,7 @@ class CategoryGroups:
         rows = self.table[(self.table["group"] == group) & (self.table["source"] == "category")]
         if rows.empty:
             return None
-        return _with_legacy(rows["key"])
+        return with_legacy(list(dict.fromkeys(rows["key"])))
 
     def members(self, events: pd.DataFrame, group: str) -> tuple[np.ndarray | None, str | None]:
         """Boolean mask of events in ``group``, or (None, reason) when the data cannot separate it."""
@@ -62,7 +62,7 @@ class CategoryGroups:
             if column is None or column.notna().sum() == 0:
                 continue
             usable = True
-            wanted = _with_legacy(keys) if source == "category" else list(keys)
+            wanted = with_legacy(list(dict.fromkeys(keys))) if source == "category" else list(keys)
             mask |= column.astype("object").isin(set(wanted)).to_numpy()
         if not usable:
             sources = sorted(set(rows["source"]))
@@ -75,11 +75,6 @@ class CategoryGroups:
             )
             return None, reason
         return mask, None
-
-
-def _with_legacy(keys) -> list[str]:
-    keys = list(dict.fromkeys(keys))
-    return keys + [old for old, new in LEGACY_RENAMES.items() if new in keys and old not in keys]
 
 
 def load_groups(path: str | Path | None = None) -> CategoryGroups:
