@@ -382,3 +382,21 @@ def test_user_harm_scheme_weighs_a_renamed_legacy_label_as_its_successor_and_nam
         scheme.weigh(pd.DataFrame({"category": ["Public disorder and weapons"]}))
     assert with_legacy(["Violent crime"]) == ["Violent crime", "Violence and sexual offences"]
     assert with_legacy("Violence and sexual offences") == ["Violence and sexual offences", "Violent crime"]
+
+
+def test_report_files_show_one_district_and_no_none_text(tmp_path):
+    import json
+
+    from hotpatrol.report.render import write_report
+
+    ev = _events(LEGACY_2012 + CURRENT_2013
+                 + [("2012-06", "Robbery", "Shepway 001A", 2), ("2013-06", "Robbery", "Folkestone and Hythe 001A", 1)])
+    paths = write_report(performance_report(ev, months="2013-06"), tmp_path / "r.html", pdf=False)
+    html = paths["html"].read_text()
+    assert "Shepway counted as Folkestone and Hythe (E07000112)" in html and ">None<" not in html
+    csv = pd.read_csv(paths["tables"] / "districts.csv")
+    assert set(csv["district"]) == {"Dover", "Folkestone and Hythe"}
+    data = json.loads(paths["json"].read_text())
+    po = [r for r in data["districts"] if r["group"] == "Public order"][0]
+    assert "NaN" not in json.dumps(data["districts"])  # missing figures are null, not NaN
+    assert po["last_year"] is None and po["pct_text"].startswith("not comparable")
