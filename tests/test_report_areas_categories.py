@@ -181,9 +181,9 @@ def _located(rows, seed=0):
 
 def test_trends_spanning_may_2013_say_so_and_filters_keep_the_legacy_label():
     from hotpatrol.hotspots.trends import analyse
+    from hotpatrol.places.crs import project
     from hotpatrol.places.grid import Grid
     from hotpatrol.places.layer import PlacesLayer
-    from hotpatrol.places.crs import project
 
     months = [str(p) for p in pd.period_range("2012-10", "2013-09", freq="M")]
     ev = _located([(m, "Violent crime" if m < "2013-05" else "Violence and sexual offences", 3) for m in months]

@@ -72,9 +72,9 @@ def assign_districts(places, districts, *, column: str | None = None) -> np.ndar
     today's name of their current ONS code (:func:`hotpatrol.places.areas.polygon_district_labels`), so a
     per-district minimum counts a renamed or merged district once ("Shepway" is Folkestone and Hythe).
     """
-    from hotpatrol.places.areas import polygon_district_labels
-
     import geopandas as gpd
+
+    from hotpatrol.places.areas import polygon_district_labels
 
     if isinstance(districts, (str, Path)):
         path = Path(districts)

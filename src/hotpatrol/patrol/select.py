@@ -189,10 +189,10 @@ def label_districts(hotspots: pd.DataFrame, districts, *, column: str | None = N
     text column). Places outside every polygon get ``(none)``. LAD polygons of any vintage are labelled
     with today's name of their current ONS code (:func:`hotpatrol.places.areas.polygon_district_labels`).
     """
-    from hotpatrol.places.areas import polygon_district_labels
-
     import geopandas as gpd
     import shapely
+
+    from hotpatrol.places.areas import polygon_district_labels
 
     crs = crs or hotspots.attrs.get("crs") or "EPSG:27700"
     zones = read_exclusions(districts, crs)  # same reading rules: paths or GeoDataFrames, reprojected
@@ -710,10 +710,9 @@ def hotspots_from_events(events: pd.DataFrame, *, cell: float = 150.0, scheme="c
     column derives it from ``lad_code``/LSOA names (:func:`hotpatrol.places.areas.district_keys`).
     Use the hotspot statistics (``hotpatrol hotspots``) for significance tests.
     """
-    from hotpatrol.places.areas import current_labels, district_keys
-
     from hotpatrol.events import occurred_at
     from hotpatrol.harm import harm
+    from hotpatrol.places.areas import current_labels, district_keys
     from hotpatrol.places.crs import project
     from hotpatrol.places.grid import Grid
 
