@@ -400,3 +400,11 @@ def test_report_files_show_one_district_and_no_none_text(tmp_path):
     po = [r for r in data["districts"] if r["group"] == "Public order"][0]
     assert "NaN" not in json.dumps(data["districts"])  # missing figures are null, not NaN
     assert po["last_year"] is None and po["pct_text"].startswith("not comparable")
+
+
+def test_old_changes_far_before_the_report_window_are_not_noted():
+    ev = _events([("2010-06", "Public order", "Dover 001A", 0)] + [("2012-06", "Public disorder and weapons", "Dover 001A", 2)]
+                 + [(m, "Public order", "Dover 001A", 2) for m in ("2022-06", "2023-06")])
+    report = performance_report(ev, months="2023-06")
+    assert report.tables["Public order"].total["pct_text"] == "0.0%"
+    assert not any("2013" in n for n in report.tables["Public order"].notes + report.notes)

@@ -358,8 +358,8 @@ def performance_report(
             notes.extend(f"{group}: {n}" for n in changed)
         if all(broken.values()) and table.total is not None:
             table.total["pct_text"] = broken[months[0]]
-        if present:
-            chart_notes = category_change_notes(cats, min(present), max(present))
+        if present:  # the control chart's baseline: up to 36 months before the reported months
+            chart_notes = category_change_notes(cats, max(min(present), min(months) - 36), max(months))
             table.notes.extend(f"Control chart: the monthly series spans a category change. {n}"
                                for n in chart_notes if n not in table.notes)
         table.notes = list(dict.fromkeys(table.notes))
