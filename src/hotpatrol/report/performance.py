@@ -116,8 +116,8 @@ class ChangeTable:
         rows = self.rows + ([self.total] if self.total else [])
         return pd.DataFrame({
             "": [r["label"] for r in rows],
-            "Recorded crime": [r["recorded"] for r in rows],
-            "Last year": [r["last_year"] for r in rows],
+            "Recorded crime": pd.array([r["recorded"] for r in rows], dtype="Int64"),  # counts stay whole
+            "Last year": pd.array([r["last_year"] for r in rows], dtype="Int64"),
             "% change": [r["pct_text"] for r in rows],
             "Number change": [r["number_text"] for r in rows],
             "p (exact)": [None if r["p_value"] is None else round(r["p_value"], 4) for r in rows],
