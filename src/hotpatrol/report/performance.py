@@ -265,7 +265,11 @@ class PerformanceReport:
                          "% change": t["pct_text"], "number change": t["number_text"],
                          "p (exact)": None if t["p_value"] is None else round(t["p_value"], 4)})
         title = f"Performance report: {self.area}, {_period_label(self.months)} vs {self.compare}"
-        return Summary(title, pd.DataFrame(rows), self.notes)
+        frame = pd.DataFrame(rows)
+        for col in ("recorded", "last_year"):  # whole counts even when a group has no figure
+            if col in frame:
+                frame[col] = frame[col].astype("Int64")
+        return Summary(title, frame, self.notes)
 
     def to_dict(self) -> dict[str, Any]:
         return {
