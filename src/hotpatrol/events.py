@@ -120,3 +120,121 @@ def occurred_at(frame: pd.DataFrame) -> pd.Series:
     if "occurred_at" in frame.columns and frame["occurred_at"].notna().any():
         return frame["occurred_at"].fillna(frame["occurred_from"])
     return frame["occurred_from"]
+
+
+# --- police.uk category history ---------------------------------------------------------------------------
+#
+# police.uk changed its street crime types twice (police.uk "About the data"; the same notes appear in the
+# tooltips of public dashboards and in R's lamp "six / eleven / fourteen" category sets):
+#
+# - September 2011: five categories were split out of "Other crime" (Criminal damage and arson, Drugs,
+#   Other theft, Shoplifting, Public disorder and weapons); before that month police.uk had six types.
+# - May 2013: "Violent crime" was renamed "Violence and sexual offences" and took in sexual offences,
+#   which had sat in "Other crime"; "Public disorder and weapons" was split into "Public order" and
+#   "Possession of weapons"; "Bicycle theft" and "Theft from the person" were split out of "Other theft".
+#
+# Each change is a *family* of labels whose combined count is the same crime before and after. A set of
+# categories (a report group, a ``--category`` filter) that holds the whole family, or none of it, compares
+# like with like across the change; one that holds part of it does not.
+
+#: police.uk street crime types used before May 2013, still found in old archives.
+LEGACY_CATEGORIES = ("Violent crime", "Public disorder and weapons")
+
+#: legacy label -> the current label that continues its series (a rename, see CATEGORY_CHANGES for caveats).
+LEGACY_RENAMES = {"Violent crime": "Violence and sexual offences"}
+
+
+class CategoryChange:
+    """One change of the police.uk category scheme.
+
+    ``month`` is the first month published with the new labels; ``family`` is every label (old and new)
+    whose combined count is comparable across the change. ``severity`` says what happens to a set of
+    categories that holds only part of the family: ``"break"`` (the counts are not comparable: a category
+    was split out of another, so the part before the change is unknown) or ``"caveat"`` (comparable with a
+    note: a small part of the offences moved between categories).
+    """
+
+    def __init__(self, month: str, family: tuple[str, ...], severity: str, note: str):
+        self.month = pd.Period(month, "M")
+        self.family = frozenset(family)
+        self.severity = severity
+        self.note = note
+
+    def __repr__(self) -> str:
+        return f"CategoryChange({str(self.month)!r}, {sorted(self.family)}, {self.severity!r})"
+
+
+CATEGORY_CHANGES = (
+    CategoryChange("2011-09", ("Other crime", "Criminal damage and arson", "Drugs", "Other theft", "Shoplifting",
+                               "Public disorder and weapons"), "break",
+                   "before September 2011 police.uk published criminal damage and arson, drugs, other theft, "
+                   "shoplifting and public disorder and weapons inside 'Other crime'"),
+    CategoryChange("2013-05", ("Public disorder and weapons", "Public order", "Possession of weapons"), "break",
+                   "before May 2013 public order and possession of weapons were one police.uk category, "
+                   "'Public disorder and weapons'"),
+    CategoryChange("2013-05", ("Other theft", "Bicycle theft", "Theft from the person"), "break",
+                   "before May 2013 bicycle theft and theft from the person were part of police.uk's 'Other theft'"),
+    CategoryChange("2013-05", ("Violent crime", "Violence and sexual offences", "Other crime"), "caveat",
+                   "before May 2013 police.uk's 'Violent crime' did not include sexual offences, which sat in "
+                   "'Other crime'; 'Violent crime' is counted as 'Violence and sexual offences'"),
+)
+
+
+def with_legacy(categories):
+    """``categories`` plus the labels that continue them across May 2013 (``"Violence and sexual offences"``
+    brings ``"Violent crime"`` and the reverse), so a category filter keeps the same crimes on both sides.
+    ``None`` and a single string are accepted; the order is kept."""
+    if categories is None:
+        return None
+    cats = [categories] if isinstance(categories, str) else list(categories)
+    extra = [old for old, new in LEGACY_RENAMES.items() if new in cats and old not in cats]
+    extra += [new for old, new in LEGACY_RENAMES.items() if old in cats and new not in cats + extra]
+    return cats + extra
+
+
+def category_changes(categories, first, last) -> list[tuple[CategoryChange, str]]:
+    """The police.uk category changes that make counts of ``categories`` unlike between ``first`` and ``last``.
+
+    Parameters
+    ----------
+    categories : iterable of str
+        The categories counted together (a report group, a filter); ``None`` means all (no change matters).
+    first, last : month-like (``"2012-06"``, ``pd.Period``, ``pd.Timestamp``)
+        The first and last month of the span compared (inclusive).
+
+    Returns
+    -------
+    list of (CategoryChange, severity)
+        Each change with part of the span before it (``first < change.month``: inside the span, or after
+        it, when the categories did not exist yet in the police.uk scheme of that span) of whose family
+        ``categories`` hold some but not all labels; severity ``"break"`` or ``"caveat"``
+        (:class:`CategoryChange`). Empty when the counts compare like with like.
+    """
+    if categories is None:
+        return []
+    cats = {str(c) for c in ([categories] if isinstance(categories, str) else categories)}
+    first, last = pd.Period(first, "M"), pd.Period(last, "M")
+    out = []
+    for change in CATEGORY_CHANGES:
+        if not first < change.month:
+            continue
+        held = cats & change.family
+        if held and held != change.family:
+            out.append((change, change.severity))
+    return out
+
+
+def category_change_notes(categories, first, last) -> list[str]:
+    """Plain-language notes for :func:`category_changes` (empty when nothing changed in the span)."""
+    notes = []
+    last = pd.Period(last, "M")
+    for change, severity in category_changes(categories, first, last):
+        when = change.month.strftime("%B %Y")
+        if last < change.month:  # the whole span is under the older scheme
+            lead = (f"Category definitions before {when} differ from today's" if severity == "break"
+                    else f"Caveat: the data predate {when}")
+        else:
+            lead = (f"Category definitions differ across {when}" if severity == "break"
+                    else f"Caveat: the series spans {when}")
+        notes.append(f"{lead}: {change.note}.")
+    return notes

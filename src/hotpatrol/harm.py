@@ -36,6 +36,29 @@ Built-in schemes
     Anti-social behaviour                 0         not a crime; set ``asb=`` to include it
     ====================================  ========  ==============================================
 
+    police.uk's pre-May-2013 labels (``CCHI_LEGACY``), which ingest accepts from old archives:
+
+    ====================================  ========  ==============================================
+    legacy police.uk category             days      rationale
+    ====================================  ========  ==============================================
+    Violent crime                         180       its successor "Violence and sexual offences"
+                                                    (a rename; it lacked sexual offences, then in
+                                                    "Other crime"): keeps a place's harm continuous
+                                                    across May 2013 rather than dropping at the break
+    Public disorder and weapons           30.7      volume-weighted mix of its two successors:
+                                                    7.5 + 0.087 x (274 - 7.5), with the weapons
+                                                    share 8.7% measured in police.uk Kent street
+                                                    files 2021-03..2022-03 (1,477 of 16,973; West
+                                                    Yorkshire 2016-18: 7.2%)
+    ====================================  ========  ==============================================
+
+    "Other theft" before May 2013 also held bicycle theft and theft from the person; all three weigh 2,
+    so its weight needs no change.
+
+    Any scheme weighing by category (a user CSV/YAML too) weighs "Violent crime" as "Violence and sexual
+    offences" when it lists only the latter; a split legacy label ("Public disorder and weapons") needs its
+    own weight, and the error says so.
+
     Sub-category weights (``CCHI_SUBCATEGORIES``) serve force records that carry finer offence
     names: violence with injury 365, violence without injury 10, other sexual offences 182,
     rape 2555, residential burglary 273.5, non-residential burglary 183.5.
@@ -77,6 +100,12 @@ CCHI_WEIGHTS: dict[str, float] = {
     "Anti-social behaviour": 0.0,
 }
 
+#: weights of police.uk's pre-May-2013 labels (see the module docstring for the rationale)
+CCHI_LEGACY: dict[str, float] = {
+    "Violent crime": 180.0,
+    "Public disorder and weapons": 30.7,
+}
+
 CCHI_SUBCATEGORIES: dict[str, float] = {
     "Violence with injury": 365.0,
     "Violence without injury": 10.0,
@@ -113,13 +142,24 @@ class HarmScheme:
                 given=self.by,
             )
         keys = events[self.by].astype("object")
-        values = keys.map(dict(self.weights))
+        weights = dict(self.weights)
+        if self.by == "category":  # a pre-May-2013 police.uk label weighs as its renamed successor
+            from hotpatrol.events import LEGACY_RENAMES
+
+            weights |= {old: weights[new] for old, new in LEGACY_RENAMES.items()
+                        if old not in weights and new in weights}
+        values = keys.map(weights)
         unknown = values.isna()
         if unknown.any():
             if self.default is None:
                 bad = sorted({str(k) for k in keys[unknown].unique()})[:10]
+                from hotpatrol.events import LEGACY_CATEGORIES
+
+                legacy = [b for b in bad if b in LEGACY_CATEGORIES]
+                hint = (f" {legacy} are police.uk labels used before May 2013 (the cchi scheme weighs them; see "
+                        "hotpatrol.harm)." if legacy else "")
                 raise HotpatrolError(
-                    f"Harm scheme {self.name!r} has no weight for {self.by} value(s) {bad}.",
+                    f"Harm scheme {self.name!r} has no weight for {self.by} value(s) {bad}.{hint}",
                     parameter="scheme",
                     fix="Add them to the scheme or give the scheme a 'default' weight.",
                 )
@@ -148,7 +188,7 @@ def get_scheme(
     if text == "count":
         return HarmScheme(name="count", weights={}, default=1.0)
     if text == "cchi":
-        weights = dict(CCHI_WEIGHTS) | dict(CCHI_SUBCATEGORIES)
+        weights = dict(CCHI_WEIGHTS) | dict(CCHI_LEGACY) | dict(CCHI_SUBCATEGORIES)
         if asb is not None:
             weights["Anti-social behaviour"] = float(asb)
         if drugs is not None:

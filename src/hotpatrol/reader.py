@@ -34,7 +34,7 @@ import pandas as pd
 
 from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.events import conform, occurred_at
+from hotpatrol.events import conform, occurred_at, with_legacy
 
 __all__ = ["read", "window", "EVENTS_FILE_SUFFIXES"]
 
@@ -205,7 +205,8 @@ def read(
         ends (``start="2021-03", end="2022-02"`` is twelve months); instants bound a half-open
         window ``[start, end)``. See :func:`window`.
     categories : str or list of str, optional
-        Keep only these categories (exact names, e.g. police.uk ``"Burglary"``).
+        Keep only these categories (exact names, e.g. police.uk ``"Burglary"``); a label police.uk
+        renamed in May 2013 brings its other name too (:func:`hotpatrol.events.with_legacy`).
     force : str or list of str, optional
         Keep only these forces (police.uk "Falls within", e.g. ``"Kent Police"``).
     crs : str, optional
@@ -230,7 +231,7 @@ def read(
         CRS that is not projected.
     """
     lo, hi = window(start, end)
-    cats = _names(categories, "categories")
+    cats = with_legacy(_names(categories, "categories"))  # + pre-May-2013 renamed labels
     forces = _names(force, "force")
     frame = _load(source, lo, hi, cats, forces)
     keep = np.ones(len(frame), dtype=bool)

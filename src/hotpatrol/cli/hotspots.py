@@ -70,6 +70,12 @@ def register(app: typer.Typer) -> None:
             # the one reader applies the window and categories (inclusive months, half-open instants)
             table = read_events(db, events, start=start, end=end, categories=category)
             chosen = hs.select_events(table, category or None)
+            from hotpatrol.events import category_change_notes, occurred_at
+
+            when = occurred_at(chosen).dropna()
+            first = start if start is not None else (None if when.empty else when.min())
+            last = end if end is not None else (None if when.empty else when.max())
+            changed = [] if first is None else category_change_notes(category or None, first, last)
             layer = None
             if places is not None:
                 try:
@@ -91,11 +97,15 @@ def register(app: typer.Typer) -> None:
                 "lisa": dict(weights=weights, distance=distance, permutations=permutations,
                              correction=correction, seed=seed, pvalue=pvalue),
                 # temporal methods (hotspots.trends) need the events' times, not only per-place totals
-                "concentration": dict(events=chosen, scheme=scheme, freq=freq, start=start, end=end),
-                "stability": dict(events=chosen, scheme=scheme, freq=freq, start=start, end=end, top=top),
-                "emerging": dict(events=chosen, scheme=scheme, freq=freq, start=start, end=end, weights=weights,
-                                 distance=distance, time_lag=time_lag, alpha=alpha, correction=correction),
-                "change": dict(events=chosen, scheme=scheme, freq=freq, start=start, end=end, top=top,
+                "concentration": dict(events=chosen, categories=category or None, scheme=scheme, freq=freq,
+                                      start=start, end=end),
+                "stability": dict(events=chosen, categories=category or None, scheme=scheme, freq=freq,
+                                  start=start, end=end, top=top),
+                "emerging": dict(events=chosen, categories=category or None, scheme=scheme, freq=freq, start=start,
+                                 end=end, weights=weights, distance=distance, time_lag=time_lag, alpha=alpha,
+                                 correction=correction),
+                "change": dict(events=chosen, categories=category or None, scheme=scheme, freq=freq, start=start,
+                               end=end, top=top,
                                before=before, after=after),
             }.get(method)
             if options is None:  # a method registered by another stage gets every option the user set
@@ -109,13 +119,18 @@ def register(app: typer.Typer) -> None:
             if as_json:
                 s = result.summary()
                 print_json({"method": method, "meta": data.meta, "summary": {
-                    "title": s.title, "table": s.table.to_dict(orient="records"), "notes": s.notes},
+                    "title": s.title, "table": s.table.to_dict(orient="records"),
+                    "notes": s.notes + [n for n in changed if n not in s.notes]},
                     "top": rows.to_dict(orient="records"), "out": written, "map": mapped,
                     **({"n_islands": result.n_islands, "islands": [v.item() if hasattr(v, "item") else v
                                                                    for v in result.islands_]}
                        if result.island_mask is not None else {})})
             else:
-                typer.echo(result.summary().as_text())
+                s = result.summary()
+                typer.echo(s.as_text())
+                for n in changed:
+                    if n not in s.notes:
+                        typer.echo(f"- {n}")
                 if method != "rank":
                     typer.echo(f"\nTop {plural(len(rows), 'place')}:\n" + rows.to_string(index=False))
                 typer.echo(f"\n{plural(data.meta['analysed_events'], 'event')} over {plural(data.meta['places'], 'place')}"

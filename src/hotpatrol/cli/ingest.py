@@ -99,7 +99,11 @@ def register(app: typer.Typer) -> None:
                 "  sources: " + ", ".join(f"{k} {v:,}" for k, v in info["sources"].items()),
                 "  categories:",
                 *[f"    {k}: {v:,}" for k, v in sorted(info["categories"].items(), key=lambda kv: -kv[1])],
+                "  districts (today's names, keyed by ONS code): " + ", ".join(
+                    f"{k} {v:,}" for k, v in list(info["districts"].items())[:20])
+                + (f" and {len(info['districts']) - 20} more" if len(info["districts"]) > 20 else ""),
                 "  quarantine:",
                 *[f"    {k}: {v:,}" for k, v in info["quarantine"].items()],
+                *[f"  note: {n}" for n in info["notes"]],
             ]
             typer.echo("\n".join(lines))

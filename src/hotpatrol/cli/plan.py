@@ -61,8 +61,10 @@ def select_cmd(
             table = read_hotspots(hotspots, crs=crs)
         else:
             ev = _events_from(events, db)
+            by_district = districts is None and (per_district_min is not None or per_district_max is not None)
             table = hotspots_from_events(ev, cell=settings.resolve("cell", cell), scheme=settings.resolve("scheme", scheme),
-                                         months=settings.resolve("months", months), crs=crs)
+                                         months=settings.resolve("months", months), crs=crs,
+                                         district_column=district_column if by_district else None)
         cell_ = cell if cell is not None else table.attrs.get("cell")
         if districts is not None:
             table = label_districts(table, str(districts), column=district_name)

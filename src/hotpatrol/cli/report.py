@@ -20,6 +20,8 @@ def performance(
     out: Path = typer.Option(Path("report.html"), "--out", help="HTML path; PDF, JSON and CSVs go beside it."),
     force: Optional[str] = typer.Option(None, "--force", help="Only this force ('Falls within')."),
     districts: Optional[Path] = typer.Option(None, "--districts", help="District boundaries for the map."),
+    lsoa_lookup: Optional[list[Path]] = typer.Option(
+        None, "--lsoa-lookup", help="LSOA code -> LAD code table or boundary file (e.g. LSOA21CD + LAD_CD; repeatable)."),
     groups: Optional[Path] = typer.Option(None, "--groups", help="Your own group table (CSV)."),
     outcomes: Optional[Path] = typer.Option(None, "--outcomes", help="Your own outcome mapping (CSV)."),
     pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also write a PDF."),
@@ -29,8 +31,12 @@ def performance(
     from hotpatrol.report.performance import performance_report
     from hotpatrol.report.render import write_report
     with user_errors(as_json):
+        from hotpatrol.places.areas import read_lsoa_lookup
+
         events = read_events(db, None, force=force)
-        report = performance_report(events, months=months, compare=compare, groups=groups, outcome_map=outcomes)
+        lookup = {k: v for path in (lsoa_lookup or []) for k, v in read_lsoa_lookup(path).items()} or None
+        report = performance_report(events, months=months, compare=compare, groups=groups, outcome_map=outcomes,
+                                    lsoa_lookup=lookup)
         paths = write_report(report, out, pdf=pdf, boundaries=districts)
         if as_json:
             print_json({**report.to_dict(), "files": {k: str(v) for k, v in paths.items()}})

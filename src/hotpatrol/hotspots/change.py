@@ -126,7 +126,7 @@ class ChangeResult(HotspotResult):
             f"(before + {self.offset:g}).",
         ]
         return Summary(title=f"Change {self.labels[0]} -> {self.labels[1]} (10 largest differences)", table=table,
-                       notes=notes)
+                       notes=notes + list(self.data_notes))
 
 
 def change(before, after=None, *, cube=None, places=None, top: int | None = None, offset: float = 1.0,
@@ -147,8 +147,10 @@ def change(before, after=None, *, cube=None, places=None, top: int | None = None
         b, eb, lb = cube.window_sum(*wb)
         na = cube.select(*wa).n_periods
         nb = cube.select(*wb).n_periods
-        return ChangeResult(a, b, ea, eb, (la, lb), int(top), cube.place_id, cube.places, float(offset),
-                            (float(na), float(nb)), cube.measure)
+        result = ChangeResult(a, b, ea, eb, (la, lb), int(top), cube.place_id, cube.places, float(offset),
+                              (float(na), float(nb)), cube.measure)
+        result.data_notes = tuple(cube.meta.get("notes", ()))
+        return result
     if after is None:
         raise HotpatrolError("change() needs 'after' values (or cube= and two windows).", parameter="after")
     a = np.asarray(before, dtype=float)

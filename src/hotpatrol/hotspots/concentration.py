@@ -202,7 +202,7 @@ class ConcentrationResult(HotspotResult):
         if bool(self.table["sparse"].any()):
             notes.append("Some periods have fewer events than places: read gini_generalized "
                          "(Bernasco & Steenbeek 2017), the plain Gini overstates concentration there.")
-        return Summary(title=f"Concentration of {self.measure}", table=table, notes=notes + list(self.notes))
+        return Summary(title=f"Concentration of {self.measure}", table=table, notes=notes + list(self.notes) + list(self.data_notes))
 
     def plot_lorenz(self, path, *, periods=None):
         """Lorenz curves (whole window and optional periods) with the maximal-equality line, as PNG."""
@@ -236,6 +236,7 @@ def concentration(data, *, places=None, n_events=None, harm_shares=DEFAULT_HARM_
                                                           place_shares=place_shares)})
         result = ConcentrationResult(pd.DataFrame(rows), totals, cube.places, cube.measure, harm_shares, place_shares)
         result._cube = cube
+        result.data_notes = tuple(cube.meta.get("notes", ()))
         return result
     totals = _check_values(data, "data")
     if places is not None and places.n != len(totals):

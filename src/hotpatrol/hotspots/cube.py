@@ -147,11 +147,14 @@ def build_cube(
     crime types; ``start``/``end`` (dates or periods, inclusive) limit the window, rounded to whole
     periods (``start="2024-02"`` with ``freq="Q"`` starts at 2024Q1). Events outside
     every place are not counted, and the number left out is kept in ``cube.meta["outside"]``.
+    When the window spans a police.uk category change (September 2011, May 2013) that splits the chosen
+    ``categories`` from labels left out, ``cube.meta["notes"]`` says so
+    (:func:`hotpatrol.events.category_change_notes`) and every temporal result repeats it in its summary.
     ``drop_empty=True`` keeps only places with at least one (filtered) event, as a subset layer: a
     county-wide 150 m grid has millions of cells but a few thousand with crime, and Esri's emerging
     hot spot analysis, stability and change only look at places with data.
     """
-    from hotpatrol.events import occurred_at
+    from hotpatrol.events import category_change_notes, occurred_at, with_legacy
     from hotpatrol.harm import harm
     from hotpatrol.places.crs import project
 
@@ -166,12 +169,12 @@ def build_cube(
         cats = [categories] if isinstance(categories, str) else list(categories)
         known = set(frame["category"].dropna().astype(str)) if "category" in frame.columns else set()
         unknown = [c for c in cats if c not in known]
-        if unknown and not (set(cats) & known):
+        if unknown and not (set(with_legacy(cats)) & known):
             raise HotpatrolError(
                 f"No events have category {unknown}.", parameter="categories",
                 allowed=sorted(known)[:20], given=cats,
             )
-        frame = frame[frame["category"].isin(cats)]
+        frame = frame[frame["category"].isin(with_legacy(cats))]  # + pre-2013 renamed labels
     when = occurred_at(frame) if len(frame) else pd.Series([], dtype="datetime64[ns]")
     per = when.dt.to_period(freq)
     keep = per.notna().to_numpy().copy()
@@ -214,4 +217,5 @@ def build_cube(
     measure = "count" if scheme in (None, "count") else str(getattr(scheme, "name", scheme))
     meta = {"outside": int((~ok).sum()), "events": int(ok.sum()), "freq": freq, "drop_empty": bool(drop_empty),
             "categories": None if categories is None else ([categories] if isinstance(categories, str) else list(categories))}
+    meta["notes"] = category_change_notes(meta["categories"], lo.asfreq("M", "start"), hi.asfreq("M", "end"))
     return SpaceTimeCube(values, periods, places, counts, measure, meta)

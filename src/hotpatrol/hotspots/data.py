@@ -21,7 +21,7 @@ import pandas as pd
 
 from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.events import occurred_at
+from hotpatrol.events import occurred_at, with_legacy
 from hotpatrol.harm import get_scheme
 from hotpatrol.places.crs import project
 from hotpatrol.places.grid import Grid
@@ -68,13 +68,13 @@ def select_events(events: pd.DataFrame, categories=None, start=None, end=None) -
     if categories:
         categories = [categories] if isinstance(categories, str) else list(categories)
         present = set(events["category"].dropna().astype(str).unique())
-        unknown = [c for c in categories if c not in present]
+        unknown = [c for c in categories if c not in present and not set(with_legacy([c])) & present]
         if len(unknown) == len(categories):
             raise HotpatrolError(
                 "None of the chosen categories occur in the events.", parameter="category",
                 allowed=sorted(present), given=categories, fix="Pick categories from the allowed list.",
             )
-        keep &= events["category"].isin(categories).to_numpy()
+        keep &= events["category"].isin(with_legacy(categories)).to_numpy()  # + pre-2013 renamed labels
     if start is not None or end is not None:
         when = occurred_at(events)
         if start is not None:

@@ -331,7 +331,7 @@ class EmergingResult(HotspotResult):
             notes.append(island_note(self.place_id, self.island_mask, str(kind),
                                      layer_kind=getattr(self.places, "kind", None),
                                      statistic="z = 0 in every period, No Pattern Detected") + ".")
-        return Summary(title="Emerging hot spots", table=table, notes=notes)
+        return Summary(title="Emerging hot spots", table=table, notes=notes + list(self.data_notes))
 
 
 def emerging(
@@ -400,6 +400,8 @@ def emerging(
     category = classify(z, p, trend.z, trend.p, alpha=alpha, trend_alpha=trend_alpha)
     category[~tested] = NO_PATTERN
     result = EmergingResult(category, trend, z, p, cube.labels, cube.place_id, analysed, cube.places, alpha,
-                            trend_alpha, {"time_lag": time_lag, "fdr": fdr, "weights": weights, "distance": distance}, cube.measure)
+                            trend_alpha, {"time_lag": time_lag, "fdr": fdr, "weights": weights, "distance": distance},
+                            cube.measure)
     result.island_mask = island
+    result.data_notes = tuple(cube.meta.get("notes", ()))
     return result

@@ -226,7 +226,10 @@ def plot_places(
             if boundary_label not in b.columns:
                 raise HotpatrolError("Unknown boundary label column.", parameter="boundary_label",
                                      allowed=[c for c in b.columns if c != "geometry"], given=boundary_label)
-            for name, pt in zip(b[boundary_label], b.geometry.representative_point()):
+            from hotpatrol.places.areas import polygon_district_labels
+
+            # LAD polygons of any vintage are labelled with today's name ("Shepway" -> Folkestone and Hythe)
+            for name, pt in zip(polygon_district_labels(b, boundary_label), b.geometry.representative_point()):
                 ax.text(pt.x, pt.y, str(name), fontsize=7, ha="center", va="center", zorder=6,
                         bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.6, "pad": 1})
         bounds = tuple(b.total_bounds)  # the districts are the area of interest (stray points fall outside)

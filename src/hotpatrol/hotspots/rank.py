@@ -70,9 +70,13 @@ def assign_districts(places, districts, *, column: str | None = None) -> np.ndar
     """District label of each place (by centroid), from a polygon layer (GeoDataFrame or file).
 
     ``column`` names the label column; by default the first text column other than codes of
-    geometry. Places in no district get ``None``.
+    geometry. Places in no district get ``None``. District polygons of any vintage are labelled with
+    today's name of their current ONS code (:func:`hotpatrol.places.areas.polygon_district_labels`), so a
+    per-district minimum counts a renamed or merged district once ("Shepway" is Folkestone and Hythe).
     """
     import geopandas as gpd
+
+    from hotpatrol.places.areas import polygon_district_labels
 
     if isinstance(districts, (str, Path)):
         path = Path(districts)
@@ -96,13 +100,14 @@ def assign_districts(places, districts, *, column: str | None = None) -> np.ndar
     if districts.crs is None:
         raise HotpatrolError("The district layer has no CRS.", parameter="districts",
                              fix="Save it with a CRS (GeoJSON is WGS84 by definition).")
-    layer = districts[[column, "geometry"]].to_crs(places.crs).reset_index(drop=True)
+    labels = polygon_district_labels(districts, column)
+    layer = districts[["geometry"]].to_crs(places.crs).reset_index(drop=True)
     pts = gpd.GeoSeries(gpd.points_from_xy(places.x, places.y), crs=places.crs)
     place_idx, poly_idx = layer.sindex.query(pts, predicate="within")
     out = np.full(places.n, None, dtype=object)
     # a centroid on a shared boundary matches none with "within"; the first match wins otherwise
     first = np.unique(place_idx, return_index=True)[1]
-    out[place_idx[first]] = layer[column].to_numpy()[poly_idx[first]]
+    out[place_idx[first]] = labels[poly_idx[first]]
     return out
 
 

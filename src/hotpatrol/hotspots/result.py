@@ -51,6 +51,7 @@ class HotspotResult:
     map_column: str | None = None  # the column plot() maps by default (None: first numeric)
     map_diverging = False  # centre the map colours at 0 (changes, z-scores)
     island_mask = None  # spatial statistics: places without neighbours (boolean, one per place)
+    data_notes: tuple = ()  # caveats about the input (e.g. a category change inside the window), in summary()
 
     @property
     def islands_(self):

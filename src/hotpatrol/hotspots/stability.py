@@ -124,7 +124,7 @@ class StabilityResult(HotspotResult):
             (f"{plural(ever, 'place')} {verb(ever, 'was', 'were')} ever in the top {self.top_n}; {always} "
              f"{verb(always, 'was', 'were')} in it every period."),
         ]
-        return Summary(title=f"Stability of the top {self.top_n}", table=table, notes=notes)
+        return Summary(title=f"Stability of the top {self.top_n}", table=table, notes=notes + list(self.data_notes))
 
 
 def stability(cube, *, top: int | None = None) -> StabilityResult:
@@ -138,4 +138,6 @@ def stability(cube, *, top: int | None = None) -> StabilityResult:
         raise HotpatrolError("Stability needs at least two periods.", parameter="freq/start/end",
                              given=cube.n_periods, fix="Use a longer window or a shorter period (e.g. months).")
     member = top_sets(cube.values, top)
-    return StabilityResult(member, cube.labels, int(top), cube.place_id, cube.places, cube.measure)
+    result = StabilityResult(member, cube.labels, int(top), cube.place_id, cube.places, cube.measure)
+    result.data_notes = tuple(cube.meta.get("notes", ()))
+    return result

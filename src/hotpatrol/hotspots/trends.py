@@ -129,44 +129,46 @@ def run_on_cube(method: str, cube, *, top: int | None = None, time_lag: int = 1,
 # per-place totals but no event times, so the CLI also passes the filtered ``events``.
 
 
-def _cube_from_prepared(data, events, scheme, freq, start, end):
+def _cube_from_prepared(data, events, scheme, freq, start, end, categories=None):
     from hotpatrol.hotspots.cube import build_cube
 
     if events is None:
         raise HotpatrolError("Temporal hotspot methods need the events (their times), not only totals.",
                              parameter="events", fix="Call hotpatrol.hotspots.trends.analyse(method, events, places).")
-    return build_cube(events, data.places, freq=freq or "M", scheme=_scheme(scheme), start=start, end=end)
+    return build_cube(events, data.places, freq=freq or "M", scheme=_scheme(scheme), start=start, end=end,
+                      categories=categories)
 
 
-def _concentration(data, *, events=None, scheme=None, freq=None, start=None, end=None):
+def _concentration(data, *, events=None, scheme=None, freq=None, start=None, end=None, categories=None):
     from hotpatrol.hotspots.concentration import concentration
 
-    return concentration(_cube_from_prepared(data, events, scheme, freq, start, end))
+    return concentration(_cube_from_prepared(data, events, scheme, freq, start, end, categories))
 
 
-def _stability(data, *, events=None, scheme=None, freq=None, start=None, end=None, top=None):
+def _stability(data, *, events=None, scheme=None, freq=None, start=None, end=None, top=None, categories=None):
     from hotpatrol.hotspots.stability import stability
 
-    cube = _cube_from_prepared(data, events, scheme, freq, start, end)
+    cube = _cube_from_prepared(data, events, scheme, freq, start, end, categories)
     return stability(cube, top=settings.get("top") if top is None else top)
 
 
 def _emerging(data, *, events=None, scheme=None, freq=None, start=None, end=None, weights=None, distance=None,
-              time_lag=None, alpha=None, correction=None):
+              time_lag=None, alpha=None, correction=None, categories=None):
     from hotpatrol.hotspots.emerging import emerging
 
     if correction not in (None, "fdr", "none"):
         raise HotpatrolError("Emerging hot spots correct bins with FDR or not at all.", parameter="correction",
                              allowed=["fdr", "none"], given=correction)
-    cube = _cube_from_prepared(data, events, scheme, freq, start, end)
+    cube = _cube_from_prepared(data, events, scheme, freq, start, end, categories)
     return emerging(cube, weights=weights, distance=distance, time_lag=1 if time_lag is None else time_lag,
                     alpha=alpha, fdr=correction != "none")
 
 
-def _change(data, *, events=None, scheme=None, freq=None, start=None, end=None, top=None, before=None, after=None):
+def _change(data, *, events=None, scheme=None, freq=None, start=None, end=None, top=None, before=None, after=None,
+            categories=None):
     from hotpatrol.hotspots.change import change
 
-    cube = _cube_from_prepared(data, events, scheme, freq, start, end)
+    cube = _cube_from_prepared(data, events, scheme, freq, start, end, categories)
     return change(*windows(cube, before, after), cube=cube, top=settings.get("top") if top is None else top)
 
 

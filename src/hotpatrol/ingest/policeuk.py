@@ -5,15 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hotpatrol.events import POLICE_UK_CATEGORIES
+from hotpatrol.events import LEGACY_CATEGORIES, POLICE_UK_CATEGORIES
 from hotpatrol.ingest import checks as C
 from hotpatrol.ingest.forces import FORCES, force_name
 from hotpatrol.ingest.parsed import Parsed, content_ids, month_window, require_columns
 from hotpatrol.store.schema import STOP_SEARCH_COLUMNS
 
 SOURCE = "police.uk"
-#: street crime types police.uk used before May 2013, still valid in old archives
-LEGACY_CATEGORIES = ("Violent crime", "Public disorder and weapons")
+#: every street crime type police.uk has used (LEGACY_CATEGORIES: before May 2013, see hotpatrol.events)
 KNOWN_CATEGORIES = frozenset(POLICE_UK_CATEGORIES) | frozenset(LEGACY_CATEGORIES)
 
 

@@ -20,6 +20,7 @@ conflicting subset (dropping any one member makes the rest feasible) and the err
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -92,7 +93,12 @@ def _as_table(hotspots, places, harm_column: str | None, district_column: str | 
                              given=frame[harm_column].iloc[row])
     out["harm"] = harm
     if district_column and district_column in frame.columns:
-        out["district"] = frame[district_column].astype("string").fillna(NO_DISTRICT).to_numpy()
+        from hotpatrol.places.areas import current_labels
+
+        # old or new names of one district ("Shepway", "Folkestone and Hythe") are one district
+        labels = frame[district_column].astype("object").where(frame[district_column].notna(), None).to_numpy()
+        labels = current_labels(labels)
+        out["district"] = pd.Series(labels, dtype="string").fillna(NO_DISTRICT).to_numpy()
     for extra in ("travel_minutes", "lon", "lat"):
         if extra in frame.columns:
             out[extra] = frame[extra].to_numpy()
@@ -181,25 +187,30 @@ def label_districts(hotspots: pd.DataFrame, districts, *, column: str | None = N
     """A copy of ``hotspots`` with a ``district`` column from polygons (file or GeoDataFrame), by centroid.
 
     ``column`` names the label column (default: the first of LAD_NM/name/NAME/district, else the first
-    text column). Places outside every polygon get ``(none)``.
+    text column). Places outside every polygon get ``(none)``. LAD polygons of any vintage are labelled
+    with today's name of their current ONS code (:func:`hotpatrol.places.areas.polygon_district_labels`).
     """
     import geopandas as gpd
     import shapely
 
+    from hotpatrol.places.areas import polygon_district_labels
+
     crs = crs or hotspots.attrs.get("crs") or "EPSG:27700"
     zones = read_exclusions(districts, crs)  # same reading rules: paths or GeoDataFrames, reprojected
     if column is None:
-        text = [c for c in zones.columns if c != "geometry" and zones[c].dtype == object]
-        column = next((c for c in ("LAD_NM", "name", "NAME", "district") if c in zones.columns), text[0] if text else None)
+        text = [c for c in zones.columns if c != "geometry" and not pd.api.types.is_numeric_dtype(zones[c])]
+        lad_nm = [c for c in text if re.fullmatch(r"LAD\d{0,2}_?NM", str(c), flags=re.IGNORECASE)]
+        column = next((c for c in (*lad_nm, "name", "NAME", "district") if c in zones.columns), text[0] if text else None)
     if column is None or column not in zones.columns:
         raise HotpatrolError("Cannot tell which column of the district polygons holds the name.",
                              parameter="district_name", allowed=[c for c in zones.columns if c != "geometry"],
                              given=column)
     pts = gpd.GeoDataFrame({"i": np.arange(len(hotspots))},
                            geometry=shapely.points(hotspots["x"].to_numpy(float), hotspots["y"].to_numpy(float)), crs=crs)
-    hit = gpd.sjoin(pts, zones[[column, "geometry"]], how="left", predicate="within").drop_duplicates("i")
+    zones = zones.reset_index(drop=True).assign(_label=polygon_district_labels(zones, column))
+    hit = gpd.sjoin(pts, zones[["_label", "geometry"]], how="left", predicate="within").drop_duplicates("i")
     out = hotspots.copy()
-    out["district"] = hit.sort_values("i")[column].astype("string").fillna(NO_DISTRICT).to_numpy()
+    out["district"] = hit.sort_values("i")["_label"].astype("string").fillna(NO_DISTRICT).to_numpy()
     out.attrs.update(hotspots.attrs)
     return out
 
@@ -650,10 +661,13 @@ def _district_bounds(spec, names: list[str], parameter: str) -> dict:
     if spec is None:
         return {}
     if isinstance(spec, dict):
-        unknown = [d for d in spec if str(d) not in names]
+        from hotpatrol.places.areas import current_labels
+
+        keys = dict(zip(spec, current_labels([str(d) for d in spec])))  # "Shepway" -> "Folkestone and Hythe"
+        unknown = [d for d in spec if keys[d] not in names]
         if unknown:
             raise HotpatrolError("Unknown district in bounds.", parameter=parameter, allowed=names, given=unknown)
-        return {names.index(str(d)): int(v) for d, v in spec.items()}
+        return {names.index(keys[d]): int(v) for d, v in spec.items()}
     # an int applies to every named district, not to places outside all districts
     return {i: int(spec) for i, name in enumerate(names) if name != NO_DISTRICT}
 
@@ -693,11 +707,15 @@ def hotspots_from_events(events: pd.DataFrame, *, cell: float | None = None, sch
     Keeps the last ``months`` months of the data (None = all), weights events by ``scheme`` and sums
     them per ``cell``-metre cell. Returns place_id (cell id), x, y (cell centre), harm, n_events with
     ``attrs`` crs and cell; with ``district_column`` (a column of the events) each cell's most common
-    value becomes its ``district``. Use the hotspot statistics (``hotpatrol hotspots``) for significance tests.
+    value becomes its ``district``, as today's name of the district (old and new names of one district,
+    "Shepway"/"Folkestone and Hythe", are one). ``district_column="district"`` on events without that
+    column derives it from ``lad_code``/LSOA names (:func:`hotpatrol.places.areas.district_keys`).
+    Use the hotspot statistics (``hotpatrol hotspots``) for significance tests.
     """
     cell, scheme = float(settings.resolve("cell", cell)), settings.resolve("scheme", scheme)
     from hotpatrol.events import occurred_at
     from hotpatrol.harm import harm
+    from hotpatrol.places.areas import current_labels, district_keys
     from hotpatrol.places.crs import project
     from hotpatrol.places.grid import Grid
 
@@ -720,10 +738,15 @@ def hotspots_from_events(events: pd.DataFrame, *, cell: float | None = None, sch
     out = pd.DataFrame({"place_id": total.index.to_numpy(), "x": cx, "y": cy, "harm": total["sum"].to_numpy(),
                         "n_events": total["size"].to_numpy()})
     if district_column is not None:
-        if district_column not in ev.columns:
+        if district_column in ev.columns:
+            labels = current_labels(ev[district_column].astype("object").where(ev[district_column].notna(), None))
+        elif district_column == "district" and ({"lad_code", "lsoa_name", "lsoa_code"} & set(ev.columns)):
+            keys = district_keys(ev)
+            labels = keys["district"].where(keys["district_code"] != "Unknown", None).to_numpy(object)
+        else:
             raise HotpatrolError("district_column is not a column of the events.", parameter="district_column",
                                  given=district_column)
-        d = pd.DataFrame({"cid": cid[ok], "d": ev[district_column].to_numpy()[ok]}).dropna()
+        d = pd.DataFrame({"cid": cid[ok], "d": labels[ok]}).dropna()
         modal = d.groupby(["cid", "d"]).size().reset_index(name="c").sort_values("c", ascending=False)
         modal = modal.drop_duplicates("cid").set_index("cid")["d"]
         out["district"] = modal.reindex(out["place_id"]).to_numpy()

@@ -4,6 +4,12 @@ groups a performance report shows, and one mapping police.uk outcome types to "s
 Both tables ship as CSV beside this module (``groups.csv``, ``outcome_types.csv``); pass your own file to
 change them. A group defined only by offence codes cannot be computed from police.uk data (which has a
 single "Burglary" category): :meth:`CategoryGroups.members` reports that instead of guessing.
+
+police.uk labels used before May 2013 that were renamed (``hotpatrol.events.LEGACY_RENAMES``: "Violent crime"
+-> "Violence and sexual offences") count in every group that holds their successor, so a group table need
+not list them. Labels that were split ("Public disorder and weapons", the old "Other theft") cannot be
+mapped to one successor; the report says where a comparison spans such a change
+(:func:`hotpatrol.events.category_changes`).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from hotpatrol.errors import HotpatrolError
+from hotpatrol.events import with_legacy
 
 _SOURCES = ("category", "offence_code")
 
@@ -34,6 +41,15 @@ class CategoryGroups:
         notes = [n for n in self.table.loc[self.table["group"] == group, "note"] if isinstance(n, str) and n]
         return "; ".join(dict.fromkeys(notes))
 
+    def categories(self, group: str) -> list[str] | None:
+        """The category labels counted in ``group`` (legacy renames included), or None if it has none."""
+        if group not in self.names:
+            raise HotpatrolError("Unknown report group.", parameter="groups", allowed=self.names, given=group)
+        rows = self.table[(self.table["group"] == group) & (self.table["source"] == "category")]
+        if rows.empty:
+            return None
+        return with_legacy(list(dict.fromkeys(rows["key"])))
+
     def members(self, events: pd.DataFrame, group: str) -> tuple[np.ndarray | None, str | None]:
         """Boolean mask of events in ``group``, or (None, reason) when the data cannot separate it."""
         if group not in self.names:
@@ -46,7 +62,8 @@ class CategoryGroups:
             if column is None or column.notna().sum() == 0:
                 continue
             usable = True
-            mask |= column.astype("object").isin(set(keys)).to_numpy()
+            wanted = with_legacy(list(dict.fromkeys(keys))) if source == "category" else list(keys)
+            mask |= column.astype("object").isin(set(wanted)).to_numpy()
         if not usable:
             sources = sorted(set(rows["source"]))
             reason = (

@@ -29,7 +29,15 @@ import pandas as pd
 from scipy import stats
 
 from hotpatrol.errors import HotpatrolError
+from hotpatrol.events import category_change_notes, category_changes
 from hotpatrol.hotspots.result import Summary
+from hotpatrol.places.areas import (
+    UNKNOWN,
+    district_keys,
+    read_lsoa_lookup,
+    renamed,
+    unknown_names,
+)
 from hotpatrol.report.groups import CategoryGroups, load_groups, load_outcome_map
 from hotpatrol.text import plural, singular_of
 
@@ -111,8 +119,8 @@ class ChangeTable:
         rows = self.rows + ([self.total] if self.total else [])
         return pd.DataFrame({
             "": [r["label"] for r in rows],
-            "Recorded crime": [r["recorded"] for r in rows],
-            "Last year": [r["last_year"] for r in rows],
+            "Recorded crime": pd.array([r["recorded"] for r in rows], dtype="Int64"),  # counts stay whole
+            "Last year": pd.array([r["last_year"] for r in rows], dtype="Int64"),
             "% change": [r["pct_text"] for r in rows],
             "Number change": [r["number_text"] for r in rows],
             "p (exact)": [None if r["p_value"] is None else round(r["p_value"], 4) for r in rows],
@@ -240,12 +248,11 @@ def parse_months(text: str | Iterable[str]) -> list[pd.Period]:
     return sorted(set(months))
 
 
-def district_of(events: pd.DataFrame) -> pd.Series:
-    """District from the police.uk LSOA name ("Ashford 001B" -> "Ashford"); 'Unknown' without one."""
-    if "district" in events.columns:
-        return events["district"].astype("object").fillna("Unknown")
-    names = events.get("lsoa_name", pd.Series(pd.NA, index=events.index)).astype("object")
-    return names.str.replace(r"\s+\d{3}[A-Z]$", "", regex=True).fillna("Unknown")
+def district_of(events: pd.DataFrame, *, lsoa_lookup=None) -> pd.Series:
+    """Today's name of each event's district, keyed across LSOA vintages, renames and mergers
+    ("Shepway 012A" and "Folkestone and Hythe 001B" -> "Folkestone and Hythe"); 'Unknown' without one.
+    See :func:`hotpatrol.places.areas.district_keys` for the columns used and ``lsoa_lookup``."""
+    return district_keys(events, lsoa_lookup=lsoa_lookup)["district"]
 
 
 @dataclass
@@ -270,7 +277,11 @@ class PerformanceReport:
                          "% change": t["pct_text"], "number change": t["number_text"],
                          "p (exact)": None if t["p_value"] is None else round(t["p_value"], 4)})
         title = f"Performance report: {self.area}, {_period_label(self.months)} vs {self.compare}"
-        return Summary(title, pd.DataFrame(rows), self.notes)
+        frame = pd.DataFrame(rows)
+        for col in ("recorded", "last_year"):  # whole counts even when a group has no figure
+            if col in frame:
+                frame[col] = frame[col].astype("Int64")
+        return Summary(title, frame, self.notes)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -301,9 +312,19 @@ def performance_report(
     outcome_map: str | pd.DataFrame | None = None,
     area: str | None = None,
     alpha: float = ALPHA,
+    lsoa_lookup=None,
 ) -> PerformanceReport:
     """Build the report from an events table (``month``, ``category``, optional ``offence_code``,
-    ``outcome``, ``lsoa_name``/``district``)."""
+    ``outcome``, ``lsoa_name``/``district``/``lad_code``).
+
+    Districts are keyed by their current ONS code and labelled with today's name
+    (:func:`hotpatrol.places.areas.district_keys`); ``lsoa_lookup`` (LSOA code -> LAD code, a dict or a
+    file for :func:`hotpatrol.places.areas.read_lsoa_lookup`) takes precedence over LSOA names.
+    Categories police.uk used before May 2013 count under their successors where the mapping is a rename;
+    a comparison across a split says so in place instead of printing a change
+    (:func:`hotpatrol.events.category_changes`)."""
+    if lsoa_lookup is not None and not isinstance(lsoa_lookup, dict):
+        lsoa_lookup = read_lsoa_lookup(lsoa_lookup)
     if compare != "previous-year":
         raise HotpatrolError("Unknown comparison.", parameter="compare", allowed=["previous-year"], given=compare)
     for col in ("month", "category"):
@@ -336,21 +357,35 @@ def performance_report(
             notes.append(reason)
             continue
         counts = pd.Series(ev_month[mask]).value_counts()
+        cats = groups.categories(group)
+        broken = {m: _definition_break(cats, m) for m in months}
         table = ChangeTable.from_counts(
-            [(m.strftime("%B %Y"), _count(counts, m, present), _count(counts, m - 12, present)) for m in months],
+            [(m.strftime("%B %Y"), None if _old_scheme(cats, m) else _count(counts, m, present),
+              None if broken[m] else _count(counts, m - 12, present)) for m in months],
             title=group, noun="incidents" if group == "Anti-social behaviour" else "crimes",
-            missing={m.strftime("%B %Y"): _missing_text(m, present) for m in months},
+            missing={m.strftime("%B %Y"): broken[m] or _missing_text(m, present) for m in months},
         )
         note = groups.note(group)
         if note:
             table.notes.append(note)
+        for m in months:  # police.uk category changes between the two years, said in place
+            changed = category_change_notes(cats, m - 12, m)
+            table.notes.extend(changed)
+            notes.extend(f"{group}: {n}" for n in changed)
+        if all(broken.values()) and table.total is not None:
+            table.total["pct_text"] = broken[months[0]]
+        if present:  # the control chart's baseline: up to 36 months before the reported months
+            chart_notes = category_change_notes(cats, max(min(present), min(months) - 36), max(months))
+            table.notes.extend(f"Control chart: the monthly series spans a category change. {n}"
+                               for n in chart_notes if n not in table.notes)
+        table.notes = list(dict.fromkeys(table.notes))
         tables[group] = table
         series = pd.Series([counts.get(p, 0) for p in all_months if p in present],
                            index=pd.PeriodIndex([p for p in all_months if p in present], freq="M"))
         charts[group] = control_chart(series)
 
     outcomes = _outcome_rates(events, ev_month, months, present, outcome_map)
-    districts = _district_table(events, ev_month, months, present, groups)
+    districts = _district_table(events, ev_month, months, present, groups, notes, lsoa_lookup)
     if "Burglary residential" not in tables and "Burglary (all)" in tables:
         notes.append("Burglary is shown as one group because the data do not separate residential from "
                      "business and community burglary.")
@@ -365,6 +400,22 @@ def _area_name(events: pd.DataFrame) -> str:
 
 def _count(counts: pd.Series, month: pd.Period, present: set) -> int | None:
     return int(counts.get(month, 0)) if month in present else None
+
+
+def _old_scheme(categories, month: pd.Period) -> bool:
+    """True when ``month`` itself predates a police.uk split of these categories (they cannot be counted)."""
+    return any(severity == "break" for _, severity in category_changes(categories, month, month))
+
+
+def _definition_break(categories, month: pd.Period) -> str | None:
+    """Why ``month`` cannot be compared with a year earlier for these categories, or None."""
+    breaks = [c for c, severity in category_changes(categories, month - 12, month) if severity == "break"]
+    if not breaks:
+        return None
+    when = breaks[0].month.strftime("%B %Y")
+    if month < breaks[0].month:
+        return f"not available: police.uk did not publish these categories this way before {when} (see note)"
+    return f"not comparable: category definitions changed in {when} (see note)"
 
 
 def _missing_text(month: pd.Period, present: set) -> str:
@@ -406,24 +457,51 @@ def _rate(k: int, n: int) -> float | None:
     return float((Decimal(k * 100) / Decimal(n)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
-def _district_table(events, ev_month, months, present, groups: CategoryGroups) -> pd.DataFrame:
-    """Per district: the total of each group over the months vs last year."""
+def _district_table(events, ev_month, months, present, groups: CategoryGroups, notes: list[str],
+                    lsoa_lookup=None) -> pd.DataFrame:
+    """Per district (keyed by current LAD code, labelled with today's name): each group's total over the
+    comparable months vs last year. Notes go to ``notes``: renamed/merged districts counted under their
+    current name, districts found in only one of the two periods, names the lookup does not know."""
     comparable = [m for m in months if m in present and (m - 12) in present]
     if not comparable:
         return pd.DataFrame()
-    district = district_of(events).to_numpy()
+    keys = district_keys(events, lsoa_lookup=lsoa_lookup)
+    code = keys["district_code"].to_numpy(object)
+    idx, uniq = pd.factorize(code)
+    first = np.unique(idx, return_index=True)[1]  # one row per district: its label
+    label = dict(zip(uniq, keys["district"].to_numpy(object)[first]))
     last_mask = np.isin(ev_month, [m - 12 for m in comparable])
     this_cmp = np.isin(ev_month, comparable)
+    used = keys[this_cmp | last_mask]
+    for name, old in renamed(used).items():
+        codes = used.loc[used["district"] == name, "district_code"].iloc[0]
+        notes.append(f"Districts are keyed by ONS code across LSOA vintages, renames and mergers: "
+                     f"{', '.join(old)} counted as {name} ({codes}).")
+    unknown = unknown_names(used)
+    if unknown and used["district_source"].isin(["lad_code", "district_code", "lsoa_code", "district",
+                                                 "lsoa_name"]).any():
+        notes.append("District names not in the ONS district lookup, kept as written: " + ", ".join(unknown[:10])
+                     + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "") + ".")
+    in_this, in_last = set(code[this_cmp]), set(code[last_mask])
+    for c in sorted((in_this ^ in_last) - {UNKNOWN}, key=lambda c: str(label[c])):
+        which = "this year" if c in in_this else "last year"
+        notes.append(f"District {label[c]}: crimes only {which}, none in the other period's months; if its name "
+                     "or boundary changed, its rows compare unlike areas.")
     rows = []
     for group in groups.names:
         mask, _ = groups.members(events, group)
         if mask is None:
             continue
-        a = pd.Series(district[mask & this_cmp]).value_counts()
-        b = pd.Series(district[mask & last_mask]).value_counts()
-        for name in sorted(set(a.index) | set(b.index)):
-            r = change_row(str(name), int(a.get(name, 0)), int(b.get(name, 0)))
-            rows.append({"group": group, "district": name, "recorded": r["recorded"], "last_year": r["last_year"],
-                         "pct_change": r["pct_change"], "pct_text": r["pct_text"],
+        cats = groups.categories(group)
+        broken = next((b for b in (_definition_break(cats, m) for m in comparable) if b), None)
+        a = pd.Series(code[mask & this_cmp]).value_counts()
+        b = pd.Series(code[mask & last_mask]).value_counts()
+        for c in sorted(set(a.index) | set(b.index), key=lambda c: (c == UNKNOWN, str(label[c]))):
+            last = None if broken else int(b.get(c, 0))
+            this = None if any(_old_scheme(cats, m) for m in comparable) else int(a.get(c, 0))
+            r = change_row(str(label[c]), this, last, missing=broken)
+            rows.append({"group": group, "district_code": c, "district": label[c], "recorded": r["recorded"],
+                         "last_year": r["last_year"], "pct_change": r["pct_change"], "pct_text": r["pct_text"],
                          "number_change": r["number_change"], "p_value": r["p_value"]})
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    return frame.astype(object).where(frame.notna(), None)  # no count or % -> None (null in JSON), not NaN

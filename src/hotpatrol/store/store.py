@@ -346,6 +346,9 @@ class Store:
         """
         t = S.events
         stmt = sa.select(*self._select(t))
+        from hotpatrol.events import with_legacy
+
+        categories = with_legacy(categories)  # "Violence and sexual offences" also loads pre-2013 "Violent crime"
         for name, value in (("force", force), ("category", categories), ("source", sources)):
             if value is not None:
                 values = [value] if isinstance(value, str) else list(value)
@@ -390,7 +393,15 @@ class Store:
         return self._read(sa.select(*self._select(t)).order_by(t.c.file_id), ["ingested_at"])
 
     def info(self) -> dict:
-        """What is in the store: counts, forces, months, categories, quarantine counts per reason."""
+        """What is in the store: counts, forces, months, categories, districts, quarantine counts per reason.
+
+        ``districts`` counts events per district under today's name, keyed by ONS code across LSOA
+        vintages, renames and mergers (:func:`hotpatrol.places.areas.district_keys`); ``notes`` names the
+        old district names found and any pre-May-2013 police.uk categories with how they are counted.
+        """
+        from hotpatrol.events import LEGACY_CATEGORIES, LEGACY_RENAMES
+        from hotpatrol.places.areas import district_keys, renamed
+
         e, f = S.events, S.ingested_files
         with self.engine.connect() as conn:
             def count(table):
@@ -424,6 +435,17 @@ class Store:
                 "lsoa_vintages": grouped(f.c.lsoa_vintage, f),
                 "quarantine": grouped(S.quarantine.c.reason, S.quarantine),
             }
+            names = grouped(e.c.lsoa_name)
+        keys = district_keys(pd.DataFrame({"lsoa_name": list(names)}))
+        per = pd.Series(list(names.values()), dtype="int64").groupby(keys["district"].to_numpy()).sum()
+        info["districts"] = {str(k): int(v) for k, v in per.sort_values(ascending=False).items()}
+        notes = [f"{', '.join(old)} (older LSOA names) counted as {new}." for new, old in renamed(keys).items()]
+        for label in LEGACY_CATEGORIES:
+            if label in info["categories"]:
+                how = (f"counted as '{LEGACY_RENAMES[label]}'" if label in LEGACY_RENAMES
+                       else "split in May 2013: not comparable with its successors on their own")
+                notes.append(f"'{label}' is a pre-May-2013 police.uk category ({info['categories'][label]:,} events), {how}.")
+        info["notes"] = notes
         return info
 
 
