@@ -54,7 +54,7 @@ def run_demo(
 ) -> DemoResult:
     """Run the whole demo into ``out`` and return what it made."""
     from hotpatrol.hotspots import prepare
-    from hotpatrol.hotspots.maps import plot_result
+    from hotpatrol.plotting import plot_result
     from hotpatrol.hotspots.rank import rank_places
     from hotpatrol.ingest import ingest
     from hotpatrol.report import performance_report

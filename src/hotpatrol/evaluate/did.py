@@ -20,7 +20,7 @@ import pandas as pd
 from scipy import stats
 
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.hotspots.result import Summary
+from hotpatrol.results import Summary
 
 FREQS = ("D", "W", "MS")
 

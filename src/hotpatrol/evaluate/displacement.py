@@ -33,7 +33,7 @@ import pandas as pd
 from scipy import stats
 
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.hotspots.result import Summary
+from hotpatrol.results import Summary
 
 
 def wdq(R_b: float, R_a: float, B_b: float, B_a: float, C_b: float, C_a: float) -> dict:

@@ -14,7 +14,7 @@ import pandas as pd
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.evaluate.displacement import DisplacementResult, displacement as displacement_fn
 from hotpatrol.evaluate.trial import TrialEstimates, build_panel, estimate_trial
-from hotpatrol.hotspots.result import Summary
+from hotpatrol.results import Summary
 
 
 def _pct(rr: float) -> float:

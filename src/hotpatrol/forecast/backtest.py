@@ -44,7 +44,7 @@ from hotpatrol.forecast.metrics import (
     metrics_from_counts,
 )
 from hotpatrol.forecast.shifts import place_profiles, shift_forecast
-from hotpatrol.hotspots.result import Summary
+from hotpatrol.results import Summary
 from hotpatrol.patrol.timing import parse_shift
 from hotpatrol.places.layer import PlacesLayer
 

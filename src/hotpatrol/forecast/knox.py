@@ -31,7 +31,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from hotpatrol.errors import HotpatrolError, check_choice
-from hotpatrol.hotspots.result import Summary
+from hotpatrol.results import Summary
 
 METRICS = ("manhattan", "euclidean")
 DAY = np.timedelta64(1, "D")

@@ -7,7 +7,7 @@ import pandas as pd
 
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.forecast.base import Forecast
-from hotpatrol.hotspots.result import HotspotResult, Summary
+from hotpatrol.results import HotspotResult, Summary
 
 
 class TopPlaces(HotspotResult):

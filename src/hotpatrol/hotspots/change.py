@@ -24,7 +24,7 @@ import pandas as pd
 from scipy.stats import binom
 
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.hotspots.result import HotspotResult, Summary
+from hotpatrol.results import HotspotResult, Summary
 
 
 def poisson_rate_test(a, b, *, exposure_a: float = 1.0, exposure_b: float = 1.0) -> np.ndarray:
@@ -62,6 +62,7 @@ class ChangeResult(HotspotResult):
     name = "change"
     map_column = "log2_ratio"
     map_diverging = True
+    map_categories = {"top_status": ["appeared", "stayed", "disappeared"]}
 
     def to_frame(self) -> pd.DataFrame:
         from hotpatrol.hotspots.emerging import fdr_bh

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.hotspots.result import HotspotResult, Summary
+from hotpatrol.results import HotspotResult, Summary
 
 DEFAULT_HARM_SHARES = (0.25, 0.5)
 DEFAULT_PLACE_SHARES = (0.01, 0.05)
@@ -204,10 +204,18 @@ class ConcentrationResult(HotspotResult):
         return Summary(title=f"Concentration of {self.measure}", table=table, notes=notes + list(self.notes))
 
     def plot_lorenz(self, path, *, periods=None):
-        """Lorenz curves (whole window and optional periods) with the maximal-equality line, as PNG."""
-        from hotpatrol.hotspots.maps import plot_lorenz
+        """Lorenz curves (whole window and optional periods) with the line of perfect equality and, for
+        sparse data, Bernasco & Steenbeek's line of maximal equality, as PNG (see :func:`hotpatrol.plotting.plot_lorenz`)."""
+        from hotpatrol.plotting import plot_lorenz
 
-        return plot_lorenz(self, path, periods=periods)
+        x, y = lorenz(self.totals)
+        overall = self.table.iloc[-1]
+        curves = [(f"all (Gini {overall['gini']:.3f})", x, y, {"color": "#b2182b", "linewidth": 2})]
+        curves += [(str(period), *self.lorenz(period), {"linewidth": 1}) for period in periods or []]
+        n, n_events = float(overall["places"]), float(overall["events"])
+        max_equality = (f"maximal equality ({n_events:g} events, {n:g} places)", 1.0 - n_events / n) \
+            if 0 < n_events < n else None
+        return plot_lorenz(path, curves, max_equality=max_equality, ylabel=f"share of {self.measure}")
 
 
 def concentration(data, *, places=None, n_events=None, harm_shares=DEFAULT_HARM_SHARES,

@@ -52,7 +52,7 @@ from scipy import sparse
 from scipy.special import ndtr
 
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.hotspots.result import HotspotResult, Summary
+from hotpatrol.results import HotspotResult, Summary
 from hotpatrol.hotspots.trend import mann_kendall
 
 HOT_PATTERNS = ("New", "Consecutive", "Intensifying", "Persistent", "Diminishing", "Sporadic", "Oscillating",
@@ -248,6 +248,7 @@ class EmergingResult(HotspotResult):
     measure: str = "count"
     name = "emerging"
     map_column = "category"
+    map_categories = {"category": list(CATEGORIES)}
 
     def to_frame(self) -> pd.DataFrame:
         sig = self.p < self.alpha
@@ -290,11 +291,16 @@ class EmergingResult(HotspotResult):
         counts = cats.value_counts().reindex(list(CATEGORIES), fill_value=0)
         return pd.DataFrame({"category": counts.index, "places": counts.to_numpy()})
 
-    def plot_bins(self, path, *, periods=None, boundaries=None):
-        """PNG small multiples of each period's hot and cold Gi* bins (see hotspots.maps.plot_bins)."""
-        from hotpatrol.hotspots.maps import plot_bins
+    def plot_bins(self, path, *, periods=None, boundaries=None, ncols: int = 4, dpi: int = 110):
+        """PNG small multiples of each period's hot and cold Gi* bins (see :func:`hotpatrol.plotting.plot_bins`).
 
-        return plot_bins(self, path, periods=periods, boundaries=boundaries)
+        ``periods`` picks period labels (default: up to the last 12)."""
+        from hotpatrol.plotting import plot_bins
+
+        bins = (np.sign(self.z) * (self.p < self.alpha)).astype(float)
+        bins[~self.analysed] = np.nan
+        return plot_bins(self.places, bins, self.labels, path, periods=periods, boundaries=boundaries, ncols=ncols,
+                         dpi=dpi, title=f"Gi* hot and cold spots per period (p < {self.alpha})")
 
     def summary(self) -> Summary:
         table = self.counts()

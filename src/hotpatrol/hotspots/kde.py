@@ -35,7 +35,7 @@ import pandas as pd
 from scipy.signal import fftconvolve
 
 from hotpatrol.errors import HotpatrolError, check_choice
-from hotpatrol.hotspots.result import HotspotResult, Summary
+from hotpatrol.results import HotspotResult, Summary
 from hotpatrol.places.grid import Grid
 
 KERNELS = ("quartic", "gaussian")

@@ -19,7 +19,7 @@ import pandas as pd
 
 from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.hotspots.result import HotspotResult, Summary
+from hotpatrol.results import HotspotResult, Summary
 
 
 class RankResult(HotspotResult):

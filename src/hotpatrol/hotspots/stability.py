@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.hotspots.result import HotspotResult, Summary
+from hotpatrol.results import HotspotResult, Summary
 
 
 def top_sets(values, top: int) -> np.ndarray:

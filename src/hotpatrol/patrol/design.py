@@ -236,7 +236,7 @@ class Allocation:
         return operational_day(timestamps, self.scheme["day_start"])
 
     def summary(self):
-        from hotpatrol.hotspots.result import Summary
+        from hotpatrol.results import Summary
 
         c = self.counts()
         s = self.scheme

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.hotspots.result import Summary
+from hotpatrol.results import Summary
 from hotpatrol.patrol.geofence import DEFAULT_MARGIN, Geofences
 
 NS = 1_000_000_000

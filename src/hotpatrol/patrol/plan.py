@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.hotspots.result import Summary
+from hotpatrol.results import Summary
 from hotpatrol.patrol.design import Allocation, allocate
 from hotpatrol.patrol.schedule import build_schedule
 from hotpatrol.patrol.timing import DEFAULT_SHIFTS, TimeProfile, assign_events, time_profile, uniform_profile

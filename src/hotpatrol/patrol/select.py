@@ -31,7 +31,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.spatial import cKDTree
 
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.hotspots.result import HotspotResult, Summary
+from hotpatrol.results import HotspotResult, Summary
 
 HARM_COLUMNS = ("harm", "score", "harm_total", "value")
 NO_DISTRICT = "(none)"  # label of places outside every district

@@ -29,7 +29,7 @@ import pandas as pd
 from scipy import stats
 
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.hotspots.result import Summary
+from hotpatrol.results import Summary
 from hotpatrol.report.groups import CategoryGroups, load_groups, load_outcome_map
 
 ALPHA = 0.05
