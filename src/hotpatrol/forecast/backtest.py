@@ -149,14 +149,9 @@ class BacktestResult:
 
     def plot_coverage(self, path: str | Path) -> Path:
         """Pooled coverage curves (share of events vs share of area) as a PNG."""
-        import matplotlib
+        from hotpatrol.plotting import new_figure, save_figure
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
+        fig, (ax, ax2) = new_figure(1, 2, figsize=(11, 4.5))
         for model, (x, y) in self.curves.items():
             style = {"color": "black", "ls": {"oracle": "--", "hindsight": ":"}[model]} \
                 if model in ("oracle", "hindsight") else {}
@@ -173,9 +168,7 @@ class BacktestResult:
         ax.legend(fontsize=8)
         fig.suptitle(self.summary().title, fontsize=9)
         fig.tight_layout()
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        return path
+        return save_figure(fig, path, dpi=110)
 
     def write(self, out: str | Path) -> dict[str, Path]:
         """Write run.json (the re-runnable record), summary.csv/.html/.txt, windows.csv, coverage.png."""

@@ -183,11 +183,9 @@ class KnoxResult:
 
     def plot(self, path, *, alpha: float = 0.05, title: str | None = None):
         """Heat map of the Knox ratios (cells with p <= alpha shaded by ratio), saved to ``path`` (.png/.pdf/.svg)."""
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
         from pathlib import Path
+
+        from hotpatrol.plotting import new_figure, save_figure
 
         path = Path(path)
         if path.suffix.lower() not in (".png", ".pdf", ".svg"):
@@ -195,7 +193,7 @@ class KnoxResult:
                                  given=str(path))
         ratio = np.nan_to_num(self.ratio, nan=0.0)
         shade = np.where((self.p_values <= alpha) & (ratio > 1), np.minimum(ratio, 5.0), np.nan)
-        fig, ax = plt.subplots(figsize=(1.6 + 1.5 * ratio.shape[1], 1.0 + 0.6 * ratio.shape[0]))
+        fig, ax = new_figure(figsize=(1.6 + 1.5 * ratio.shape[1], 1.0 + 0.6 * ratio.shape[0]))
         ax.imshow(shade, cmap="Reds", vmin=0.5, vmax=5.0, aspect="auto")
         for (r, c), v in np.ndenumerate(ratio):
             star = "*" if self.p_values[r, c] <= alpha else ""
@@ -204,10 +202,7 @@ class KnoxResult:
         ax.set_yticks(range(ratio.shape[0]), self.spatial_labels, fontsize=8)
         ax.set_title(title or f"Knox ratios (* p <= {alpha:g}, {self.permutations} permutations)", fontsize=10)
         fig.tight_layout()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=120)
-        plt.close(fig)
-        return path
+        return save_figure(fig, path, dpi=120)
 
     def to_dict(self) -> dict[str, Any]:
         return {

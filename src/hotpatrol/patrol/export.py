@@ -13,8 +13,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import html
-import io
 from pathlib import Path
 
 import numpy as np
@@ -152,16 +150,14 @@ def write_ics(plan, folder: str | Path) -> list[Path]:
 # ------------------------------------------------------------------------------------------------
 def hotspot_map_png(plan, place_id, *, margin: float = 250.0, dpi: int = 110) -> bytes:
     """A PNG map of one hotspot: its boundary, recent harmful crimes sized by harm, a scale bar."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
+
+    from hotpatrol.plotting import figure_png, new_figure
 
     row = plan.hotspots[plan.hotspots["place_id"].astype(str) == str(place_id)].iloc[0]
     cx, cy = float(row["x"]), float(row["y"])
     cell = plan.params.get("cell")
-    fig, ax = plt.subplots(figsize=(3.4, 3.4))
+    fig, ax = new_figure(figsize=(3.4, 3.4))
     # neighbouring selected hotspots for context
     others = plan.hotspots[(np.abs(plan.hotspots["x"] - cx) < margin * 2) & (np.abs(plan.hotspots["y"] - cy) < margin * 2)]
     h = float(cell) / 2 if cell else 40.0
@@ -185,10 +181,7 @@ def hotspot_map_png(plan, place_id, *, margin: float = 250.0, dpi: int = 110) ->
     ax.text(cx - margin * 0.9 + 50, cy - margin * 0.82, "100 m", ha="center", fontsize=7)
     ax.annotate("N", (cx + margin * 0.85, cy + margin * 0.7), ha="center", fontsize=9, weight="bold")
     ax.set_title(f"#{row['rank']} {place_id}", fontsize=9)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
+    return figure_png(fig, dpi=dpi, bbox_inches="tight")
 
 
 _CSS = """
@@ -203,9 +196,8 @@ th { background: #eee; } .hotspot { page-break-inside: avoid; border-top: 2px so
 
 def briefing_html(plan, *, day=None, max_crimes: int = 8) -> str:
     """Printable briefing: the day's visits (or the whole plan), then one section per hotspot."""
-    from jinja2 import Environment
+    from hotpatrol.render import render_string, trusted
 
-    esc = html.escape
     s = plan.allocation.scheme
     if day is not None:
         days = plan.allocation.days
@@ -234,21 +226,20 @@ def briefing_html(plan, *, day=None, max_crimes: int = 8) -> str:
         crimes = plan.crimes[plan.crimes["place_id"].astype(str) == str(pid)].head(max_crimes) if len(plan.crimes) else plan.crimes
         v = visits[visits["hotspot_id"].astype(str) == str(pid)] if len(visits) else visits
         sections.append({
-            "rank": row["rank"], "pid": esc(str(pid)), "harm": f"{row['harm']:,.1f}" if pd.notna(row["harm"]) else "-",
-            "district": esc(str(row["district"])) if "district" in row and pd.notna(row.get("district")) else "",
-            "png": png, "peaks": esc(peaks.get(pid, "")), "days": int(counts.get(pid, 0)),
-            "shares": [(esc(r.shift), f"{r.share:.0%}") for r in sh.itertuples()],
-            "crimes": [(pd.Timestamp(c.occurred_at).strftime("%d %b %Y %H:%M"), esc(str(c.category)), f"{c.harm:,.0f}")
+            "rank": row["rank"], "pid": str(pid), "harm": f"{row['harm']:,.1f}" if pd.notna(row["harm"]) else "-",
+            "district": str(row["district"]) if "district" in row and pd.notna(row.get("district")) else "",
+            "png": png, "peaks": str(peaks.get(pid, "")), "days": int(counts.get(pid, 0)),
+            "shares": [(str(r.shift), f"{r.share:.0%}") for r in sh.itertuples()],
+            "crimes": [(pd.Timestamp(c.occurred_at).strftime("%d %b %Y %H:%M"), str(c.category), f"{c.harm:,.0f}")
                        for c in crimes.itertuples()],
-            "visits": [(pd.Timestamp(x.start).strftime("%H:%M"), pd.Timestamp(x.end).strftime("%H:%M"), esc(x.team))
+            "visits": [(pd.Timestamp(x.start).strftime("%H:%M"), pd.Timestamp(x.end).strftime("%H:%M"), str(x.team))
                        for x in v.itertuples()],
         })
-    vis_rows = [(pd.Timestamp(r.start).strftime("%H:%M"), pd.Timestamp(r.end).strftime("%H:%M"), esc(str(r.hotspot_id)),
-                 esc(r.team), esc(r.shift), f"{r.risk_share:.0%}") for r in visits.itertuples()]
-    env = Environment(autoescape=False)
-    tpl = env.from_string(_TEMPLATE)
-    return tpl.render(css=_CSS, heading=esc(heading), visits=vis_rows, sections=sections,
-                      dwell=plan.params["dwell"], sha=plan.allocation.sha256[:16], notes=[esc(n) for n in plan.profile.notes],
+    vis_rows = [(pd.Timestamp(r.start).strftime("%H:%M"), pd.Timestamp(r.end).strftime("%H:%M"), str(r.hotspot_id),
+                 str(r.team), str(r.shift), f"{r.risk_share:.0%}") for r in visits.itertuples()]
+    # autoescaped: every value (team names, categories, place ids) is escaped; only the CSS is trusted
+    return render_string(_TEMPLATE, css=trusted(_CSS), heading=heading, visits=vis_rows, sections=sections,
+                      dwell=plan.params["dwell"], sha=plan.allocation.sha256[:16], notes=list(plan.profile.notes),
                       no_crimes=not len(plan.crimes))
 
 

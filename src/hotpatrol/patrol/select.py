@@ -461,12 +461,9 @@ class SelectionResult(HotspotResult):
         return path
 
     def plot(self, path, **kwargs):
-        import matplotlib
+        from hotpatrol.plotting import new_figure, save_figure
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(7, 7))
+        fig, ax = new_figure(figsize=(7, 7))
         cand = self.table
         ax.scatter(cand["x"], cand["y"], s=4, c="0.8", label="candidates")
         sel = self.to_frame()
@@ -477,9 +474,7 @@ class SelectionResult(HotspotResult):
         ax.set_aspect("equal")
         ax.legend(loc="best")
         ax.set_title("Selected hotspots")
-        fig.savefig(path, dpi=120, bbox_inches="tight")
-        plt.close(fig)
-        return Path(path)
+        return save_figure(fig, path, dpi=120, bbox_inches="tight")
 
 
 def load_selection(path: str | Path) -> pd.DataFrame:
