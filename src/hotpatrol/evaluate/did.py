@@ -20,13 +20,13 @@ import pandas as pd
 from scipy import stats
 
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.results import Summary
+from hotpatrol.results import Result, Summary, json_safe
 
 FREQS = ("D", "W", "MS")
 
 
 @dataclass
-class BeforeAfterResult:
+class BeforeAfterResult(Result):
     counts: pd.DataFrame  # period x area counts
     rate_ratio: float
     ci_low: float
@@ -62,9 +62,9 @@ class BeforeAfterResult:
         return Summary("Before/after with a comparison area", table, notes)
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "rate_ratio": self.rate_ratio, "pct_change": self.pct_change,
-                "ci_low": self.ci_low, "ci_high": self.ci_high, "p": self.p, "raw": self.raw,
-                "headline": self.headline(), "params": self.params}
+        return json_safe({"name": self.name, "rate_ratio": self.rate_ratio, "pct_change": self.pct_change,
+                          "ci_low": self.ci_low, "ci_high": self.ci_high, "p": self.p, "raw": self.raw,
+                          "headline": self.headline(), "params": self.params})
 
 
 def did_from_counts(counts: pd.DataFrame) -> tuple[float, float, float, float]:

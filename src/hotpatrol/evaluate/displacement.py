@@ -33,7 +33,7 @@ import pandas as pd
 from scipy import stats
 
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.results import Summary
+from hotpatrol.results import Result, Summary, json_safe
 
 
 def wdq(R_b: float, R_a: float, B_b: float, B_a: float, C_b: float, C_a: float) -> dict:
@@ -94,7 +94,7 @@ def _as_geometry(area, crs):
 
 
 @dataclass
-class DisplacementResult:
+class DisplacementResult(Result):
     counts: pd.DataFrame  # area x period
     wdq: dict
     wdd: dict
@@ -117,8 +117,8 @@ class DisplacementResult:
         return Summary("Displacement and diffusion", pd.DataFrame(rows, columns=["measure", "value"]), notes)
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "wdq": self.wdq, "wdd": self.wdd, "params": self.params,
-                "counts": self.counts.to_dict(orient="records")}
+        return json_safe({"name": self.name, "wdq": self.wdq, "wdd": self.wdd, "params": self.params,
+                          "counts": self.counts})
 
 
 def displacement(events: pd.DataFrame, hotspots, *, before: tuple, after: tuple, buffer: float = 100.0,

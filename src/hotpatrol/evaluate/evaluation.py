@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -14,7 +13,7 @@ import pandas as pd
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.evaluate.displacement import DisplacementResult, displacement as displacement_fn
 from hotpatrol.evaluate.trial import TrialEstimates, build_panel, estimate_trial
-from hotpatrol.results import Summary
+from hotpatrol.results import Result, Summary, json_safe
 
 
 def _pct(rr: float) -> float:
@@ -28,7 +27,7 @@ def _fmt_pct(v: float) -> str:
 
 
 @dataclass
-class EvaluationResult:
+class EvaluationResult(Result):
     """Patrol days vs non-patrol days, per hotspot and pooled, with dosage and displacement."""
 
     estimates: TrialEstimates
@@ -103,30 +102,15 @@ class EvaluationResult:
         return Summary("Patrol days vs non-patrol days", table, notes)
 
     def to_dict(self) -> dict:
+        """JSON-safe headline, pooled and per-hotspot estimates, compliance and displacement."""
         e = self.estimates
-
-        def clean(v):
-            if isinstance(v, dict):
-                return {k: clean(x) for k, x in v.items()}
-            if isinstance(v, (list, tuple)):
-                return [clean(x) for x in v]
-            if isinstance(v, (float, np.floating)):
-                return float(v) if math.isfinite(v) else None
-            if isinstance(v, (np.integer,)):
-                return int(v)
-            if isinstance(v, (np.bool_,)):
-                return bool(v)
-            if isinstance(v, pd.Timestamp):
-                return v.isoformat()
-            return v
-
         out = {"name": self.name, "headline": self.headline(), "params": self.params,
                "pooled": self.pooled_frame().to_dict(orient="records"), "glm": e.pooled,
                "randomisation": e.randomisation, "residual_deterrence": e.residual,
                "dose_response": e.dose, "dose_bands": None if e.dose_bands is None else e.dose_bands.to_dict(orient="records"),
                "per_hotspot": self.to_frame().to_dict(orient="records"), "compliance": self.compliance,
                "displacement": None if self.displacement is None else self.displacement.to_dict()}
-        return clean(out)
+        return json_safe(out)
 
     # ---- pictures ------------------------------------------------------------------------
     def figures(self, out_dir: str | Path) -> dict[str, Path]:

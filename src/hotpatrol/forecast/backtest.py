@@ -44,7 +44,7 @@ from hotpatrol.forecast.metrics import (
     metrics_from_counts,
 )
 from hotpatrol.forecast.shifts import place_profiles, shift_forecast
-from hotpatrol.results import Summary
+from hotpatrol.results import Result, Summary, json_safe
 from hotpatrol.patrol.timing import parse_shift
 from hotpatrol.places.layer import PlacesLayer
 
@@ -88,7 +88,7 @@ def resolve_models(models, random_state=None) -> dict[str, Forecaster]:
 
 
 @dataclass
-class BacktestResult:
+class BacktestResult(Result):
     """Per-window and pooled accuracy of several models over the same windows and places."""
 
     windows: pd.DataFrame  # one row per model x window x level
@@ -137,7 +137,7 @@ class BacktestResult:
         return Summary(title, self.table(), notes)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        return json_safe({
             "name": self.name,
             "summary": self.summary().title,
             "pooled": json.loads(self.pooled.to_json(orient="records")),
@@ -145,7 +145,7 @@ class BacktestResult:
             "timings": json.loads(self.timings.to_json(orient="records")),
             "record": self.record,
             "notes": self.notes,
-        }
+        })
 
     def plot_coverage(self, path: str | Path) -> Path:
         """Pooled coverage curves (share of events vs share of area) as a PNG."""

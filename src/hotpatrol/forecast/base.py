@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from hotpatrol.errors import HotpatrolError
+from hotpatrol.results import Result, Summary, json_safe
 
 
 class NotFittedError(HotpatrolError):
@@ -62,7 +63,7 @@ class Forecaster:
 
 
 @dataclass
-class Forecast:
+class Forecast(Result):
     """Expected events (or harm) per place over ``[start, start + horizon)``."""
 
     model: str
@@ -72,6 +73,8 @@ class Forecast:
     horizon: pd.Timedelta
     notes: list[str] = field(default_factory=list)
     random_state: int | None = None
+    name = "forecast"
+    map_column = "risk"
 
     def ranking(self) -> np.ndarray:
         """Place indices from highest to lowest risk; ties broken at random (seeded), not by order."""
@@ -89,3 +92,19 @@ class Forecast:
         return pd.DataFrame(
             {"place_id": self.places.place_id, "x": self.places.x, "y": self.places.y, "risk": self.risk, "rank": rank}
         ).sort_values("rank", kind="stable").reset_index(drop=True)
+
+    def summary(self, n: int = 10) -> Summary:
+        """The ``n`` places of highest risk, with the share of the expected total each holds."""
+        frame = self.to_frame().head(n)
+        total = float(np.sum(self.risk))
+        table = frame[["rank", "place_id", "risk"]].assign(
+            share=frame["risk"] / total if total > 0 else np.nan).round({"risk": 3, "share": 4})
+        title = (f"{self.model} forecast from {self.start} for {self.horizon}: top {len(frame)} of "
+                 f"{len(self.risk)} places (expected total {total:.1f})")
+        return Summary(title, table, list(self.notes))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe model, window, expected total, notes and every place's risk and rank."""
+        return json_safe({"name": self.name, "summary": self.summary().title, "model": self.model,
+                          "start": self.start, "horizon": self.horizon, "expected_total": float(np.sum(self.risk)),
+                          "notes": self.notes, "random_state": self.random_state, "rows": self.to_frame()})

@@ -31,7 +31,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from hotpatrol.errors import HotpatrolError, check_choice
-from hotpatrol.results import Summary
+from hotpatrol.results import Result, Summary, json_safe
 
 METRICS = ("manhattan", "euclidean")
 DAY = np.timedelta64(1, "D")
@@ -85,7 +85,7 @@ def _fmt(v: float) -> str:
 
 
 @dataclass
-class KnoxResult:
+class KnoxResult(Result):
     """Observed and permuted pair counts per (spatial band, temporal band), Knox ratios and p-values."""
 
     observed: np.ndarray  # (n_s, n_t) int
@@ -205,7 +205,7 @@ class KnoxResult:
         return save_figure(fig, path, dpi=120)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        return json_safe({
             "name": self.name,
             "n_events": self.n_events,
             "metric": self.metric,
@@ -220,7 +220,7 @@ class KnoxResult:
             "knox_ratio": [[None if not np.isfinite(v) else float(v) for v in row] for row in self.ratio],
             "p_value": self.p_values.tolist(),
             "notes": list(self.notes),
-        }
+        })
 
 
 def _as_days(time) -> tuple[np.ndarray, bool]:

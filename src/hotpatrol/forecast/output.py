@@ -7,7 +7,7 @@ import pandas as pd
 
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.forecast.base import Forecast
-from hotpatrol.results import HotspotResult, Summary
+from hotpatrol.results import HotspotResult, Summary, json_safe
 
 
 class TopPlaces(HotspotResult):
@@ -47,7 +47,7 @@ class TopPlaces(HotspotResult):
 
     def to_dict(self) -> dict:
         frame = self.to_frame()
-        return {"name": self.name, "summary": self.summary().title, "notes": list(self.forecast.notes),
-                "model": self.forecast.model, "start": str(self.forecast.start),
-                "horizon": str(self.forecast.horizon), "expected_total": float(self.forecast.risk.sum()),
-                "rows": frame.to_dict(orient="records")}
+        return json_safe({"name": self.name, "summary": self.summary().title, "notes": list(self.forecast.notes),
+                          "model": self.forecast.model, "start": str(self.forecast.start),
+                          "horizon": str(self.forecast.horizon), "expected_total": float(self.forecast.risk.sum()),
+                          "rows": frame})

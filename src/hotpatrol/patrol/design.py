@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from hotpatrol.errors import HotpatrolError, check_choice
+from hotpatrol.results import Result, Summary, json_safe
 
 BLOCKS = ("balanced", "weekday", "none")
 FORMAT_VERSION = 1
@@ -143,12 +144,14 @@ def _check_int(name: str, value: Any, minimum: int) -> int:
     return ivalue
 
 
-class Allocation:
+class Allocation(Result):
     """A stored randomised allocation: ``frame`` (day, hotspot_id, patrolled), ``scheme``, ``sha256``.
 
     ``frame`` has one row per (operational day, hotspot), days in order and hotspots in the order
     given; ``day`` holds :class:`datetime.date` values.
     """
+
+    name = "allocation"
 
     def __init__(self, frame: pd.DataFrame, scheme: dict, *, created_at: str | None = None) -> None:
         self.frame = frame
@@ -235,9 +238,8 @@ class Allocation:
         """The operational day (a date) of each timestamp: times before ``day_start`` count to the previous day."""
         return operational_day(timestamps, self.scheme["day_start"])
 
-    def summary(self):
-        from hotpatrol.results import Summary
-
+    def summary(self) -> Summary:
+        """Patrol and control days per hotspot, with the scheme and its SHA-256."""
         c = self.counts()
         s = self.scheme
         table = pd.DataFrame({"hotspot_id": c.index.astype(str), "patrol_days": c.to_numpy(),
@@ -251,8 +253,9 @@ class Allocation:
         return Summary("Randomised patrol allocation", table, notes)
 
     def to_dict(self) -> dict:
-        return {"scheme": self.scheme, "sha256": self.sha256, "created_at": self.created_at,
-                "patrol_days": {str(k): int(v) for k, v in self.counts().items()}}
+        return json_safe({"name": self.name, "scheme": self.scheme, "sha256": self.sha256,
+                          "created_at": self.created_at,
+                          "patrol_days": {str(k): int(v) for k, v in self.counts().items()}})
 
     # ---- storage --------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.results import Summary
+from hotpatrol.results import Result, Summary, json_safe
 from hotpatrol.patrol.design import Allocation, allocate
 from hotpatrol.patrol.schedule import build_schedule
 from hotpatrol.patrol.timing import DEFAULT_SHIFTS, TimeProfile, assign_events, time_profile, uniform_profile
@@ -27,13 +27,14 @@ PLAN_FORMAT = "hotpatrol.plan"
 
 
 @dataclass
-class PatrolPlan:
+class PatrolPlan(Result):
     hotspots: pd.DataFrame  # rank, place_id, x, y, harm, (district)
     allocation: Allocation
     schedule: pd.DataFrame
     profile: TimeProfile
     params: dict
     crimes: pd.DataFrame = field(default_factory=pd.DataFrame)  # recent harmful crimes at the hotspots
+    name = "plan"
 
     @property
     def crs(self) -> str:
@@ -48,13 +49,18 @@ class PatrolPlan:
         d = pd.Timestamp(day).date()
         return self.schedule[self.schedule["day"] == d].sort_values("start").reset_index(drop=True)
 
-    def summary(self) -> Summary:
-        s = self.allocation.scheme
+    def to_frame(self) -> pd.DataFrame:
+        """The hotspots (rank, place_id, x, y, harm, ...) with their patrol days and three peak hours."""
         counts = self.allocation.counts()
         hs = self.hotspots.copy()
         hs["patrol_days"] = [int(counts.get(p, 0)) for p in hs["place_id"]]
         peaks = self.profile.peak_hours(3).set_index("place_id")["peak_hours"]
         hs["peak_hours"] = [peaks.get(p, "") for p in hs["place_id"]]
+        return hs
+
+    def summary(self) -> Summary:
+        s = self.allocation.scheme
+        hs = self.to_frame()
         cols = [c for c in ("rank", "place_id", "harm", "district", "patrol_days", "peak_hours") if c in hs.columns]
         p = self.params
         notes = [
@@ -70,9 +76,9 @@ class PatrolPlan:
         return Summary("Patrol plan", hs[cols], notes)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"params": self.params, "allocation": self.allocation.to_dict(),
-                "visits": int(len(self.schedule)), "teams": self.teams,
-                "hotspots": self.hotspots.to_dict(orient="records"), "notes": self.summary().notes}
+        return json_safe({"name": self.name, "params": self.params, "allocation": self.allocation.to_dict(),
+                          "visits": int(len(self.schedule)), "teams": self.teams,
+                          "hotspots": self.hotspots, "notes": self.summary().notes})
 
     # ---- storage ---------------------------------------------------------------------------------
     def save(self, folder: str | Path) -> Path:

@@ -31,7 +31,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.spatial import cKDTree
 
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.results import HotspotResult, Summary
+from hotpatrol.results import HotspotResult, Summary, json_safe
 
 HARM_COLUMNS = ("harm", "score", "harm_total", "value")
 NO_DISTRICT = "(none)"  # label of places outside every district
@@ -428,10 +428,10 @@ class SelectionResult(HotspotResult):
         return Summary("Hotspot selection", self.to_frame()[cols].round({"harm": 2, "x": 1, "y": 1}), notes)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "summary": self.summary().title, "crs": self.crs,
-                "harm_covered": self.harm_covered, "harm_total": self.harm_total, "optimal": self.optimal,
-                "constraints": self.constraints, "constraint_costs": self.costs.to_dict(orient="records"),
-                "rows": self.to_frame().to_dict(orient="records")}
+        return json_safe({"name": self.name, "summary": self.summary().title, "crs": self.crs,
+                          "harm_covered": self.harm_covered, "harm_total": self.harm_total, "optimal": self.optimal,
+                          "constraints": self.constraints, "constraint_costs": self.costs,
+                          "rows": self.to_frame()})
 
     def to_geodataframe(self):
         import geopandas as gpd
