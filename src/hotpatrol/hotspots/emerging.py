@@ -53,6 +53,7 @@ from scipy.special import ndtr
 
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.results import HotspotResult, Summary
+from hotpatrol.hotspots import inference
 from hotpatrol.hotspots.trend import mann_kendall
 
 HOT_PATTERNS = ("New", "Consecutive", "Intensifying", "Persistent", "Diminishing", "Sporadic", "Oscillating",
@@ -65,21 +66,9 @@ _DISPLAY_ORDER = tuple(f"{p} Hot Spot" for p in ("Intensifying", "New", "Consecu
 
 
 def fdr_bh(p) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (any shape; NaN stays NaN)."""
+    """Benjamini-Hochberg adjusted p-values (any shape; NaN stays NaN), via :func:`inference.adjust_pvalues`."""
     p = np.asarray(p, dtype=float)
-    flat = p.ravel()
-    ok = np.isfinite(flat)
-    q = np.full(flat.shape, np.nan)
-    pv = flat[ok]
-    m = len(pv)
-    if m:
-        order = np.argsort(pv)
-        ranked = pv[order] * m / np.arange(1, m + 1)
-        ranked = np.minimum.accumulate(ranked[::-1])[::-1]
-        adj = np.empty(m)
-        adj[order] = np.minimum(ranked, 1.0)
-        q[ok] = adj
-    return q.reshape(p.shape)
+    return inference.adjust_pvalues(p.ravel(), "fdr").reshape(p.shape)
 
 
 def _final_run(sig: np.ndarray) -> np.ndarray:
