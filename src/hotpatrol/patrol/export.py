@@ -2,8 +2,8 @@
 
 - ``write_csv``: every visit with times, team, shift and the hotspot's lon/lat;
 - ``write_geojson``: the hotspots (cells or points) in WGS84 with patrol days, peak hours, shift shares;
-- ``write_ics``: one RFC 5545 calendar per team (a VEVENT per visit; floating local times, GEO and
-  LOCATION set), written directly - the format is a few lines of text, so no dependency is needed;
+- ``write_ics``: one RFC 5545 calendar per team (a VEVENT per visit; times with ``TZID=Europe/London``
+  and a VTIMEZONE, GEO and LOCATION set), written with the ``icalendar`` package;
 - ``write_briefing``: a printable HTML briefing (and PDF via WeasyPrint) with a map of each hotspot
   (matplotlib PNG embedded), its boundary and its recent harmful crimes.
 """
@@ -79,57 +79,77 @@ def write_geojson(plan, path: str | Path) -> Path:
 # ------------------------------------------------------------------------------------------------
 # iCalendar (RFC 5545)
 # ------------------------------------------------------------------------------------------------
-def _ics_text(value: str) -> str:
-    """Escape TEXT values (RFC 5545 3.3.11)."""
-    return (str(value).replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n"))
+#: The time zone a plan's naive (wall-clock) visit times are in, written as the calendar's TZID.
+ICS_TIMEZONE = "Europe/London"
 
 
-def _fold(line: str) -> str:
-    """Fold content lines longer than 75 octets (RFC 5545 3.1), never splitting a UTF-8 character."""
-    raw = line.encode("utf-8")
-    if len(raw) <= 75:
-        return line
-    parts, cur, limit = [], b"", 75
-    for ch in line:
-        b = ch.encode("utf-8")
-        if len(cur) + len(b) > limit:
-            parts.append(cur.decode("utf-8"))
-            cur, limit = b"", 74  # continuation lines start with a space
-        cur += b
-    parts.append(cur.decode("utf-8"))
-    return "\r\n ".join(parts)
+def _ics_time(ts, tz: str) -> dt.datetime:
+    """A visit time as a zone-aware datetime in ``tz``: naive times are that zone's wall clock (the
+    repeated autumn hour read as its first occurrence, a skipped spring time with the offset before
+    the change, as RFC 5545 3.3.5 says); aware times are converted."""
+    ts = pd.Timestamp(ts)
+    if ts.tzinfo is None:
+        ts = ts.tz_localize(tz, ambiguous=True, nonexistent=pd.Timedelta(hours=1))
+    return ts.tz_convert(tz).to_pydatetime()
 
 
-def _ics_dt(ts: pd.Timestamp) -> str:
-    return pd.Timestamp(ts).strftime("%Y%m%dT%H%M%S")
+def ics_calendar(plan, team: str, *, tz: str | None = None) -> str:
+    """The RFC 5545 text of one team's calendar, written with the ``icalendar`` package.
 
+    Parameters
+    ----------
+    plan : PatrolPlan
+    team : str
+        A team of ``plan.teams``.
+    tz : str, optional
+        IANA time zone of the plan's wall-clock times (default ``plan.params["timezone"]`` or
+        :data:`ICS_TIMEZONE`). DTSTART/DTEND carry ``TZID=<tz>`` and the calendar a VTIMEZONE, so
+        calendar apps place visits at the right instant across clock changes.
 
-def ics_calendar(plan, team: str) -> str:
-    """The RFC 5545 text of one team's calendar (floating local times: the force's wall clock)."""
+    Returns
+    -------
+    str
+        CRLF line endings, lines folded at 75 octets; one VEVENT per visit with UID, DTSTAMP,
+        SUMMARY, DESCRIPTION, LOCATION, GEO and CATEGORIES.
+    """
+    from icalendar import Calendar, Event
+
+    tz = tz or plan.params.get("timezone") or ICS_TIMEZONE
     sched = plan.schedule[plan.schedule["team"] == team].sort_values("start")
     ll = _lonlat(plan)
     ll["key"] = ll["place_id"].astype(str)
     ll = ll.set_index("key")
     rank = dict(zip(plan.hotspots["place_id"].astype(str), plan.hotspots["rank"]))
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     sha = plan.allocation.sha256[:16]
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//hotpatrol//patrol plan//EN", "CALSCALE:GREGORIAN",
-             "METHOD:PUBLISH", f"X-WR-CALNAME:{_ics_text('Hotspot patrols - ' + team)}"]
+    cal = Calendar()
+    cal.add("prodid", "-//hotpatrol//patrol plan//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", "Hotspot patrols - " + team)
     for r in sched.itertuples(index=False):
         key = str(r.hotspot_id)
-        lon, lat = float(ll.loc[key, "lon"]), float(ll.loc[key, "lat"])
-        uid = hashlib.sha1(f"{sha}|{team}|{key}|{r.start}".encode()).hexdigest()
-        summary = f"Hotspot patrol #{rank.get(key, '')} ({key}) visit {r.visit}"
-        desc = (f"Stay {int((pd.Timestamp(r.end) - pd.Timestamp(r.start)).total_seconds() // 60)} minutes in the "
-                f"hotspot, highly visible, on foot. Shift: {r.shift}. Operational day {r.day}. "
-                f"Covers {r.risk_share:.0%} of the day's risk here. Plan {sha}.")
-        lines += ["BEGIN:VEVENT", f"UID:{uid}@hotpatrol", f"DTSTAMP:{stamp}", f"DTSTART:{_ics_dt(r.start)}",
-                  f"DTEND:{_ics_dt(r.end)}", f"SUMMARY:{_ics_text(summary)}",
-                  f"DESCRIPTION:{_ics_text(desc)}", f"LOCATION:{_ics_text(f'{lat:.6f}, {lon:.6f}')}",
-                  f"GEO:{lat:.6f};{lon:.6f}", f"CATEGORIES:{_ics_text('Hotspot patrol')}", "END:VEVENT"]
-    lines.append("END:VCALENDAR")
-    return "\r\n".join(_fold(line) for line in lines) + "\r\n"
+        lon, lat = round(float(ll.loc[key, "lon"]), 6), round(float(ll.loc[key, "lat"]), 6)
+        event = Event()
+        event.add("uid", hashlib.sha1(f"{sha}|{team}|{key}|{r.start}".encode()).hexdigest() + "@hotpatrol")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", _ics_time(r.start, tz))
+        event.add("dtend", _ics_time(r.end, tz))
+        event.add("summary", f"Hotspot patrol #{rank.get(key, '')} ({key}) visit {r.visit}")
+        event.add("description",
+                  f"Stay {int((pd.Timestamp(r.end) - pd.Timestamp(r.start)).total_seconds() // 60)} minutes in the "
+                  f"hotspot, highly visible, on foot. Shift: {r.shift}. Operational day {r.day}. "
+                  f"Covers {r.risk_share:.0%} of the day's risk here. Plan {sha}.")
+        event.add("location", f"{lat:.6f}, {lon:.6f}")
+        event.add("geo", (lat, lon))
+        event.add("categories", ["Hotspot patrol"])
+        cal.add_component(event)
+    if len(sched):  # a VTIMEZONE covering the plan's years only (not 1970-2038)
+        first = pd.Timestamp(sched["start"].min()).date().replace(month=1, day=1)
+        last = pd.Timestamp(sched["end"].max()).date().replace(month=12, day=31) + dt.timedelta(days=1)
+        cal.add_missing_timezones(first_date=first, last_date=last)
+    return cal.to_ical().decode("utf-8")
 
 
 def write_ics(plan, folder: str | Path) -> list[Path]:
