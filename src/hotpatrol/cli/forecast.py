@@ -42,13 +42,7 @@ def _load_events(db: Optional[str], events: Optional[Path], categories: Optional
         if categories:
             frame = frame[frame["category"].isin(categories)].reset_index(drop=True)
     else:
-        try:
-            from hotpatrol.store import Store
-        except ImportError:
-            raise HotpatrolError(
-                "The event store is not available in this install.", parameter="db",
-                fix="Pass an events table file with --events FILE (CSV/Parquet with the events columns).",
-            ) from None
+        from hotpatrol.store import Store
         frame = Store(db).load_events(categories=categories or None)
     if until is not None:
         frame = frame[frame["occurred_from"] <= pd.Timestamp(until)].reset_index(drop=True)

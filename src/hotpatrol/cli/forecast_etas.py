@@ -114,11 +114,7 @@ def register(app: typer.Typer | None = None) -> None:  # commands live on foreca
                 xs, ys, ts = read_points_csv(csv, x=x, y=y, time=time, crs=crs)
                 result = knox(xs, ys, ts, **settings)
             else:
-                try:
-                    from hotpatrol.store import Store
-                except ImportError:
-                    raise HotpatrolError("The store is not available in this installation.", parameter="--db",
-                                         fix="Use --csv.") from None
+                from hotpatrol.store import Store
                 from hotpatrol.places import project
 
                 events = Store(db).load_events(force=force, categories=category or None, start=start, end=end)
@@ -203,11 +199,7 @@ def _register_etas() -> None:
                 xs, ys, ts = read_points_csv(csv, x=x, y=y, time=time, crs=crs)
                 events = points_to_events(xs, ys, ts, crs=crs)
             else:
-                try:
-                    from hotpatrol.store import Store
-                except ImportError:
-                    raise HotpatrolError("The store is not available in this installation.", parameter="--db",
-                                         fix="Use --csv.") from None
+                from hotpatrol.store import Store
                 from hotpatrol.places import project
 
                 events = Store(db).load_events(force=force, categories=category or None, start=train_start)

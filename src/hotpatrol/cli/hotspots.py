@@ -26,13 +26,7 @@ def _load(db: Optional[str], events_file: Optional[Path], categories, start, end
             if col in frame.columns:
                 frame[col] = pd.to_datetime(frame[col], errors="coerce")
         return conform(frame)
-    try:
-        from hotpatrol.store import Store
-    except ImportError:
-        raise HotpatrolError(
-            "This build has no event store (hotpatrol.store).", parameter="db",
-            fix="Pass --events FILE with an events table CSV, or install the ingest stage.",
-        ) from None
+    from hotpatrol.store import Store
     store = Store(db or settings.get("db"))
     return store.load_events(categories=list(categories) or None)
 
@@ -93,11 +87,7 @@ def register(app: typer.Typer) -> None:
             chosen = hs.select_events(table, category or None, start, end)
             layer = None
             if places is not None:
-                try:
-                    from hotpatrol.places import build as build_places
-                except ImportError:
-                    raise HotpatrolError("This build cannot make H3/locations/polygon places.", parameter="places",
-                                         given=places, fix="Leave out --places to use the square grid.") from None
+                from hotpatrol.places import build as build_places
                 unit, _, res = places.partition(":")
                 extra = {"resolution": int(res)} if unit == "h3" and res else {}
                 layer = build_places(chosen, unit if unit in ("h3", "locations") else places, **extra)

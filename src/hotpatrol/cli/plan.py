@@ -27,11 +27,7 @@ def _events_from(events: Optional[Path], db: Optional[str]):
                 frame[col] = pd.to_datetime(frame[col], errors="coerce")
         return frame
     if db is not None:
-        try:
-            from hotpatrol.store import Store
-        except ImportError:
-            raise HotpatrolError("This install has no event store (hotpatrol.store).", parameter="db",
-                                 fix="Use --events FILE (an events table CSV) instead.") from None
+        from hotpatrol.store import Store
         return Store(db).load_events()
     return None
 

@@ -28,31 +28,16 @@ def load_events(events: Optional[Path], db: Optional[str]):
             if col in frame.columns:
                 frame[col] = pd.to_datetime(frame[col], errors="coerce")
         return frame
-    try:
-        from hotpatrol.store import Store
-    except ImportError:
-        raise HotpatrolError("This install has no event store (hotpatrol.store).", parameter="--db",
-                             fix="Use --events FILE (an events table CSV) instead.") from None
+    from hotpatrol.store import Store
+
     return Store(db).load_events() if db else Store().load_events()
 
 
 def build_places(events, unit: str, cell: float, crs: Optional[str]):
-    """The places layer: hotpatrol.places.build when installed, else a square grid."""
-    try:
-        from hotpatrol.places import build
-    except ImportError:
-        build = None
-    if build is not None:
-        return build(events, unit, cell=cell, crs=crs)
-    if unit != "grid":
-        raise HotpatrolError("Only grid places are available in this install.", parameter="--unit",
-                             allowed=["grid"], given=unit)
-    from hotpatrol.places.crs import project
-    from hotpatrol.places.grid import Grid
-    from hotpatrol.places.layer import PlacesLayer
+    """The places layer (:func:`hotpatrol.places.build`: grid, H3, locations or polygons)."""
+    from hotpatrol.places import build
 
-    proj = project(events, crs=crs)
-    return PlacesLayer.from_grid(Grid.covering(proj["x"], proj["y"], cell=cell, crs=proj.attrs["crs"]))
+    return build(events, unit, cell=cell, crs=crs)
 
 
 def run_and_output(method: str, *, events, db, unit, cell, crs, scheme, category, start, end, freq, top,

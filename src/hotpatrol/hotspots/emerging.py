@@ -346,11 +346,7 @@ def emerging(
             if cube.places is None:
                 raise HotpatrolError("Spatial weights are needed for Gi*.", parameter="W",
                                      fix="Pass W (hotpatrol.hotspots.weights.build(places)) or a cube with places.")
-            try:
-                from hotpatrol.hotspots import weights as _weights
-            except ImportError:
-                raise HotpatrolError("Spatial weights builders (hotpatrol.hotspots.weights) are not installed.",
-                                     parameter="W", fix="Pass W= a sparse places x places matrix.") from None
+            from hotpatrol.hotspots import weights as _weights
 
             W = _weights.build(cube.places, weights, distance=distance)
         z = space_time_gi(cube.values, W, time_lag=time_lag, gi_star=gi_star)
