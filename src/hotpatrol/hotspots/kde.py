@@ -34,11 +34,12 @@ import numpy as np
 import pandas as pd
 from scipy.signal import fftconvolve
 
+from hotpatrol import kernels
 from hotpatrol.errors import HotpatrolError, check_choice
 from hotpatrol.results import HotspotResult, Summary
 from hotpatrol.places.grid import Grid
 
-KERNELS = ("quartic", "gaussian")
+KERNELS = kernels.KERNELS
 EDGES = ("none", "uniform")
 GAUSS_CUT = 4.0
 #: refuse density lattices bigger than this (memory ~ 16 bytes a node, several arrays)
@@ -67,16 +68,13 @@ def rule_of_thumb(x, y, weights=None) -> float:
 
 
 def kernel_values(d2, h: float, kernel: str) -> np.ndarray:
-    """Kernel at squared distances ``d2`` (per m²)."""
-    if kernel == "quartic":
-        u = 1.0 - d2 / (h * h)
-        return np.where(u > 0, 3.0 / (np.pi * h * h) * u * u, 0.0)
-    k = np.exp(-d2 / (2 * h * h)) / (2 * np.pi * h * h)
-    return np.where(d2 <= (GAUSS_CUT * h) ** 2, k, 0.0)
+    """Kernel at squared distances ``d2`` (per m²; the shared :func:`hotpatrol.kernels.density`, Gaussian cut at 4 sd)."""
+    return kernels.density(d2, h, kernel, cut=GAUSS_CUT)
 
 
 def support(h: float, kernel: str) -> float:
-    return h if kernel == "quartic" else GAUSS_CUT * h
+    """Kernel radius in metres: ``h`` (quartic) or ``4 h`` (Gaussian)."""
+    return kernels.reach(h, kernel, cut=GAUSS_CUT)
 
 
 def resolve_bandwidth(bandwidth, kernel: str, x, y, weights, cell: float | None) -> float:
