@@ -155,9 +155,11 @@ class Summary:
                 "rows": frame_records(self.table), "notes": [str(n) for n in self.notes]}
 
     def __str__(self) -> str:
+        """Plain text (as :meth:`as_text`)."""
         return self.as_text()
 
     def __html__(self) -> str:  # Jinja2/markupsafe: a summary is trusted HTML (its text is escaped)
+        """Trusted HTML for Jinja2/markupsafe (:meth:`as_html`; its text is escaped)."""
         return self.as_html()
 
 

@@ -14,6 +14,7 @@ PATROL, OTHER = "#1f6fb4", "#b0b7bf"
 
 
 def forest(result, path: Path) -> Path:
+    """Forest plot: each hotspot's patrol-day rate ratio with its exact 95% CI (log scale) and the pooled estimate; PNG at ``path``."""
     t = result.estimates.per_hotspot.sort_values("rate_ratio", na_position="first")
     pooled = result.estimates.pooled["count"]["patrolled"]
     fig, ax = new_figure(figsize=(7, 0.28 * len(t) + 1.6))
@@ -37,6 +38,7 @@ def forest(result, path: Path) -> Path:
 
 
 def by_weekday(result, path: Path) -> Path:
+    """Mean crimes per hotspot-day on patrol and other days, by day of week; PNG at ``path``."""
     p = result.estimates.panel
     m = p.groupby(["dow", "patrolled"])["count"].mean().unstack()
     fig, ax = new_figure(figsize=(7, 3.2))
@@ -52,6 +54,7 @@ def by_weekday(result, path: Path) -> Path:
 
 
 def dose(result, path: Path) -> Path | None:
+    """Mean crimes per hotspot-day by band of patrol minutes delivered (descriptive); PNG at ``path``, None without dose bands."""
     b = result.estimates.dose_bands
     if b is None:
         return None
@@ -67,6 +70,7 @@ def dose(result, path: Path) -> Path | None:
 
 
 def compliance(result, path: Path) -> Path | None:
+    """Share of planned days delivered per hotspot; PNG at ``path``, None without dosage."""
     d = result.dosage_per_hotspot
     if d is None or "compliance" not in d:
         return None
@@ -83,6 +87,7 @@ def compliance(result, path: Path) -> Path | None:
 
 
 def residual(result, path: Path) -> Path | None:
+    """Rate ratios (95% CI) on the patrol day and the following days (residual deterrence); PNG at ``path``, None without lags."""
     r = result.estimates.residual.get("count")
     if not r:
         return None
@@ -103,6 +108,7 @@ def residual(result, path: Path) -> Path | None:
 
 
 def displacement(result, path: Path) -> Path | None:
+    """Crimes before and during the trial in the response, buffer and control areas; PNG at ``path``, None without displacement."""
     d = result.displacement
     if d is None:
         return None
@@ -120,6 +126,7 @@ def displacement(result, path: Path) -> Path | None:
 
 
 def draw_all(result, out_dir: Path) -> dict[str, Path]:
+    """Every chart that applies to ``result`` in ``out_dir``; returns chart name -> PNG path."""
     out = {}
     for name, fn in (("forest", forest), ("weekday", by_weekday), ("dose", dose), ("compliance", compliance),
                      ("residual", residual), ("displacement", displacement)):

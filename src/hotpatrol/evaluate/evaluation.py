@@ -41,6 +41,7 @@ class EvaluationResult(Result):
 
     # ---- numbers -------------------------------------------------------------------------
     def pooled_frame(self) -> pd.DataFrame:
+        """One row per outcome (count, harm): pooled rate ratio, % change with 95% CI, GLM and randomisation p-values."""
         rows = []
         for out, f in self.estimates.pooled.items():
             e = f["patrolled"]
@@ -52,6 +53,7 @@ class EvaluationResult(Result):
         return pd.DataFrame(rows)
 
     def headline(self) -> str:
+        """One sentence: the pooled change on patrol days with its CI and randomisation p-value (and harm)."""
         p = self.pooled_frame().set_index("outcome")
         parts = []
         if "count" in p.index:
@@ -77,6 +79,7 @@ class EvaluationResult(Result):
         return t
 
     def summary(self) -> Summary:
+        """The pooled estimates per outcome, with the headline, model and compliance/displacement notes."""
         p = self.pooled_frame()
         table = pd.DataFrame({
             "outcome": p["outcome"], "rate ratio": p["rate_ratio"].round(3),

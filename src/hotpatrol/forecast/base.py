@@ -29,6 +29,7 @@ from hotpatrol.results import Result, Summary, json_safe
 
 
 class NotFittedError(HotpatrolError):
+    """The model was used (``predict``) before ``fit``."""
     pass
 
 
@@ -41,9 +42,11 @@ class Forecaster:
         return [p.name for p in sig.parameters.values() if p.kind == p.KEYWORD_ONLY]
 
     def get_params(self) -> dict[str, Any]:
+        """The model's settings (its keyword-only ``__init__`` parameters) as a dict."""
         return {name: getattr(self, name) for name in self._param_names()}
 
     def set_params(self, **params) -> "Forecaster":
+        """Set settings by name; unknown names raise :class:`HotpatrolError`. Returns ``self``."""
         valid = self._param_names()
         for key, value in params.items():
             if key not in valid:
@@ -52,6 +55,7 @@ class Forecaster:
         return self
 
     def __repr__(self) -> str:
+        """``ClassName(setting=value, ...)``."""
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
 
@@ -83,9 +87,11 @@ class Forecast(Result):
         return np.lexsort((jitter, -self.risk))
 
     def top(self, n: int) -> np.ndarray:
+        """Indices of the ``n`` places of highest risk (ties broken at random, seeded)."""
         return self.ranking()[:n]
 
     def to_frame(self) -> pd.DataFrame:
+        """One row per place: ``place_id``, ``x``, ``y`` (metres), ``risk`` (expected events) and ``rank`` (1 = highest), by rank."""
         order = self.ranking()
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(1, len(order) + 1)

@@ -147,6 +147,7 @@ class ConcentrationResult(HotspotResult):
     map_column = "total"
 
     def to_frame(self) -> pd.DataFrame:
+        """One row per period (and the whole window): events, places with harm, Gini, generalized Gini, shares."""
         return self.table.copy()
 
     def per_place(self) -> pd.DataFrame:
@@ -166,6 +167,7 @@ class ConcentrationResult(HotspotResult):
         return self.per_place().sort_values("rank").head(n)
 
     def to_geodataframe(self):
+        """Per-place totals over the window joined to the places' polygons (GeoDataFrame, metric CRS)."""
         import geopandas as gpd
 
         if self.places is None:
@@ -184,6 +186,7 @@ class ConcentrationResult(HotspotResult):
         return lorenz(cube.values[:, cube.labels.index(period)])
 
     def summary(self) -> Summary:
+        """Per-period Gini and the share of places holding half the measure, with the reading notes."""
         key = f"places_for_{_pct(0.5)}"  # present when 0.5 is among harm_shares
         cols = [c for c in ("period", "places_with_harm", "events", "gini", "gini_generalized", key)
                 if c in self.table.columns]

@@ -240,6 +240,7 @@ class EmergingResult(HotspotResult):
     map_categories = {"category": list(CATEGORIES)}
 
     def to_frame(self) -> pd.DataFrame:
+        """One row per place: category, Mann-Kendall trend of Gi* z (z, p, tau, Sen slope), hot/cold period counts, final Gi*."""
         sig = self.p < self.alpha
         return pd.DataFrame({
             "place_id": self.place_id,
@@ -276,6 +277,7 @@ class EmergingResult(HotspotResult):
         })
 
     def counts(self) -> pd.DataFrame:
+        """Places per category (analysed places only), in Esri's category order."""
         cats = pd.Series(self.category[self.analysed])
         counts = cats.value_counts().reindex(list(CATEGORIES), fill_value=0)
         return pd.DataFrame({"category": counts.index, "places": counts.to_numpy()})
@@ -292,6 +294,7 @@ class EmergingResult(HotspotResult):
                          dpi=dpi, title=f"Gi* hot and cold spots per period (p < {self.alpha})")
 
     def summary(self) -> Summary:
+        """Places per category and the settings (alpha, FDR, trend test)."""
         table = self.counts()
         table = table[table["places"] > 0].reset_index(drop=True)
         s = self.settings

@@ -168,6 +168,7 @@ class KDEResult(HotspotResult):
     name = "kde"
 
     def __init__(self, *, places, values, density, bandwidth, kernel, edge, oversample, counts=None):
+        """Kernel density over ``places``; built by :func:`kernel_density`."""
         self.places = places
         self.values = values
         self.counts = counts
@@ -185,6 +186,7 @@ class KDEResult(HotspotResult):
         return self.density * (self.places.grid.cell / 1000.0) ** 2
 
     def to_frame(self) -> pd.DataFrame:
+        """One row per place: ``place_id``, ``x``, ``y``, ``value`` (binned), ``count``, ``density`` (per km²), ``cell_value`` and ``rank``."""
         frame = pd.DataFrame({"place_id": self.places.place_id, "x": self.places.x, "y": self.places.y,
                               "value": self.values})
         if self.counts is not None:
@@ -199,6 +201,7 @@ class KDEResult(HotspotResult):
         return self.to_frame().sort_values("rank").head(n)
 
     def summary(self) -> Summary:
+        """The ten densest places, with the kernel, bandwidth and edge correction."""
         frame = self.top(10)
         cols = ["rank", "place_id", "x", "y", "value", "density"]
         total = float(self.density.sum()) or 1.0

@@ -28,6 +28,7 @@ class RankResult(HotspotResult):
     name = "rank"
 
     def __init__(self, *, places, values, index, reason, district=None, counts=None, params=None, notes=None):
+        """Places ranked by value; built by :func:`rank_places`."""
         self.places = places
         self.values = values
         self.counts = counts
@@ -38,6 +39,7 @@ class RankResult(HotspotResult):
         self.notes = notes or []
 
     def to_frame(self) -> pd.DataFrame:
+        """The selected places in rank order: rank, place, value, share and cumulative share (and district, counts)."""
         i = self.index
         total = float(self.values.sum()) or 1.0
         frame = pd.DataFrame({"rank": np.arange(1, len(i) + 1), "place_id": self.places.place_id[i],
@@ -52,9 +54,11 @@ class RankResult(HotspotResult):
         return frame
 
     def top(self, n: int) -> pd.DataFrame:
+        """The first ``n`` rows of :meth:`to_frame`."""
         return self.to_frame().head(n)
 
     def summary(self) -> Summary:
+        """The ranked places and how they were chosen (spacing, district minimums)."""
         frame = self.to_frame()
         share = float(frame["share"].sum()) if len(frame) else 0.0
         notes = [f"{len(frame)} of {self.places.n:,} places ({len(frame) / max(self.places.n, 1):.2%}) hold "

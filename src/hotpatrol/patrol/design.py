@@ -154,6 +154,7 @@ class Allocation(Result):
     name = "allocation"
 
     def __init__(self, frame: pd.DataFrame, scheme: dict, *, created_at: str | None = None) -> None:
+        """An allocation ``frame`` (day, hotspot_id, patrolled) drawn from ``scheme``; ``created_at`` ISO 8601 (default now, UTC)."""
         self.frame = frame
         self.scheme = dict(scheme)
         self.created_at = created_at or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
@@ -198,17 +199,21 @@ class Allocation(Result):
     # ---- views ----------------------------------------------------------------------------------
     @property
     def hotspot_ids(self) -> list:
+        """Hotspot ids in the scheme's order."""
         return list(self.scheme["hotspot_ids"])
 
     @property
     def days(self) -> list[dt.date]:
+        """The operational days in order (:class:`datetime.date`)."""
         return list(pd.date_range(self.scheme["start"], periods=self.scheme["days"], freq="D").date)
 
     @property
     def day_start(self) -> dt.time:
+        """Start of each operational day (e.g. 06:00)."""
         return parse_day_start(self.scheme["day_start"])
 
     def to_frame(self) -> pd.DataFrame:
+        """One row per (operational day, hotspot): ``day``, ``hotspot_id``, ``patrolled``."""
         return self.frame.copy()
 
     def matrix(self) -> pd.DataFrame:
@@ -253,6 +258,7 @@ class Allocation(Result):
         return Summary("Randomised patrol allocation", table, notes)
 
     def to_dict(self) -> dict:
+        """JSON-safe scheme, SHA-256, creation time and patrol days per hotspot."""
         return json_safe({"name": self.name, "scheme": self.scheme, "sha256": self.sha256,
                           "created_at": self.created_at,
                           "patrol_days": {str(k): int(v) for k, v in self.counts().items()}})
@@ -311,9 +317,11 @@ class Allocation(Result):
         return alloc
 
     def __eq__(self, other: object) -> bool:
+        """Same scheme and same allocation content (SHA-256)."""
         return isinstance(other, Allocation) and self.sha256 == other.sha256 and self.scheme == other.scheme
 
     def __repr__(self) -> str:
+        """``Allocation(n=..., days=..., k=..., seed=..., block=..., sha256=...)``."""
         s = self.scheme
         return (f"Allocation(n={len(s['hotspot_ids'])}, days={s['days']}, k={s['k']}, seed={s['seed']}, "
                 f"block={s['block']!r}, sha256={self.sha256[:12]}...)")

@@ -28,6 +28,10 @@ PLAN_FORMAT = "hotpatrol.plan"
 
 @dataclass
 class PatrolPlan(Result):
+    """A patrol plan: selected hotspots, their randomised allocation, the visit schedule and time profiles.
+
+    Built by :func:`create_plan`; ``save(folder)`` / :meth:`load` write and read every part.
+    """
     hotspots: pd.DataFrame  # rank, place_id, x, y, harm, (district)
     allocation: Allocation
     schedule: pd.DataFrame
@@ -38,10 +42,12 @@ class PatrolPlan(Result):
 
     @property
     def crs(self) -> str:
+        """The plan's metric CRS (default EPSG:27700, British National Grid)."""
         return self.params.get("crs") or "EPSG:27700"
 
     @property
     def teams(self) -> list[str]:
+        """Team names in the schedule, sorted."""
         return sorted(self.schedule["team"].unique().tolist()) if len(self.schedule) else []
 
     def day(self, day) -> pd.DataFrame:
@@ -76,12 +82,14 @@ class PatrolPlan(Result):
         return Summary("Patrol plan", hs[cols], notes)
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-safe parameters, allocation, visit and team counts, hotspots and notes."""
         return json_safe({"name": self.name, "params": self.params, "allocation": self.allocation.to_dict(),
                           "visits": int(len(self.schedule)), "teams": self.teams,
                           "hotspots": self.hotspots, "notes": self.summary().notes})
 
     # ---- storage ---------------------------------------------------------------------------------
     def save(self, folder: str | Path) -> Path:
+        """Write hotspots, allocation (with SHA-256), schedule, profiles, crimes and ``plan.json`` to ``folder``; returns it."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         self.hotspots.to_csv(folder / "hotspots.csv", index=False)
@@ -98,6 +106,7 @@ class PatrolPlan(Result):
 
     @classmethod
     def load(cls, folder: str | Path) -> "PatrolPlan":
+        """Read a plan written by :meth:`save`; raises :class:`HotpatrolError` naming the missing or bad file."""
         folder = Path(folder)
         meta_path = folder / "plan.json"
         if not meta_path.exists():
