@@ -23,6 +23,7 @@ from hotpatrol.errors import HotpatrolError
 
 @dataclass
 class DemoResult:
+    """What :func:`run_demo` wrote: the output folder, the top places and the files by name."""
     out: Path
     top: pd.DataFrame
     files: dict[str, Path]
@@ -31,6 +32,7 @@ class DemoResult:
     headline: str = ""
 
     def to_dict(self) -> dict:
+        """The demo's outputs as a dict: folder, files, ingest summary, top places, trial headline, seconds."""
         return {
             "out": str(self.out),
             "files": {k: str(v) for k, v in self.files.items()},

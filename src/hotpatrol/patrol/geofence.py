@@ -40,17 +40,21 @@ class Geofences:
 
     @property
     def n(self) -> int:
+        """Number of hotspots."""
         return len(self.hotspot_id)
 
     @property
     def cx(self) -> np.ndarray:
+        """Centre x of each hotspot (metres)."""
         return (self.xmin + self.xmax) / 2
 
     @property
     def cy(self) -> np.ndarray:
+        """Centre y of each hotspot (metres)."""
         return (self.ymin + self.ymax) / 2
 
     def with_margin(self, margin: float) -> "Geofences":
+        """The same geofences with another ``margin`` (metres, >= 0)."""
         _check_margin(margin)
         return Geofences(self.hotspot_id, self.xmin, self.ymin, self.xmax, self.ymax, self.crs, float(margin),
                          self.polygons)
