@@ -133,6 +133,7 @@ class Geofences:
         return cls(ids, v[:, 0], v[:, 1], v[:, 2], v[:, 3], str(crs), float(margin))
 
     def to_frame(self) -> pd.DataFrame:
+        """One row per hotspot: id, bounding box, centre (metres) and CRS."""
         return pd.DataFrame({"hotspot_id": self.hotspot_id, "xmin": self.xmin, "ymin": self.ymin,
                              "xmax": self.xmax, "ymax": self.ymax, "x": self.cx, "y": self.cy, "crs": self.crs})
 

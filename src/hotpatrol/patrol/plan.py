@@ -65,6 +65,7 @@ class PatrolPlan(Result):
         return hs
 
     def summary(self) -> Summary:
+        """The hotspots with patrol days and peak hours, and the plan's schedule, allocation and profile notes."""
         s = self.allocation.scheme
         hs = self.to_frame()
         cols = [c for c in ("rank", "place_id", "harm", "district", "patrol_days", "peak_hours") if c in hs.columns]

@@ -167,6 +167,7 @@ def _context(report: PerformanceReport, boundaries=None) -> dict[str, Any]:
 
 
 def outcome_commentary(report: PerformanceReport) -> str:
+    """One sentence on the solved and charge rates of the two periods (Fisher exact test against ``report.alpha``)."""
     if report.outcomes.empty:
         return "No outcome data."
     a, b = report.outcomes.iloc[0], report.outcomes.iloc[1]
