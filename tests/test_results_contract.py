@@ -305,10 +305,14 @@ def test_summary_renders_text_html_and_csv(built):
     _only_json_types(s.to_dict())
 
 
-def test_hotspot_results_declare_a_mappable_column(built):
-    name, res = built
-    if not isinstance(res, HotspotResult) or res.places is None:
-        pytest.skip("not a per-place map result")
+#: the per-place results that map (HotspotResult with a places layer)
+MAPPED = ["change", "concentration", "emerging", "forecast_top", "gi", "kde", "lisa", "rank", "stability"]
+
+
+@pytest.mark.parametrize("name", MAPPED)
+def test_hotspot_results_declare_a_mappable_column(name):
+    res = BUILDERS[name]()
+    assert isinstance(res, HotspotResult) and res.places is not None
     frame = res.per_place() if hasattr(res, "per_place") else res.to_frame()
     assert "place_id" in frame.columns
     if res.map_column is not None:
