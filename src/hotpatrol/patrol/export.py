@@ -88,11 +88,18 @@ ICS_TIMEZONE = "Europe/London"
 def _ics_time(ts, tz: str) -> dt.datetime:
     """A visit time as a zone-aware datetime in ``tz``: naive times are that zone's wall clock (the
     repeated autumn hour read as its first occurrence, a skipped spring time with the offset before
-    the change, as RFC 5545 3.3.5 says); aware times are converted."""
+    the change, as RFC 5545 3.3.5 says); aware times are converted; times in the repeated autumn hour
+    (its second occurrence) are given in UTC, the only exact form for them."""
     ts = pd.Timestamp(ts)
     if ts.tzinfo is None:  # the one rule for naive local times (hotpatrol.localtime)
-        ts = to_utc([ts], tz)[0].tz_localize("UTC")
-    return ts.tz_convert(tz).to_pydatetime()
+        ts = pd.Timestamp(to_utc([ts], tz)[0])
+        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts
+    local = ts.tz_convert(tz)
+    # RFC 5545 reads a TZID time in the repeated autumn hour as its first occurrence: a time in the
+    # second one can only be written exactly in UTC
+    if pd.Timestamp(to_utc([local.tz_localize(None)], tz)[0]).value != ts.value:
+        return ts.tz_convert("UTC").to_pydatetime()
+    return local.to_pydatetime()
 
 
 def _hm(ts) -> str:
