@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hotpatrol.patrol.export import (_fold, briefing_html, briefing_pdf, export_all, write_briefing, write_csv,
+from hotpatrol.patrol.export import (briefing_html, ics_calendar, briefing_pdf, export_all, write_briefing, write_csv,
                                      write_geojson, write_ics)
 from hotpatrol.patrol.plan import create_plan
 
@@ -52,7 +52,8 @@ def test_ics_parses_with_icalendar(plan, tmp_path):
         sched = plan.schedule[plan.schedule["team"] == team]
         assert len(events) == len(sched)
         starts = sorted(pd.Timestamp(e.decoded("DTSTART")) for e in events)
-        assert starts == sorted(sched["start"].tolist())
+        assert all(str(ts.tzinfo) == "Europe/London" for ts in starts)  # TZID times, not floating ones
+        assert starts == sorted(sched["start"].tolist())  # the same instants (schedules are zone-aware)
         e = events[0]
         assert (e.decoded("DTEND") - e.decoded("DTSTART")).total_seconds() == 15 * 60
         assert "Hotspot patrol" in str(e.get("SUMMARY"))
@@ -63,11 +64,13 @@ def test_ics_parses_with_icalendar(plan, tmp_path):
     assert total == len(plan.schedule)
 
 
-def test_fold_long_lines_roundtrip():
-    line = "DESCRIPTION:" + "é" * 100
-    folded = _fold(line)
-    assert all(len(x.encode()) <= 75 for x in folded.split("\r\n"))
-    assert folded.replace("\r\n ", "") == line
+def test_fold_long_lines_roundtrip(plan):
+    # the icalendar package folds the lines: a long non-ASCII team name is never split inside a character
+    team = "é" * 100
+    ics = ics_calendar(plan.__class__(**{**plan.__dict__, "schedule": plan.schedule.assign(team=team)}), team)
+    line = "X-WR-CALNAME:Hotspot patrols - " + team
+    assert all(len(x.encode()) <= 75 for x in ics.split("\r\n"))
+    assert line in ics.replace("\r\n ", "")
 
 
 @pytest.mark.slow

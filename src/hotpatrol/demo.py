@@ -23,6 +23,7 @@ from hotpatrol.errors import HotpatrolError
 
 @dataclass
 class DemoResult:
+    """What :func:`run_demo` wrote: the output folder, the top places and the files by name."""
     out: Path
     top: pd.DataFrame
     files: dict[str, Path]
@@ -31,6 +32,7 @@ class DemoResult:
     headline: str = ""
 
     def to_dict(self) -> dict:
+        """The demo's outputs as a dict: folder, files, ingest summary, top places, trial headline, seconds."""
         return {
             "out": str(self.out),
             "files": {k: str(v) for k, v in self.files.items()},
@@ -57,7 +59,7 @@ def run_demo(
     ``out``, ``seed``, ``top`` and ``cell`` left at ``None`` take the settings of those names.
     """
     from hotpatrol.hotspots import prepare
-    from hotpatrol.hotspots.maps import plot_result
+    from hotpatrol.plotting import plot_result
     from hotpatrol.hotspots.rank import rank_places
     from hotpatrol.ingest import ingest
     from hotpatrol.reader import read

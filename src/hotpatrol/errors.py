@@ -25,6 +25,7 @@ class HotpatrolError(ValueError):
         row: int | None = None,
         column: str | None = None,
     ) -> None:
+        """The ``message`` plus optional context: ``parameter``, ``allowed``, ``given``, ``file``, ``row``, ``column``, ``fix``."""
         self.message = message
         self.parameter = parameter
         self.allowed = allowed

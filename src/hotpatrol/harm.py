@@ -167,6 +167,7 @@ class HarmScheme:
         return values.to_numpy(dtype=np.float64)
 
     def to_frame(self) -> pd.DataFrame:
+        """One row per weighted key: ``key``, ``weight`` and ``by`` (the column the keys are read from)."""
         return pd.DataFrame({"key": list(self.weights), "weight": list(self.weights.values()), "by": self.by})
 
 

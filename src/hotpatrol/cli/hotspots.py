@@ -78,11 +78,7 @@ def register(app: typer.Typer) -> None:
             changed = [] if first is None else category_change_notes(category or None, first, last)
             layer = None
             if places is not None:
-                try:
-                    from hotpatrol.places import build as build_places
-                except ImportError:
-                    raise HotpatrolError("This build cannot make H3/locations/polygon places.", parameter="places",
-                                         given=places, fix="Leave out --places to use the square grid.") from None
+                from hotpatrol.places import build as build_places
                 unit, _, res = places.partition(":")
                 extra = {"resolution": int(res)} if unit == "h3" and res else {}
                 layer = build_places(chosen, unit if unit in ("h3", "locations") else places, **extra)

@@ -8,7 +8,6 @@ from typing import List, Optional
 import typer
 
 from hotpatrol.cli.common import err_console, print_json, read_events, user_errors
-from hotpatrol.errors import HotpatrolError
 
 trends_app = typer.Typer(
     help="Temporal hotspot analyses on one cube (trends all). The single analyses are deprecated aliases of "
@@ -25,25 +24,12 @@ def load_events(events: Optional[Path], db: Optional[str]):
 
 
 def build_places(events, unit: str, cell: Optional[float], crs: Optional[str]):
-    """The places layer: hotpatrol.places.build when installed, else a square grid."""
-    try:
-        from hotpatrol.places import build
-    except ImportError:
-        build = None
+    """The places layer (:func:`hotpatrol.places.build`: grid, H3, locations or polygons)."""
     from hotpatrol import settings
+    from hotpatrol.places import build
 
     cell = settings.resolve("cell", cell)
-    if build is not None:
-        return build(events, unit, cell=cell, crs=crs)
-    if unit != "grid":
-        raise HotpatrolError("Only grid places are available in this install.", parameter="--unit",
-                             allowed=["grid"], given=unit)
-    from hotpatrol.places.crs import project
-    from hotpatrol.places.grid import Grid
-    from hotpatrol.places.layer import PlacesLayer
-
-    proj = project(events, crs=crs)
-    return PlacesLayer.from_grid(Grid.covering(proj["x"], proj["y"], cell=cell, crs=proj.attrs["crs"]))
+    return build(events, unit, cell=cell, crs=crs)
 
 
 def run_and_output(method: str, *, events, db, unit, cell, crs, scheme, category, start, end, freq, top,

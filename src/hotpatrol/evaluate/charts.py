@@ -1,4 +1,4 @@
-"""The charts a commander reads (matplotlib PNGs, embedded in the report)."""
+"""The charts a commander reads (matplotlib PNGs drawn through :mod:`hotpatrol.plotting`, embedded in the report)."""
 
 from __future__ import annotations
 
@@ -7,24 +7,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hotpatrol.plotting import new_figure, save_figure
+
 DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 PATROL, OTHER = "#1f6fb4", "#b0b7bf"
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def forest(result, path: Path) -> Path:
-    plt = _plt()
+    """Forest plot: each hotspot's patrol-day rate ratio with its exact 95% CI (log scale) and the pooled estimate; PNG at ``path``."""
     t = result.estimates.per_hotspot.sort_values("rate_ratio", na_position="first")
     pooled = result.estimates.pooled["count"]["patrolled"]
-    fig, ax = plt.subplots(figsize=(7, 0.28 * len(t) + 1.6))
+    fig, ax = new_figure(figsize=(7, 0.28 * len(t) + 1.6))
     y = np.arange(len(t))
     rr = t["rate_ratio"].to_numpy(float)
     lo = np.clip(t["ci_low"].to_numpy(float), 0.02, 50)
@@ -41,16 +34,14 @@ def forest(result, path: Path) -> Path:
     ax.set_title(f"{result.label[:1].upper() + result.label[1:]} on patrol days, by hotspot")
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def by_weekday(result, path: Path) -> Path:
-    plt = _plt()
+    """Mean crimes per hotspot-day on patrol and other days, by day of week; PNG at ``path``."""
     p = result.estimates.panel
     m = p.groupby(["dow", "patrolled"])["count"].mean().unstack()
-    fig, ax = plt.subplots(figsize=(7, 3.2))
+    fig, ax = new_figure(figsize=(7, 3.2))
     x = np.arange(7)
     ax.bar(x - 0.2, m.reindex(range(7)).get(True, pd.Series(np.nan, index=range(7))), 0.4, color=PATROL, label="patrol days")
     ax.bar(x + 0.2, m.reindex(range(7)).get(False, pd.Series(np.nan, index=range(7))), 0.4, color=OTHER, label="other days")
@@ -59,17 +50,15 @@ def by_weekday(result, path: Path) -> Path:
     ax.set_title("Patrol days vs other days, by day of week")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def dose(result, path: Path) -> Path | None:
+    """Mean crimes per hotspot-day by band of patrol minutes delivered (descriptive); PNG at ``path``, None without dose bands."""
     b = result.estimates.dose_bands
     if b is None:
         return None
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(7, 3.2))
+    fig, ax = new_figure(figsize=(7, 3.2))
     ax.bar(b["dose"].astype(str), b["mean_count"], color=PATROL)
     for i, n in enumerate(b["hotspot_days"]):
         ax.text(i, 0, f"n={n}", ha="center", va="bottom", fontsize=8, color="white")
@@ -77,18 +66,16 @@ def dose(result, path: Path) -> Path | None:
     ax.set_ylabel("mean crimes per hotspot-day")
     ax.set_title("Dose-response (descriptive: minutes are not randomised)")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def compliance(result, path: Path) -> Path | None:
+    """Share of planned days delivered per hotspot; PNG at ``path``, None without dosage."""
     d = result.dosage_per_hotspot
     if d is None or "compliance" not in d:
         return None
-    plt = _plt()
     d = d.sort_values("hotspot_id")
-    fig, ax = plt.subplots(figsize=(7, 3.2))
+    fig, ax = new_figure(figsize=(7, 3.2))
     ax.bar(d["hotspot_id"].astype(str), 100 * d["compliance"].astype(float), color=PATROL)
     ax.axhline(100, color="k", lw=0.8)
     ax.set_ylim(0, 105)
@@ -96,18 +83,16 @@ def compliance(result, path: Path) -> Path | None:
     ax.set_title("Compliance by hotspot (at least one Koper visit, >= 10 min)")
     ax.tick_params(axis="x", rotation=90, labelsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def residual(result, path: Path) -> Path | None:
+    """Rate ratios (95% CI) on the patrol day and the following days (residual deterrence); PNG at ``path``, None without lags."""
     r = result.estimates.residual.get("count")
     if not r:
         return None
     terms = [k for k in r if k == "patrolled" or k.startswith("lag")]
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(7, 2.8))
+    fig, ax = new_figure(figsize=(7, 2.8))
     labels = ["same day" if t == "patrolled" else f"{t[3:]} day(s) after" for t in terms]
     rr = [r[t]["rate_ratio"] for t in terms]
     lo = [r[t]["ci_low"] for t in terms]
@@ -119,18 +104,16 @@ def residual(result, path: Path) -> Path | None:
     ax.set_ylabel("rate ratio (95% CI)")
     ax.set_title("Residual deterrence: effect on the following days")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def displacement(result, path: Path) -> Path | None:
+    """Crimes before and during the trial in the response, buffer and control areas; PNG at ``path``, None without displacement."""
     d = result.displacement
     if d is None:
         return None
-    plt = _plt()
     c = d.counts
-    fig, ax = plt.subplots(figsize=(7, 3.0))
+    fig, ax = new_figure(figsize=(7, 3.0))
     x = np.arange(len(c))
     ax.bar(x - 0.2, c["before"], 0.4, color=OTHER, label="before")
     ax.bar(x + 0.2, c["after"], 0.4, color=PATROL, label="during trial")
@@ -139,12 +122,11 @@ def displacement(result, path: Path) -> Path | None:
     ax.set_title(f"Displacement check (WDQ {d.wdq['wdq']:.2f})" if np.isfinite(d.wdq["wdq"]) else "Displacement check")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def draw_all(result, out_dir: Path) -> dict[str, Path]:
+    """Every chart that applies to ``result`` in ``out_dir``; returns chart name -> PNG path."""
     out = {}
     for name, fn in (("forest", forest), ("weekday", by_weekday), ("dose", dose), ("compliance", compliance),
                      ("residual", residual), ("displacement", displacement)):

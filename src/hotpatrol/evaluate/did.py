@@ -20,13 +20,18 @@ import pandas as pd
 from scipy import stats
 
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.hotspots.result import Summary
+from hotpatrol.results import Result, Summary, json_safe
 
 FREQS = ("D", "W", "MS")
 
 
 @dataclass
-class BeforeAfterResult:
+class BeforeAfterResult(Result):
+    """Difference in differences of a treated area against a comparison area (quasi-Poisson GLM).
+
+    ``rate_ratio`` with its 95% CI and p-value, ``raw`` totals and raw % changes, ``counts`` the
+    period x area table.
+    """
     counts: pd.DataFrame  # period x area counts
     rate_ratio: float
     ci_low: float
@@ -38,18 +43,22 @@ class BeforeAfterResult:
 
     @property
     def pct_change(self) -> float:
+        """The difference-in-differences change in per cent: ``100 (rate_ratio - 1)``."""
         return 100 * (self.rate_ratio - 1)
 
     def to_frame(self) -> pd.DataFrame:
+        """The period x area counts table."""
         return self.counts.copy()
 
     def headline(self) -> str:
+        """One sentence: the raw change in the treated area and the difference-in-differences change with its CI."""
         r = self.raw
         return (f"Crime in the treated area changed {r['treated_pct']:+.0f}% (raw); against the comparison "
                 f"area ({r['comparison_pct']:+.0f}%) the difference-in-differences change is "
                 f"{self.pct_change:+.0f}% (95% CI {100 * (self.ci_low - 1):+.0f}% to {100 * (self.ci_high - 1):+.0f}%).")
 
     def summary(self) -> Summary:
+        """Treated and comparison totals before and after, and the difference-in-differences change."""
         r = self.raw
         table = pd.DataFrame([
             ("treated", r["treated_before"], r["treated_after"], f"{r['treated_pct']:+.1f}%"),
@@ -62,9 +71,10 @@ class BeforeAfterResult:
         return Summary("Before/after with a comparison area", table, notes)
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "rate_ratio": self.rate_ratio, "pct_change": self.pct_change,
-                "ci_low": self.ci_low, "ci_high": self.ci_high, "p": self.p, "raw": self.raw,
-                "headline": self.headline(), "params": self.params}
+        """JSON-safe rate ratio, CI, p-value, raw totals, headline and parameters."""
+        return json_safe({"name": self.name, "rate_ratio": self.rate_ratio, "pct_change": self.pct_change,
+                          "ci_low": self.ci_low, "ci_high": self.ci_high, "p": self.p, "raw": self.raw,
+                          "headline": self.headline(), "params": self.params})
 
 
 def did_from_counts(counts: pd.DataFrame) -> tuple[float, float, float, float]:

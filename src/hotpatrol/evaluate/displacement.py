@@ -33,7 +33,7 @@ import pandas as pd
 from scipy import stats
 
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.hotspots.result import Summary
+from hotpatrol.results import Result, Summary, json_safe
 
 
 def wdq(R_b: float, R_a: float, B_b: float, B_a: float, C_b: float, C_a: float) -> dict:
@@ -94,7 +94,10 @@ def _as_geometry(area, crs):
 
 
 @dataclass
-class DisplacementResult:
+class DisplacementResult(Result):
+    """Displacement and diffusion round patrolled hotspots: WDQ (Bowers & Johnson 2003) and WDD
+    (Ratcliffe & Breen 2011) from before/after counts in the response, buffer and control areas.
+    """
     counts: pd.DataFrame  # area x period
     wdq: dict
     wdd: dict
@@ -102,9 +105,11 @@ class DisplacementResult:
     name: str = "displacement"
 
     def to_frame(self) -> pd.DataFrame:
+        """The area x period counts (``area``, ``before``, ``after``)."""
         return self.counts.copy()
 
     def summary(self) -> Summary:
+        """WDQ components, WDQ and its reading, and WDD with its 95% CI."""
         q, d = self.wdq, self.wdd
         rows = [("success measure (R_a/C_a - R_b/C_b)", f"{q['success_measure']:.4f}"),
                 ("buffer measure (B_a/C_a - B_b/C_b)", f"{q['buffer_measure']:.4f}"),
@@ -117,8 +122,9 @@ class DisplacementResult:
         return Summary("Displacement and diffusion", pd.DataFrame(rows, columns=["measure", "value"]), notes)
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "wdq": self.wdq, "wdd": self.wdd, "params": self.params,
-                "counts": self.counts.to_dict(orient="records")}
+        """JSON-safe WDQ, WDD, parameters and counts."""
+        return json_safe({"name": self.name, "wdq": self.wdq, "wdd": self.wdd, "params": self.params,
+                          "counts": self.counts})
 
 
 def displacement(events: pd.DataFrame, hotspots, *, before: tuple, after: tuple, buffer: float = 100.0,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -15,7 +14,7 @@ from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.evaluate.displacement import DisplacementResult, displacement as displacement_fn
 from hotpatrol.evaluate.trial import TrialEstimates, build_panel, estimate_trial
-from hotpatrol.hotspots.result import Summary
+from hotpatrol.results import Result, Summary, json_safe
 
 
 def _pct(rr: float) -> float:
@@ -29,7 +28,7 @@ def _fmt_pct(v: float) -> str:
 
 
 @dataclass
-class EvaluationResult:
+class EvaluationResult(Result):
     """Patrol days vs non-patrol days, per hotspot and pooled, with dosage and displacement."""
 
     estimates: TrialEstimates
@@ -43,6 +42,7 @@ class EvaluationResult:
 
     # ---- numbers -------------------------------------------------------------------------
     def pooled_frame(self) -> pd.DataFrame:
+        """One row per outcome (count, harm): pooled rate ratio, % change with 95% CI, GLM and randomisation p-values."""
         rows = []
         for out, f in self.estimates.pooled.items():
             e = f["patrolled"]
@@ -54,6 +54,7 @@ class EvaluationResult:
         return pd.DataFrame(rows)
 
     def headline(self) -> str:
+        """One sentence: the pooled change on patrol days with its CI and randomisation p-value (and harm)."""
         p = self.pooled_frame().set_index("outcome")
         parts = []
         if "count" in p.index:
@@ -79,6 +80,7 @@ class EvaluationResult:
         return t
 
     def summary(self) -> Summary:
+        """The pooled estimates per outcome, with the headline, model and compliance/displacement notes."""
         p = self.pooled_frame()
         table = pd.DataFrame({
             "outcome": p["outcome"], "rate ratio": p["rate_ratio"].round(3),
@@ -104,30 +106,15 @@ class EvaluationResult:
         return Summary("Patrol days vs non-patrol days", table, notes)
 
     def to_dict(self) -> dict:
+        """JSON-safe headline, pooled and per-hotspot estimates, compliance and displacement."""
         e = self.estimates
-
-        def clean(v):
-            if isinstance(v, dict):
-                return {k: clean(x) for k, x in v.items()}
-            if isinstance(v, (list, tuple)):
-                return [clean(x) for x in v]
-            if isinstance(v, (float, np.floating)):
-                return float(v) if math.isfinite(v) else None
-            if isinstance(v, (np.integer,)):
-                return int(v)
-            if isinstance(v, (np.bool_,)):
-                return bool(v)
-            if isinstance(v, pd.Timestamp):
-                return v.isoformat()
-            return v
-
         out = {"name": self.name, "headline": self.headline(), "params": self.params,
                "pooled": self.pooled_frame().to_dict(orient="records"), "glm": e.pooled,
                "randomisation": e.randomisation, "residual_deterrence": e.residual,
                "dose_response": e.dose, "dose_bands": None if e.dose_bands is None else e.dose_bands.to_dict(orient="records"),
                "per_hotspot": self.to_frame().to_dict(orient="records"), "compliance": self.compliance,
                "displacement": None if self.displacement is None else self.displacement.to_dict()}
-        return clean(out)
+        return json_safe(out)
 
     # ---- pictures ------------------------------------------------------------------------
     def figures(self, out_dir: str | Path) -> dict[str, Path]:

@@ -23,6 +23,7 @@ HOTSPOT_FILES = ("hotspots.csv", "hotspots.gpkg", "hotspots.geojson")
 
 @dataclass
 class Plan:
+    """A patrol plan read for evaluation: its allocation table and a re-draw function for randomisation inference (None when the scheme is unknown)."""
     allocation: pd.DataFrame
     redraw: Callable[[int], pd.DataFrame] | None
     hotspots: object  # DataFrame (plan folders), a file path, or None

@@ -5,11 +5,11 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-import jinja2
 import numpy as np
 import pandas as pd
 
 from hotpatrol import __version__
+from hotpatrol.render import render_template, trusted
 
 METHOD = [
     "Unit: hotspot-day; operational days start at the configured hour (06:00 by default).",
@@ -31,18 +31,16 @@ def _data_uri(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
 
 
-def _table(frame: pd.DataFrame, digits: int = 3) -> str:
+def _table(frame: pd.DataFrame, digits: int = 3):
     f = frame.copy()
     for c in f.columns:
         if pd.api.types.is_float_dtype(f[c]):
             f[c] = f[c].map(lambda v: "" if v is None or not np.isfinite(v) else f"{v:.{digits}g}")
-    return f.to_html(index=False, border=0, escape=True)
+    return trusted(f.to_html(index=False, border=0, escape=True))  # pandas escaped every cell
 
 
 def render_html(result, figures: dict[str, Path]) -> str:
-    env = jinja2.Environment(loader=jinja2.PackageLoader("hotpatrol.evaluate", "templates"),
-                             autoescape=jinja2.select_autoescape(["html"]))
-    tpl = env.get_template("report.html")
+    """The evaluation report page (charts from ``figures``, name -> PNG path, embedded as data URIs)."""
     comp_html = None
     if result.compliance:
         rows = [(k.replace("_", " "), (f"{v:.1%}" if k in ("compliance", "any_presence_rate") else
@@ -57,15 +55,16 @@ def render_html(result, figures: dict[str, Path]) -> str:
             "term": ["same day" if t == "patrolled" else f"{t[3:]} day(s) after a patrol" for t in terms],
             "rate ratio": [r[t]["rate_ratio"] for t in terms], "95% CI low": [r[t]["ci_low"] for t in terms],
             "95% CI high": [r[t]["ci_high"] for t in terms], "p": [r[t]["p"] for t in terms]}))
-    disp_html = result.displacement.summary().as_html() if result.displacement is not None else None
+    disp_html = trusted(result.displacement.summary().as_html()) if result.displacement is not None else None
     per = result.to_frame()
     cols = [c for c in ("hotspot_id", "patrol_days", "other_days", "count_patrol", "count_other", "rate_ratio",
                         "ci_low", "ci_high", "harm_ratio", "harm_ci_low", "harm_ci_high", "minutes_patrol_days",
                         "compliance") if c in per]
-    return tpl.render(
+    return render_template(
+        "hotpatrol.evaluate", "report.html",
         title=f"Hotspot patrol trial: {result.label}", version=__version__,
         period=f"{result.params.get('start')} to {result.params.get('end')}",
-        headline=result.headline(), summary_html=result.summary().as_html(),
+        headline=result.headline(), summary_html=trusted(result.summary().as_html()),
         charts={k: _data_uri(v) for k, v in figures.items()}, compliance_html=comp_html,
         residual_html=residual_html, displacement_html=disp_html, per_hotspot_html=_table(per[cols]),
         method=METHOD)

@@ -52,6 +52,7 @@ def design_allocator(ids, *, start, days, k, seed):
 
 @dataclass
 class SimulatedTrial:
+    """A simulated trial with known truth: hotspots, allocation, events, patrols, pings, the true effects (``truth``) and a re-draw function."""
     hotspots: pd.DataFrame
     allocation: pd.DataFrame
     events: pd.DataFrame

@@ -347,6 +347,7 @@ def dose_bands(panel: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass
 class TrialEstimates:
+    """The trial estimates: pooled GLM and randomisation results per outcome, per-hotspot rate ratios, residual deterrence and dose-response."""
     pooled: dict  # outcome -> GLM dict
     randomisation: dict  # outcome -> RI dict
     per_hotspot: pd.DataFrame

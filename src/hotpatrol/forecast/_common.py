@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from hotpatrol.errors import HotpatrolError, check_choice
+from hotpatrol import kernels
+from hotpatrol.errors import HotpatrolError
 from hotpatrol.places.grid import Grid
 from hotpatrol.places.layer import PlacesLayer
 from hotpatrol.text import plural
@@ -318,16 +319,8 @@ def _weights(events: pd.DataFrame, weight) -> np.ndarray:
 
 
 def kernel_weights(d: np.ndarray, bandwidth: float, kernel: str) -> np.ndarray:
-    """Unnormalised kernel of distance ``d`` (metres)."""
-    if kernel == "gaussian":
-        return np.where(d <= 3 * bandwidth, np.exp(-0.5 * (d / bandwidth) ** 2), 0.0)
-    if kernel == "quartic":
-        u = d / bandwidth
-        return np.where(u < 1, (1 - u**2) ** 2, 0.0)
-    if kernel == "bowers":  # Bowers et al. (2004): 1 / (1 + d) with d in cell units, cut at the bandwidth
-        return np.where(d <= bandwidth, 1.0 / (1.0 + d), 0.0)
-    check_choice("kernel", kernel, ["gaussian", "quartic"])
-    raise AssertionError  # unreachable
+    """Unnormalised kernel of distance ``d`` (metres; the shared :func:`hotpatrol.kernels.shape`, Gaussian cut at 3 sd)."""
+    return kernels.shape(d, bandwidth, kernel, cut=3.0)
 
 
 def smooth(places: PlacesLayer, values: np.ndarray, bandwidth: float, kernel: str = "gaussian",
@@ -345,7 +338,7 @@ def smooth(places: PlacesLayer, values: np.ndarray, bandwidth: float, kernel: st
     vals = np.atleast_2d(np.asarray(values, dtype=float))
     if places.kind == "grid" and places.grid is not None:
         g = places.grid
-        reach = {"gaussian": 3.0, "quartic": 1.0, "bowers": 1.0}[kernel] * bandwidth
+        reach = kernels.reach(bandwidth, kernel, cut=3.0)
         r = int(np.floor(reach / g.cell))
         off = np.arange(-r, r + 1) * g.cell
         dx, dy = np.meshgrid(off, off)
@@ -372,7 +365,7 @@ def smooth(places: PlacesLayer, values: np.ndarray, bandwidth: float, kernel: st
         from scipy import sparse
         from scipy.spatial import cKDTree
 
-        reach = {"gaussian": 3.0, "quartic": 1.0, "bowers": 1.0}[kernel] * bandwidth
+        reach = kernels.reach(bandwidth, kernel, cut=3.0)
         tree = cKDTree(np.column_stack([places.x, places.y]))
         dist = tree.sparse_distance_matrix(tree, reach, output_type="coo_matrix")
         rows = np.concatenate([dist.row, np.arange(places.n)])

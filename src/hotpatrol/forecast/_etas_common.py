@@ -223,7 +223,7 @@ def fit_rows(model) -> list[tuple]:
 
 def parameter_summary(title: str, rows: list[tuple], notes):
     """(parameter, value, meaning) rows, values to 6 significant digits, as a Summary."""
-    from hotpatrol.hotspots.result import Summary
+    from hotpatrol.results import Summary
 
     rows = [(k, v if isinstance(v, (int, np.integer)) else float(f"{v:.6g}"), m) for k, v, m in rows]
     table = pd.DataFrame(rows, columns=["parameter", "value", "meaning"], dtype=object)

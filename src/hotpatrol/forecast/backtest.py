@@ -44,7 +44,7 @@ from hotpatrol.forecast.metrics import (
     metrics_from_counts,
 )
 from hotpatrol.forecast.shifts import place_profiles, shift_forecast
-from hotpatrol.hotspots.result import Summary
+from hotpatrol.results import Result, Summary, json_safe
 from hotpatrol.patrol.timing import parse_shift
 from hotpatrol.places.layer import PlacesLayer
 from hotpatrol.text import plural
@@ -89,7 +89,7 @@ def resolve_models(models, random_state=None) -> dict[str, Forecaster]:
 
 
 @dataclass
-class BacktestResult:
+class BacktestResult(Result):
     """Per-window and pooled accuracy of several models over the same windows and places."""
 
     windows: pd.DataFrame  # one row per model x window x level
@@ -138,7 +138,7 @@ class BacktestResult:
         return Summary(title, self.table(), notes)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        return json_safe({
             "name": self.name,
             "summary": self.summary().title,
             "pooled": json.loads(self.pooled.to_json(orient="records")),
@@ -146,18 +146,13 @@ class BacktestResult:
             "timings": json.loads(self.timings.to_json(orient="records")),
             "record": self.record,
             "notes": self.notes,
-        }
+        })
 
     def plot_coverage(self, path: str | Path) -> Path:
         """Pooled coverage curves (share of events vs share of area) as a PNG."""
-        import matplotlib
+        from hotpatrol.plotting import new_figure, save_figure
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
+        fig, (ax, ax2) = new_figure(1, 2, figsize=(11, 4.5))
         for model, (x, y) in self.curves.items():
             style = {"color": "black", "ls": {"oracle": "--", "hindsight": ":"}[model]} \
                 if model in ("oracle", "hindsight") else {}
@@ -174,9 +169,7 @@ class BacktestResult:
         ax.legend(fontsize=8)
         fig.suptitle(self.summary().title, fontsize=9)
         fig.tight_layout()
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        return path
+        return save_figure(fig, path, dpi=110)
 
     def write(self, out: str | Path) -> dict[str, Path]:
         """Write run.json (the re-runnable record), summary.csv/.html/.txt, windows.csv, coverage.png."""

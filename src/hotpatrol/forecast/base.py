@@ -25,9 +25,11 @@ import numpy as np
 import pandas as pd
 
 from hotpatrol.errors import HotpatrolError
+from hotpatrol.results import Result, Summary, json_safe
 
 
 class NotFittedError(HotpatrolError):
+    """The model was used (``predict``) before ``fit``."""
     pass
 
 
@@ -40,9 +42,11 @@ class Forecaster:
         return [p.name for p in sig.parameters.values() if p.kind == p.KEYWORD_ONLY]
 
     def get_params(self) -> dict[str, Any]:
+        """The model's settings (its keyword-only ``__init__`` parameters) as a dict."""
         return {name: getattr(self, name) for name in self._param_names()}
 
     def set_params(self, **params) -> "Forecaster":
+        """Set settings by name; unknown names raise :class:`HotpatrolError`. Returns ``self``."""
         valid = self._param_names()
         for key, value in params.items():
             if key not in valid:
@@ -51,6 +55,7 @@ class Forecaster:
         return self
 
     def __repr__(self) -> str:
+        """``ClassName(setting=value, ...)``."""
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
 
@@ -62,7 +67,7 @@ class Forecaster:
 
 
 @dataclass
-class Forecast:
+class Forecast(Result):
     """Expected events (or harm) per place over ``[start, start + horizon)``."""
 
     model: str
@@ -72,6 +77,8 @@ class Forecast:
     horizon: pd.Timedelta
     notes: list[str] = field(default_factory=list)
     random_state: int | None = None
+    name = "forecast"
+    map_column = "risk"
 
     def ranking(self) -> np.ndarray:
         """Place indices from highest to lowest risk; ties broken at random (seeded), not by order."""
@@ -80,12 +87,30 @@ class Forecast:
         return np.lexsort((jitter, -self.risk))
 
     def top(self, n: int) -> np.ndarray:
+        """Indices of the ``n`` places of highest risk (ties broken at random, seeded)."""
         return self.ranking()[:n]
 
     def to_frame(self) -> pd.DataFrame:
+        """One row per place: ``place_id``, ``x``, ``y`` (metres), ``risk`` (expected events) and ``rank`` (1 = highest), by rank."""
         order = self.ranking()
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(1, len(order) + 1)
         return pd.DataFrame(
             {"place_id": self.places.place_id, "x": self.places.x, "y": self.places.y, "risk": self.risk, "rank": rank}
         ).sort_values("rank", kind="stable").reset_index(drop=True)
+
+    def summary(self, n: int = 10) -> Summary:
+        """The ``n`` places of highest risk, with the share of the expected total each holds."""
+        frame = self.to_frame().head(n)
+        total = float(np.sum(self.risk))
+        table = frame[["rank", "place_id", "risk"]].assign(
+            share=frame["risk"] / total if total > 0 else np.nan).round({"risk": 3, "share": 4})
+        title = (f"{self.model} forecast from {self.start} for {self.horizon}: top {len(frame)} of "
+                 f"{len(self.risk)} places (expected total {total:.1f})")
+        return Summary(title, table, list(self.notes))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe model, window, expected total, notes and every place's risk and rank."""
+        return json_safe({"name": self.name, "summary": self.summary().title, "model": self.model,
+                          "start": self.start, "horizon": self.horizon, "expected_total": float(np.sum(self.risk)),
+                          "notes": self.notes, "random_state": self.random_state, "rows": self.to_frame()})

@@ -194,7 +194,7 @@ class GridETASForecaster(Forecaster):
         return self
 
     def summary(self):
-        """Fitted parameters as a :class:`~hotpatrol.hotspots.result.Summary` (text/HTML/CSV)."""
+        """Fitted parameters as a :class:`~hotpatrol.results.Summary` (text/HTML/CSV)."""
         self._check_fitted()
         rows = [
             ("theta", self.theta_, "expected events directly triggered by each event (same cell)"),

@@ -31,7 +31,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from hotpatrol.errors import HotpatrolError, check_choice
-from hotpatrol.hotspots.result import Summary
+from hotpatrol.results import Result, Summary, json_safe
 from hotpatrol.text import plural, verb
 
 METRICS = ("manhattan", "euclidean")
@@ -86,7 +86,7 @@ def _fmt(v: float) -> str:
 
 
 @dataclass
-class KnoxResult:
+class KnoxResult(Result):
     """Observed and permuted pair counts per (spatial band, temporal band), Knox ratios and p-values."""
 
     observed: np.ndarray  # (n_s, n_t) int
@@ -184,11 +184,9 @@ class KnoxResult:
 
     def plot(self, path, *, alpha: float = 0.05, title: str | None = None):
         """Heat map of the Knox ratios (cells with p <= alpha shaded by ratio), saved to ``path`` (.png/.pdf/.svg)."""
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
         from pathlib import Path
+
+        from hotpatrol.plotting import new_figure, save_figure
 
         path = Path(path)
         if path.suffix.lower() not in (".png", ".pdf", ".svg"):
@@ -196,7 +194,7 @@ class KnoxResult:
                                  given=str(path))
         ratio = np.nan_to_num(self.ratio, nan=0.0)
         shade = np.where((self.p_values <= alpha) & (ratio > 1), np.minimum(ratio, 5.0), np.nan)
-        fig, ax = plt.subplots(figsize=(1.6 + 1.5 * ratio.shape[1], 1.0 + 0.6 * ratio.shape[0]))
+        fig, ax = new_figure(figsize=(1.6 + 1.5 * ratio.shape[1], 1.0 + 0.6 * ratio.shape[0]))
         ax.imshow(shade, cmap="Reds", vmin=0.5, vmax=5.0, aspect="auto")
         for (r, c), v in np.ndenumerate(ratio):
             star = "*" if self.p_values[r, c] <= alpha else ""
@@ -205,13 +203,10 @@ class KnoxResult:
         ax.set_yticks(range(ratio.shape[0]), self.spatial_labels, fontsize=8)
         ax.set_title(title or f"Knox ratios (* p <= {alpha:g}, {self.permutations} permutations)", fontsize=10)
         fig.tight_layout()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=120)
-        plt.close(fig)
-        return path
+        return save_figure(fig, path, dpi=120)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        return json_safe({
             "name": self.name,
             "n_events": self.n_events,
             "metric": self.metric,
@@ -226,7 +221,7 @@ class KnoxResult:
             "knox_ratio": [[None if not np.isfinite(v) else float(v) for v in row] for row in self.ratio],
             "p_value": self.p_values.tolist(),
             "notes": list(self.notes),
-        }
+        })
 
 
 def _default_tz() -> str:

@@ -7,7 +7,7 @@ import pandas as pd
 
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.forecast.base import Forecast
-from hotpatrol.hotspots.result import HotspotResult, Summary
+from hotpatrol.results import HotspotResult, Summary, json_safe
 from hotpatrol.text import plural
 
 
@@ -17,6 +17,7 @@ class TopPlaces(HotspotResult):
     name = "forecast_top"
 
     def __init__(self, forecast: Forecast, n: int = 20):
+        """The ``n`` (>= 1, capped at the number of places) highest-risk places of ``forecast``; raises :class:`HotpatrolError` for another ``n``."""
         if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
             raise HotpatrolError("top must be a positive integer.", parameter="top", allowed="an integer >= 1", given=n)
         self.forecast = forecast
@@ -24,6 +25,7 @@ class TopPlaces(HotspotResult):
         self.n = int(min(n, forecast.places.n))
 
     def to_frame(self) -> pd.DataFrame:
+        """Rank, place, risk, share of the expected total, lon/lat (WGS84), model, start and horizon."""
         from hotpatrol.places.crs import to_lonlat
 
         fc = self.forecast
@@ -37,6 +39,7 @@ class TopPlaces(HotspotResult):
         return frame
 
     def summary(self) -> Summary:
+        """The top places with risk and share, and the share of the expected events they hold."""
         fc = self.forecast
         frame = self.to_frame()
         table = frame[["rank", "place_id", "risk", "share", "lon", "lat"]].round(
@@ -47,8 +50,9 @@ class TopPlaces(HotspotResult):
         return Summary(title, table, list(fc.notes))
 
     def to_dict(self) -> dict:
+        """JSON-safe model, window, expected total, notes and the top places."""
         frame = self.to_frame()
-        return {"name": self.name, "summary": self.summary().title, "notes": list(self.forecast.notes),
-                "model": self.forecast.model, "start": str(self.forecast.start),
-                "horizon": str(self.forecast.horizon), "expected_total": float(self.forecast.risk.sum()),
-                "rows": frame.to_dict(orient="records")}
+        return json_safe({"name": self.name, "summary": self.summary().title, "notes": list(self.forecast.notes),
+                          "model": self.forecast.model, "start": str(self.forecast.start),
+                          "horizon": str(self.forecast.horizon), "expected_total": float(self.forecast.risk.sum()),
+                          "rows": frame})

@@ -1,7 +1,7 @@
 """Hotspot statistics: ranking, kernel density, Getis-Ord Gi*, local Moran (LISA).
 
 Every method takes a :class:`~hotpatrol.hotspots.data.Prepared` (events weighed and summed per
-place by :func:`prepare`) and returns a :class:`~hotpatrol.hotspots.result.HotspotResult`.
+place by :func:`prepare`) and returns a :class:`~hotpatrol.results.HotspotResult`.
 ``METHODS`` maps the ``hotpatrol hotspots --method`` names to those functions; other stages add
 theirs (``METHODS["emerging"] = fn``) with the signature ``fn(data: Prepared, **options)``.
 Options left at ``None`` are dropped by :func:`run`, so a method only sees what the user set.
@@ -14,7 +14,7 @@ from typing import Callable
 
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.hotspots.data import Prepared, prepare, select_events
-from hotpatrol.hotspots.result import HotspotResult, Summary
+from hotpatrol.results import HotspotResult, Summary
 
 
 def _rank(data: Prepared, *, top=None, min_spacing=None, per_district_min=0, districts=None, district_column=None):

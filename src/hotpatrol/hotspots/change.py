@@ -25,7 +25,7 @@ from scipy.stats import binom
 
 from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.hotspots.result import HotspotResult, Summary
+from hotpatrol.results import HotspotResult, Summary
 from hotpatrol.text import plural
 
 
@@ -64,8 +64,10 @@ class ChangeResult(HotspotResult):
     name = "change"
     map_column = "log2_ratio"
     map_diverging = True
+    map_categories = {"top_status": ["appeared", "stayed", "disappeared"]}
 
     def to_frame(self) -> pd.DataFrame:
+        """One row per place: before, after, difference, ratio, log2 ratio, events, Poisson test p and FDR q values, top-N status."""
         from hotpatrol.hotspots.emerging import fdr_bh
         from hotpatrol.hotspots.stability import top_sets
 
@@ -105,10 +107,12 @@ class ChangeResult(HotspotResult):
         return frame.iloc[order]
 
     def churn(self) -> dict[str, list]:
+        """Place ids that ``appeared`` in, ``disappeared`` from or ``stayed`` in the top N."""
         frame = self.to_frame()
         return {k: frame.loc[frame["top_status"] == k, "place_id"].tolist() for k in ("appeared", "disappeared", "stayed")}
 
     def summary(self) -> Summary:
+        """The ten places with the largest differences, and the top-N churn."""
         frame = self.to_frame()
         table = self.top(10)[["place_id", "before", "after", "difference", "ratio", "p_value", "top_status"]].copy()
         table["ratio"] = table["ratio"].round(3)

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.hotspots.result import HotspotResult, Summary
+from hotpatrol.results import HotspotResult, Summary
 from hotpatrol.text import plural
 
 DEFAULT_HARM_SHARES = (0.25, 0.5)
@@ -148,6 +148,7 @@ class ConcentrationResult(HotspotResult):
     map_column = "total"
 
     def to_frame(self) -> pd.DataFrame:
+        """One row per period (and the whole window): events, places with harm, Gini, generalized Gini, shares."""
         return self.table.copy()
 
     def per_place(self) -> pd.DataFrame:
@@ -167,6 +168,7 @@ class ConcentrationResult(HotspotResult):
         return self.per_place().sort_values("rank").head(n)
 
     def to_geodataframe(self):
+        """Per-place totals over the window joined to the places' polygons (GeoDataFrame, metric CRS)."""
         import geopandas as gpd
 
         if self.places is None:
@@ -185,6 +187,7 @@ class ConcentrationResult(HotspotResult):
         return lorenz(cube.values[:, cube.labels.index(period)])
 
     def summary(self) -> Summary:
+        """Per-period Gini and the share of places holding half the measure, with the reading notes."""
         key = f"places_for_{_pct(0.5)}"  # present when 0.5 is among harm_shares
         cols = [c for c in ("period", "places_with_harm", "events", "gini", "gini_generalized", key)
                 if c in self.table.columns]
@@ -205,10 +208,18 @@ class ConcentrationResult(HotspotResult):
         return Summary(title=f"Concentration of {self.measure}", table=table, notes=notes + list(self.notes) + list(self.data_notes))
 
     def plot_lorenz(self, path, *, periods=None):
-        """Lorenz curves (whole window and optional periods) with the maximal-equality line, as PNG."""
-        from hotpatrol.hotspots.maps import plot_lorenz
+        """Lorenz curves (whole window and optional periods) with the line of perfect equality and, for
+        sparse data, Bernasco & Steenbeek's line of maximal equality, as PNG (see :func:`hotpatrol.plotting.plot_lorenz`)."""
+        from hotpatrol.plotting import plot_lorenz
 
-        return plot_lorenz(self, path, periods=periods)
+        x, y = lorenz(self.totals)
+        overall = self.table.iloc[-1]
+        curves = [(f"all (Gini {overall['gini']:.3f})", x, y, {"color": "#b2182b", "linewidth": 2})]
+        curves += [(str(period), *self.lorenz(period), {"linewidth": 1}) for period in periods or []]
+        n, n_events = float(overall["places"]), float(overall["events"])
+        max_equality = (f"maximal equality ({plural(n_events, 'event')}, {plural(n, 'place')})", 1.0 - n_events / n) \
+            if 0 < n_events < n else None
+        return plot_lorenz(path, curves, max_equality=max_equality, ylabel=f"share of {self.measure}")
 
 
 def concentration(data, *, places=None, n_events=None, harm_shares=DEFAULT_HARM_SHARES,

@@ -39,6 +39,7 @@ class SpaceTimeCube:
     meta: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        """Check the values are (places x periods) and the periods and places match them."""
         values = np.asarray(self.values, dtype=float)
         if values.ndim == 1:
             values = values[:, None]
@@ -65,20 +66,24 @@ class SpaceTimeCube:
 
     @property
     def n_places(self) -> int:
+        """Number of places (rows)."""
         return self.values.shape[0]
 
     @property
     def n_periods(self) -> int:
+        """Number of periods (columns)."""
         return self.values.shape[1]
 
     @property
     def place_id(self) -> np.ndarray:
+        """Place ids of the rows (the layer's ids, else 0..n-1)."""
         if self.places is not None:
             return np.asarray(self.places.place_id)
         return np.arange(self.n_places)
 
     @property
     def labels(self) -> list[str]:
+        """Period labels as text (``2024-03``)."""
         return [str(p) for p in self.periods]
 
     def event_counts(self) -> np.ndarray:

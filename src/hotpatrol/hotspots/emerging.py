@@ -53,7 +53,8 @@ from scipy.special import ndtr
 
 from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.hotspots.result import HotspotResult, Summary
+from hotpatrol.results import HotspotResult, Summary
+from hotpatrol.hotspots import inference
 from hotpatrol.hotspots.trend import mann_kendall
 
 HOT_PATTERNS = ("New", "Consecutive", "Intensifying", "Persistent", "Diminishing", "Sporadic", "Oscillating",
@@ -66,21 +67,9 @@ _DISPLAY_ORDER = tuple(f"{p} Hot Spot" for p in ("Intensifying", "New", "Consecu
 
 
 def fdr_bh(p) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (any shape; NaN stays NaN)."""
+    """Benjamini-Hochberg adjusted p-values (any shape; NaN stays NaN), via :func:`inference.adjust_pvalues`."""
     p = np.asarray(p, dtype=float)
-    flat = p.ravel()
-    ok = np.isfinite(flat)
-    q = np.full(flat.shape, np.nan)
-    pv = flat[ok]
-    m = len(pv)
-    if m:
-        order = np.argsort(pv)
-        ranked = pv[order] * m / np.arange(1, m + 1)
-        ranked = np.minimum.accumulate(ranked[::-1])[::-1]
-        adj = np.empty(m)
-        adj[order] = np.minimum(ranked, 1.0)
-        q[ok] = adj
-    return q.reshape(p.shape)
+    return inference.adjust_pvalues(p.ravel(), "fdr").reshape(p.shape)
 
 
 def _final_run(sig: np.ndarray) -> np.ndarray:
@@ -264,8 +253,10 @@ class EmergingResult(HotspotResult):
     measure: str = "count"
     name = "emerging"
     map_column = "category"
+    map_categories = {"category": list(CATEGORIES)}
 
     def to_frame(self) -> pd.DataFrame:
+        """One row per place: category, Mann-Kendall trend of Gi* z (z, p, tau, Sen slope), hot/cold period counts, final Gi*."""
         sig = self.p < self.alpha
         return pd.DataFrame({
             "place_id": self.place_id,
@@ -302,17 +293,24 @@ class EmergingResult(HotspotResult):
         })
 
     def counts(self) -> pd.DataFrame:
+        """Places per category (analysed places only), in Esri's category order."""
         cats = pd.Series(self.category[self.analysed])
         counts = cats.value_counts().reindex(list(CATEGORIES), fill_value=0)
         return pd.DataFrame({"category": counts.index, "places": counts.to_numpy()})
 
-    def plot_bins(self, path, *, periods=None, boundaries=None):
-        """PNG small multiples of each period's hot and cold Gi* bins (see hotspots.maps.plot_bins)."""
-        from hotpatrol.hotspots.maps import plot_bins
+    def plot_bins(self, path, *, periods=None, boundaries=None, ncols: int = 4, dpi: int = 110):
+        """PNG small multiples of each period's hot and cold Gi* bins (see :func:`hotpatrol.plotting.plot_bins`).
 
-        return plot_bins(self, path, periods=periods, boundaries=boundaries)
+        ``periods`` picks period labels (default: up to the last 12)."""
+        from hotpatrol.plotting import plot_bins
+
+        bins = (np.sign(self.z) * (self.p < self.alpha)).astype(float)
+        bins[~self.analysed] = np.nan
+        return plot_bins(self.places, bins, self.labels, path, periods=periods, boundaries=boundaries, ncols=ncols,
+                         dpi=dpi, title=f"Gi* hot and cold spots per period (p < {self.alpha})")
 
     def summary(self) -> Summary:
+        """Places per category and the settings (alpha, FDR, trend test)."""
         table = self.counts()
         table = table[table["places"] > 0].reset_index(drop=True)
         s = self.settings
@@ -373,11 +371,7 @@ def emerging(
             if cube.places is None:
                 raise HotpatrolError("Spatial weights are needed for Gi*.", parameter="W",
                                      fix="Pass W (hotpatrol.hotspots.weights.build(places)) or a cube with places.")
-            try:
-                from hotpatrol.hotspots import weights as _weights
-            except ImportError:
-                raise HotpatrolError("Spatial weights builders (hotpatrol.hotspots.weights) are not installed.",
-                                     parameter="W", fix="Pass W= a sparse places x places matrix.") from None
+            from hotpatrol.hotspots import weights as _weights
 
             W = _weights.build(cube.places, weights, distance=distance)
         z = space_time_gi(cube.values, W, time_lag=time_lag, gi_star=gi_star)

@@ -21,7 +21,7 @@ from scipy.stats import norm
 from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.hotspots import inference, weights as wts
-from hotpatrol.hotspots.result import HotspotResult, Summary
+from hotpatrol.results import HotspotResult, Summary
 from hotpatrol.text import plural
 
 
@@ -72,6 +72,7 @@ class GiResult(HotspotResult):
     """Per-place Gi* z-scores, p-values (normal and permutation), adjusted p-values and classes."""
 
     name = "gi"
+    map_categories = {"label": [inference.BIN_LABELS[k] for k in (3, 2, 1, 0, -1, -2, -3)]}
 
     def __init__(self, *, places, values, z, p_norm, p_sim, p_adj, bins, params, counts=None):
         self.places = places

@@ -276,27 +276,37 @@ def check_permutations(permutations) -> int:
 
 
 def adjust_pvalues(p, method: str = "fdr") -> np.ndarray:
-    """Benjamini-Hochberg (``fdr``), Holm (``holm``) or no (``none``) adjustment; NaNs stay NaN."""
+    """Benjamini-Hochberg (``fdr``), Holm (``holm``) or no (``none``) adjustment; NaNs stay NaN.
+
+    Parameters
+    ----------
+    p : array_like, shape (n,)
+        p-values; NaN entries (places not tested) are left out of the family and stay NaN.
+    method : {"fdr", "holm", "none"}
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        Adjusted p-values, capped at 1, from :func:`statsmodels.stats.multitest.multipletests`
+        (``fdr_bh``: Benjamini & Hochberg 1995; ``holm``: Holm 1979).
+
+    Raises
+    ------
+    HotpatrolError
+        Unknown ``method`` (``parameter="correction"``).
+    """
+    from statsmodels.stats.multitest import multipletests
+
     if method not in CORRECTIONS:
         raise HotpatrolError("Unknown multiple-testing correction.", parameter="correction", allowed=list(CORRECTIONS), given=method)
     p = np.asarray(p, dtype=float)
     out = np.full_like(p, np.nan)
     ok = np.isfinite(p)
     q = p[ok]
-    m = len(q)
-    if method == "none" or m == 0:
+    if method == "none" or len(q) == 0:
         out[ok] = q
         return out
-    order = np.argsort(q, kind="stable")
-    ranked = q[order]
-    ranks = np.arange(1, m + 1)
-    if method == "fdr":
-        adj = np.minimum.accumulate((ranked * m / ranks)[::-1])[::-1]
-    else:  # holm
-        adj = np.maximum.accumulate(ranked * (m - ranks + 1))
-    res = np.empty(m)
-    res[order] = np.minimum(adj, 1.0)
-    out[ok] = res
+    out[ok] = multipletests(q, method={"fdr": "fdr_bh", "holm": "holm"}[method])[1]
     return out
 
 

@@ -34,12 +34,13 @@ import numpy as np
 import pandas as pd
 from scipy.signal import fftconvolve
 
+from hotpatrol import kernels
 from hotpatrol.errors import HotpatrolError, check_choice
-from hotpatrol.hotspots.result import HotspotResult, Summary
+from hotpatrol.results import HotspotResult, Summary
 from hotpatrol.places.grid import Grid
 from hotpatrol.text import plural
 
-KERNELS = ("quartic", "gaussian")
+KERNELS = kernels.KERNELS
 EDGES = ("none", "uniform")
 GAUSS_CUT = 4.0
 #: refuse density lattices bigger than this (memory ~ 16 bytes a node, several arrays)
@@ -68,16 +69,13 @@ def rule_of_thumb(x, y, weights=None) -> float:
 
 
 def kernel_values(d2, h: float, kernel: str) -> np.ndarray:
-    """Kernel at squared distances ``d2`` (per m²)."""
-    if kernel == "quartic":
-        u = 1.0 - d2 / (h * h)
-        return np.where(u > 0, 3.0 / (np.pi * h * h) * u * u, 0.0)
-    k = np.exp(-d2 / (2 * h * h)) / (2 * np.pi * h * h)
-    return np.where(d2 <= (GAUSS_CUT * h) ** 2, k, 0.0)
+    """Kernel at squared distances ``d2`` (per m²; the shared :func:`hotpatrol.kernels.density`, Gaussian cut at 4 sd)."""
+    return kernels.density(d2, h, kernel, cut=GAUSS_CUT)
 
 
 def support(h: float, kernel: str) -> float:
-    return h if kernel == "quartic" else GAUSS_CUT * h
+    """Kernel radius in metres: ``h`` (quartic) or ``4 h`` (Gaussian)."""
+    return kernels.reach(h, kernel, cut=GAUSS_CUT)
 
 
 def resolve_bandwidth(bandwidth, kernel: str, x, y, weights, cell: float | None) -> float:
@@ -171,6 +169,7 @@ class KDEResult(HotspotResult):
     name = "kde"
 
     def __init__(self, *, places, values, density, bandwidth, kernel, edge, oversample, counts=None):
+        """Kernel density over ``places``; built by :func:`kernel_density`."""
         self.places = places
         self.values = values
         self.counts = counts
@@ -188,6 +187,7 @@ class KDEResult(HotspotResult):
         return self.density * (self.places.grid.cell / 1000.0) ** 2
 
     def to_frame(self) -> pd.DataFrame:
+        """One row per place: ``place_id``, ``x``, ``y``, ``value`` (binned), ``count``, ``density`` (per km²), ``cell_value`` and ``rank``."""
         frame = pd.DataFrame({"place_id": self.places.place_id, "x": self.places.x, "y": self.places.y,
                               "value": self.values})
         if self.counts is not None:
@@ -202,6 +202,7 @@ class KDEResult(HotspotResult):
         return self.to_frame().sort_values("rank").head(n)
 
     def summary(self) -> Summary:
+        """The ten densest places, with the kernel, bandwidth and edge correction."""
         frame = self.top(10)
         cols = ["rank", "place_id", "x", "y", "value", "density"]
         total = float(self.density.sum()) or 1.0

@@ -24,7 +24,7 @@ from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError, check_choice
 from hotpatrol.hotspots import inference, weights as wts
 from hotpatrol.hotspots.getis import _check_values, _weights, adjust_without_islands
-from hotpatrol.hotspots.result import HotspotResult, Summary
+from hotpatrol.results import HotspotResult, Summary
 from hotpatrol.text import plural
 
 QUADRANTS = ("HH", "LH", "LL", "HL")
@@ -58,6 +58,7 @@ class LisaResult(HotspotResult):
     """Per-place local Moran I, z, p-values and HH/LL/HL/LH cluster labels."""
 
     name = "lisa"
+    map_categories = {"cluster": ["HH", "HL", "LH", "LL", "Not significant"]}
 
     def __init__(self, *, places, values, I, e, var, z, p_norm, p_sim, p_adj, quadrant, cluster, params, counts=None):
         self.places = places

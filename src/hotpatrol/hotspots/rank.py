@@ -19,7 +19,7 @@ import pandas as pd
 
 from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.hotspots.result import HotspotResult, Summary
+from hotpatrol.results import HotspotResult, Summary
 from hotpatrol.text import plural, verb
 
 
@@ -29,6 +29,7 @@ class RankResult(HotspotResult):
     name = "rank"
 
     def __init__(self, *, places, values, index, reason, district=None, counts=None, params=None, notes=None):
+        """Places ranked by value; built by :func:`rank_places`."""
         self.places = places
         self.values = values
         self.counts = counts
@@ -39,6 +40,7 @@ class RankResult(HotspotResult):
         self.notes = notes or []
 
     def to_frame(self) -> pd.DataFrame:
+        """The selected places in rank order: rank, place, value, share and cumulative share (and district, counts)."""
         i = self.index
         total = float(self.values.sum()) or 1.0
         frame = pd.DataFrame({"rank": np.arange(1, len(i) + 1), "place_id": self.places.place_id[i],
@@ -53,9 +55,11 @@ class RankResult(HotspotResult):
         return frame
 
     def top(self, n: int) -> pd.DataFrame:
+        """The first ``n`` rows of :meth:`to_frame`."""
         return self.to_frame().head(n)
 
     def summary(self) -> Summary:
+        """The ranked places and how they were chosen (spacing, district minimums)."""
         frame = self.to_frame()
         share = float(frame["share"].sum()) if len(frame) else 0.0
         notes = [f"{len(frame)} of {plural(self.places.n, 'place')} ({len(frame) / max(self.places.n, 1):.2%}) "

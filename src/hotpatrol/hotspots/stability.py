@@ -20,7 +20,7 @@ import pandas as pd
 
 from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.hotspots.result import HotspotResult, Summary
+from hotpatrol.results import HotspotResult, Summary
 from hotpatrol.text import plural, verb
 
 
@@ -64,6 +64,7 @@ class StabilityResult(HotspotResult):
     map_column = "periods_in_top"
 
     def periods_frame(self) -> pd.DataFrame:
+        """One row per period: places in the top N, overlap, Jaccard index and retention against the previous period, overlap with the first."""
         m = self.member
         size = m.sum(axis=0)
         both = (m[:, 1:] & m[:, :-1]).sum(axis=0)
@@ -83,6 +84,7 @@ class StabilityResult(HotspotResult):
         })
 
     def to_frame(self) -> pd.DataFrame:
+        """One row per place: periods and share of periods in the top N, longest run, in the top N in the last period."""
         m = self.member
         T = m.shape[1]
         frame = pd.DataFrame({
@@ -107,10 +109,12 @@ class StabilityResult(HotspotResult):
 
     @property
     def mean_jaccard(self) -> float:
+        """Mean Jaccard index of consecutive periods' top-N sets (NaN with one period)."""
         vals = self.periods_frame()["jaccard_previous"].to_numpy(dtype=float)[1:]
         return float(np.nanmean(vals)) if np.isfinite(vals).any() else float("nan")
 
     def summary(self) -> Summary:
+        """Per-period overlap of the top N and the mean Jaccard index."""
         per = self.periods_frame()
         table = per.copy()
         for c in ("jaccard_previous", "retention_previous"):

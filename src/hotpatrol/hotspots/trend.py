@@ -49,6 +49,7 @@ class MannKendall:
         return np.where(sig & (self.z > 0), "increasing", np.where(sig & (self.z < 0), "decreasing", "no trend"))
 
     def to_frame(self) -> pd.DataFrame:
+        """One row per series: S, Var(S), z, p, Kendall's tau, Sen's slope and n."""
         return pd.DataFrame({"s": self.s, "var_s": self.var_s, "z": self.z, "p": self.p, "tau": self.tau,
                              "slope": self.slope, "n": self.n})
 

@@ -14,12 +14,14 @@ class Boundary:
     """The union of a file's polygons in WGS84; ``contains(lon, lat)`` is vectorised (points on the edge count)."""
 
     def __init__(self, geometry, path: str | None = None) -> None:
+        """A prepared (shapely) ``geometry`` in WGS84, read from ``path`` if given."""
         self.geometry = geometry
         self.path = path
         shapely.prepare(self.geometry)
 
     @classmethod
     def read(cls, path) -> "Boundary":
+        """The union of the polygons in a GeoPackage/GeoJSON/Shapefile, reprojected to WGS84; raises :class:`HotpatrolError` naming the file."""
         import geopandas as gpd
 
         path = Path(path)
@@ -39,6 +41,7 @@ class Boundary:
         return cls(shapely.union_all(shapely.make_valid(polys.geometry.to_numpy())), str(path))
 
     def contains(self, lon, lat) -> np.ndarray:
+        """Boolean array: which (lon, lat) points fall inside or on the boundary (NaN coordinates: False)."""
         lon = np.asarray(lon, dtype=float)
         lat = np.asarray(lat, dtype=float)
         finite = np.isfinite(lon) & np.isfinite(lat)

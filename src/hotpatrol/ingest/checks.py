@@ -67,6 +67,7 @@ class Checks:
     """Per-row quarantine state for one file, plus per-row notes on rows that are kept."""
 
     def __init__(self, n: int) -> None:
+        """State for ``n`` rows, all accepted."""
         self.n = n
         self.ok = np.ones(n, dtype=bool)
         self.reason = np.full(n, None, dtype=object)
@@ -108,6 +109,7 @@ class Checks:
         return out
 
     def counts(self) -> dict[str, int]:
+        """Quarantined rows per reason."""
         bad = self.reason[~self.ok]
         values, counts = np.unique(bad.astype(str), return_counts=True) if len(bad) else ([], [])
         return {str(v): int(c) for v, c in zip(values, counts)}
@@ -157,6 +159,7 @@ def check_coordinates(checks: Checks, x_raw: pd.Series, y_raw: pd.Series, *, x_c
 
 
 def check_lonlat_range(checks: Checks, lon: np.ndarray, lat: np.ndarray, column: str) -> None:
+    """Quarantine rows whose lon/lat are outside [-180, 180] x [-90, 90] (reason ``bad-coordinates``)."""
     with np.errstate(invalid="ignore"):
         bad = ~(np.abs(lon) <= 180) | ~(np.abs(lat) <= 90)
     checks.flag(bad & checks.ok, BAD_COORDINATES, column, "not a valid longitude/latitude")

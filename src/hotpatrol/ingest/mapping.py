@@ -49,6 +49,7 @@ class Mapping:
 
     @classmethod
     def from_dict(cls, data: dict, *, origin: str = "mapping") -> "Mapping":
+        """A mapping from a dict (e.g. read from YAML); raises :class:`HotpatrolError` naming ``origin`` for bad keys or values."""
         if not isinstance(data, dict):
             raise HotpatrolError("A mapping must be a dictionary of key: column.", parameter=origin,
                                  given=type(data).__name__)
@@ -140,6 +141,7 @@ class Mapping:
         return out
 
     def to_dict(self) -> dict:
+        """The mapping's settings as a plain dict (unset ones left out)."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["columns"] = list(self.columns) if self.columns else None
         return {k: v for k, v in out.items() if v not in (None, {}, ",")}

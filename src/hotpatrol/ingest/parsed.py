@@ -16,6 +16,7 @@ HASH_KEY = "hotpatrol-ingest"  # siphash key for content hashes: fixed so ids ar
 
 @dataclass
 class Parsed:
+    """One raw file parsed into rows of a store table, with the per-row quarantine state."""
     table: str  # events | outcomes | stop_search
     key: str  # the table's unique key column
     frame: pd.DataFrame  # one row per raw row, in the table's columns
@@ -27,6 +28,7 @@ class Parsed:
 
 
 def require_columns(frame: pd.DataFrame, columns, path: str, *, what: str) -> None:
+    """Raise :class:`HotpatrolError` naming the file and the columns missing from ``frame``."""
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise HotpatrolError(

@@ -43,6 +43,7 @@ REQUIRED = {
 
 
 def parse_street(raw: pd.DataFrame, path: str, *, force_slug=None, boundary=None, group=None) -> Parsed:
+    """Parse a police.uk street-level crime CSV into the events table (one row per raw row, bad rows quarantined with reasons)."""
     require_columns(raw, REQUIRED["street"], path, what="street")
     checks = C.Checks(len(raw))
     start, end, bad_month, month = month_window(raw["Month"])
@@ -82,6 +83,7 @@ def parse_street(raw: pd.DataFrame, path: str, *, force_slug=None, boundary=None
 
 
 def parse_outcomes(raw: pd.DataFrame, path: str, *, force_slug=None, boundary=None, group=None) -> Parsed:
+    """Parse a police.uk outcomes CSV into the outcomes table (bad rows quarantined with reasons)."""
     require_columns(raw, REQUIRED["outcomes"], path, what="outcomes")
     checks = C.Checks(len(raw))
     crime_id = _col(raw, "Crime ID")
@@ -110,6 +112,7 @@ def parse_outcomes(raw: pd.DataFrame, path: str, *, force_slug=None, boundary=No
 
 def parse_stop_search(raw: pd.DataFrame, path: str, *, force_slug=None, boundary=None, group=None,
                       timezone: str = "Europe/London") -> Parsed:
+    """Parse a police.uk stop-and-search CSV into the stop-search table (local times in ``timezone``; bad rows quarantined)."""
     require_columns(raw, REQUIRED["stop-and-search"], path, what="stop-and-search")
     checks = C.Checks(len(raw))
     # police.uk writes some Dates with a UTC offset and some without: offsets are converted to local

@@ -58,6 +58,7 @@ def _whole(series: pd.Series, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]
 
 def parse_records(raw: pd.DataFrame, path: str, mapping: Mapping, *, boundary=None, first_row: int = 2,
                   group=None) -> Parsed:
+    """Parse a force's records export with a column ``mapping`` into the events table (``first_row`` is the file row of the first data row, for error messages)."""
     check_mapping_columns(mapping, raw, path)
     checks = C.Checks(len(raw))
     t = mapping.time

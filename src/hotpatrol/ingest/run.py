@@ -50,18 +50,22 @@ class IngestSummary:
 
     @property
     def rows(self) -> int:
+        """Rows read over all files."""
         return sum(f.rows for f in self.files)
 
     @property
     def stored(self) -> int:
+        """Rows stored over all files."""
         return sum(f.stored for f in self.files)
 
     @property
     def quarantined(self) -> int:
+        """Rows quarantined over all files."""
         return sum(f.quarantined for f in self.files)
 
     @property
     def reasons(self) -> dict[str, int]:
+        """Quarantined rows per reason over all files."""
         out: dict[str, int] = {}
         for f in self.files:
             for r, n in f.reasons.items():
@@ -84,6 +88,7 @@ class IngestSummary:
         return {"files": len(new), "stored": sum(f.stored for f in new), "quarantined": sum(f.quarantined for f in new)}
 
     def by_kind(self) -> dict[str, dict]:
+        """Files, rows, stored, quarantined and reasons per kind of file."""
         out: dict[str, dict] = {}
         for f in self.files:
             k = out.setdefault(f.kind, {"files": 0, "rows": 0, "stored": 0, "quarantined": 0, "reasons": {}})
@@ -98,6 +103,7 @@ class IngestSummary:
         return out
 
     def to_dict(self) -> dict:
+        """What ``hotpatrol ingest --json`` prints: totals, reasons, per kind and per file."""
         return {
             "db": self.db,
             "files": len(self.files),
@@ -113,6 +119,7 @@ class IngestSummary:
         }
 
     def as_text(self) -> str:
+        """A short text report: totals per kind and the quarantine reasons."""
         lines = [f"Ingested into {self.db} in {self.seconds:.1f} s"]
         for kind, k in self.by_kind().items():
             lines.append(f"  {kind}: {k['files']} files, {k['rows']:,} rows: {k['stored']:,} stored, "

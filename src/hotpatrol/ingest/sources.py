@@ -25,12 +25,14 @@ KINDS = ("street", "outcomes", "stop-and-search", "force-records")
 
 @dataclass
 class SourceFile:
+    """One input file (or archive member) to ingest: its path as shown to the user, a reader of its bytes and its kind."""
     path: str  # what the user sees: a file path or "archive.zip!member"
     opener: object  # callable returning the raw (decompressed) bytes
     kind: str | None = None
     force_slug: str | None = None
 
     def read_bytes(self) -> bytes:
+        """The file's raw (decompressed) bytes."""
         return self.opener()
 
 
@@ -112,6 +114,7 @@ def _expand(path: Path) -> list[SourceFile]:
 
 
 def content_hash(data: bytes) -> str:
+    """SHA-256 (hex) of ``data``."""
     return hashlib.sha256(data).hexdigest()
 
 

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from hotpatrol.errors import HotpatrolError, check_choice
+from hotpatrol.results import Result, Summary, json_safe
 
 BLOCKS = ("balanced", "weekday", "none")
 FORMAT_VERSION = 1
@@ -143,14 +144,17 @@ def _check_int(name: str, value: Any, minimum: int) -> int:
     return ivalue
 
 
-class Allocation:
+class Allocation(Result):
     """A stored randomised allocation: ``frame`` (day, hotspot_id, patrolled), ``scheme``, ``sha256``.
 
     ``frame`` has one row per (operational day, hotspot), days in order and hotspots in the order
     given; ``day`` holds :class:`datetime.date` values.
     """
 
+    name = "allocation"
+
     def __init__(self, frame: pd.DataFrame, scheme: dict, *, created_at: str | None = None) -> None:
+        """An allocation ``frame`` (day, hotspot_id, patrolled) drawn from ``scheme``; ``created_at`` ISO 8601 (default now, UTC)."""
         self.frame = frame
         self.scheme = dict(scheme)
         self.created_at = created_at or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
@@ -195,17 +199,21 @@ class Allocation:
     # ---- views ----------------------------------------------------------------------------------
     @property
     def hotspot_ids(self) -> list:
+        """Hotspot ids in the scheme's order."""
         return list(self.scheme["hotspot_ids"])
 
     @property
     def days(self) -> list[dt.date]:
+        """The operational days in order (:class:`datetime.date`)."""
         return list(pd.date_range(self.scheme["start"], periods=self.scheme["days"], freq="D").date)
 
     @property
     def day_start(self) -> dt.time:
+        """Start of each operational day (e.g. 06:00)."""
         return parse_day_start(self.scheme["day_start"])
 
     def to_frame(self) -> pd.DataFrame:
+        """One row per (operational day, hotspot): ``day``, ``hotspot_id``, ``patrolled``."""
         return self.frame.copy()
 
     def matrix(self) -> pd.DataFrame:
@@ -235,9 +243,8 @@ class Allocation:
         """The operational day (a date) of each timestamp: times before ``day_start`` count to the previous day."""
         return operational_day(timestamps, self.scheme["day_start"])
 
-    def summary(self):
-        from hotpatrol.hotspots.result import Summary
-
+    def summary(self) -> Summary:
+        """Patrol and control days per hotspot, with the scheme and its SHA-256."""
         c = self.counts()
         s = self.scheme
         table = pd.DataFrame({"hotspot_id": c.index.astype(str), "patrol_days": c.to_numpy(),
@@ -251,8 +258,10 @@ class Allocation:
         return Summary("Randomised patrol allocation", table, notes)
 
     def to_dict(self) -> dict:
-        return {"scheme": self.scheme, "sha256": self.sha256, "created_at": self.created_at,
-                "patrol_days": {str(k): int(v) for k, v in self.counts().items()}}
+        """JSON-safe scheme, SHA-256, creation time and patrol days per hotspot."""
+        return json_safe({"name": self.name, "scheme": self.scheme, "sha256": self.sha256,
+                          "created_at": self.created_at,
+                          "patrol_days": {str(k): int(v) for k, v in self.counts().items()}})
 
     # ---- storage --------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
@@ -308,9 +317,11 @@ class Allocation:
         return alloc
 
     def __eq__(self, other: object) -> bool:
+        """Same scheme and same allocation content (SHA-256)."""
         return isinstance(other, Allocation) and self.sha256 == other.sha256 and self.scheme == other.scheme
 
     def __repr__(self) -> str:
+        """``Allocation(n=..., days=..., k=..., seed=..., block=..., sha256=...)``."""
         s = self.scheme
         return (f"Allocation(n={len(s['hotspot_ids'])}, days={s['days']}, k={s['k']}, seed={s['seed']}, "
                 f"block={s['block']!r}, sha256={self.sha256[:12]}...)")

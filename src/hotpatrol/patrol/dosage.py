@@ -48,8 +48,8 @@ import numpy as np
 import pandas as pd
 
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.hotspots.result import Summary
 from hotpatrol.localtime import parse_instants, to_local
+from hotpatrol.results import Result, Summary, json_safe
 from hotpatrol.patrol.geofence import DEFAULT_MARGIN, Geofences
 
 NS = 1_000_000_000
@@ -488,7 +488,7 @@ def normalise_allocation(allocation: pd.DataFrame) -> pd.DataFrame:
 
 
 @dataclass
-class DosageResult:
+class DosageResult(Result):
     """Visits, minutes per hotspot-day, quarantined input and compliance against the plan."""
 
     visits: pd.DataFrame
@@ -563,8 +563,8 @@ class DosageResult:
         return Summary("Patrol dosage and compliance", table, notes)
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "params": self.params, "compliance": self.compliance(),
-                "per_hotspot": self.per_hotspot().to_dict(orient="records")}
+        return json_safe({"name": self.name, "params": self.params, "compliance": self.compliance(),
+                          "per_hotspot": self.per_hotspot()})
 
     def write(self, path: str | Path) -> Path:
         """Write the hotspot-day table to ``path`` (.csv) and ``<stem>.visits.csv``,

@@ -2,9 +2,9 @@
 
 - ``write_csv``: every visit with times, team, shift and the hotspot's lon/lat;
 - ``write_geojson``: the hotspots (cells or points) in WGS84 with patrol days, peak hours, shift shares;
-- ``write_ics``: one RFC 5545 calendar per team (a VEVENT per visit; DTSTART/DTEND in UTC, so the
-  times are exact across clock changes and calendar apps show them on the local clock; GEO and
-  LOCATION set), written directly - the format is a few lines of text, so no dependency is needed;
+- ``write_ics``: one RFC 5545 calendar per team (a VEVENT per visit; zone-aware times with
+  ``TZID=Europe/London`` and a VTIMEZONE, exact across clock changes; GEO and LOCATION set), written
+  with the ``icalendar`` package;
 - ``write_briefing``: a printable HTML briefing (and PDF via WeasyPrint) with a map of each hotspot
   (matplotlib PNG embedded), its boundary and its recent harmful crimes.
 """
@@ -14,14 +14,13 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import html
-import io
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from hotpatrol.errors import HotpatrolError
+from hotpatrol.localtime import to_utc
 from hotpatrol.places.crs import to_lonlat
 
 
@@ -82,34 +81,25 @@ def write_geojson(plan, path: str | Path) -> Path:
 # ------------------------------------------------------------------------------------------------
 # iCalendar (RFC 5545)
 # ------------------------------------------------------------------------------------------------
-def _ics_text(value: str) -> str:
-    """Escape TEXT values (RFC 5545 3.3.11)."""
-    return (str(value).replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n"))
+#: The time zone a plan's naive (wall-clock) visit times are in, written as the calendar's TZID.
+ICS_TIMEZONE = "Europe/London"
 
 
-def _fold(line: str) -> str:
-    """Fold content lines longer than 75 octets (RFC 5545 3.1), never splitting a UTF-8 character."""
-    raw = line.encode("utf-8")
-    if len(raw) <= 75:
-        return line
-    parts, cur, limit = [], b"", 75
-    for ch in line:
-        b = ch.encode("utf-8")
-        if len(cur) + len(b) > limit:
-            parts.append(cur.decode("utf-8"))
-            cur, limit = b"", 74  # continuation lines start with a space
-        cur += b
-    parts.append(cur.decode("utf-8"))
-    return "\r\n ".join(parts)
-
-
-def _ics_dt(ts: pd.Timestamp) -> str:
-    """RFC 5545 DATE-TIME: UTC form (``...Z``) for a zone-aware time; floating local time for a naive one."""
+def _ics_time(ts, tz: str) -> dt.datetime:
+    """A visit time as a zone-aware datetime in ``tz``: naive times are that zone's wall clock (the
+    repeated autumn hour read as its first occurrence, a skipped spring time with the offset before
+    the change, as RFC 5545 3.3.5 says); aware times are converted; times in the repeated autumn hour
+    (its second occurrence) are given in UTC, the only exact form for them."""
     ts = pd.Timestamp(ts)
-    if ts.tzinfo is not None:
-        return ts.tz_convert("UTC").strftime("%Y%m%dT%H%M%SZ")
-    return ts.strftime("%Y%m%dT%H%M%S")
+    if ts.tzinfo is None:  # the one rule for naive local times (hotpatrol.localtime)
+        ts = pd.Timestamp(to_utc([ts], tz)[0])
+        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts
+    local = ts.tz_convert(tz)
+    # RFC 5545 reads a TZID time in the repeated autumn hour as its first occurrence: a time in the
+    # second one can only be written exactly in UTC
+    if pd.Timestamp(to_utc([local.tz_localize(None)], tz)[0]).value != ts.value:
+        return ts.tz_convert("UTC").to_pydatetime()
+    return local.to_pydatetime()
 
 
 def _hm(ts) -> str:
@@ -126,31 +116,63 @@ def _hm(ts) -> str:
     return text
 
 
-def ics_calendar(plan, team: str) -> str:
-    """The RFC 5545 text of one team's calendar (times in UTC; naive schedules give floating local times)."""
+def ics_calendar(plan, team: str, *, tz: str | None = None) -> str:
+    """The RFC 5545 text of one team's calendar, written with the ``icalendar`` package.
+
+    Parameters
+    ----------
+    plan : PatrolPlan
+    team : str
+        A team of ``plan.teams``.
+    tz : str, optional
+        IANA time zone of the plan's wall-clock times (default ``plan.params["timezone"]`` or
+        :data:`ICS_TIMEZONE`). DTSTART/DTEND carry ``TZID=<tz>`` and the calendar a VTIMEZONE, so
+        calendar apps place visits at the right instant across clock changes.
+
+    Returns
+    -------
+    str
+        CRLF line endings, lines folded at 75 octets; one VEVENT per visit with UID, DTSTAMP,
+        SUMMARY, DESCRIPTION, LOCATION, GEO and CATEGORIES.
+    """
+    from icalendar import Calendar, Event
+
+    tz = tz or plan.params.get("timezone") or ICS_TIMEZONE
     sched = plan.schedule[plan.schedule["team"] == team].sort_values("start")
     ll = _lonlat(plan)
     ll["key"] = ll["place_id"].astype(str)
     ll = ll.set_index("key")
     rank = dict(zip(plan.hotspots["place_id"].astype(str), plan.hotspots["rank"]))
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     sha = plan.allocation.sha256[:16]
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//hotpatrol//patrol plan//EN", "CALSCALE:GREGORIAN",
-             "METHOD:PUBLISH", f"X-WR-CALNAME:{_ics_text('Hotspot patrols - ' + team)}"]
+    cal = Calendar()
+    cal.add("prodid", "-//hotpatrol//patrol plan//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", "Hotspot patrols - " + team)
     for r in sched.itertuples(index=False):
         key = str(r.hotspot_id)
-        lon, lat = float(ll.loc[key, "lon"]), float(ll.loc[key, "lat"])
-        uid = hashlib.sha1(f"{sha}|{team}|{key}|{r.start}".encode()).hexdigest()
-        summary = f"Hotspot patrol #{rank.get(key, '')} ({key}) visit {r.visit}"
-        desc = (f"Stay {int((pd.Timestamp(r.end) - pd.Timestamp(r.start)).total_seconds() // 60)} minutes in the "
-                f"hotspot, highly visible, on foot. Shift: {r.shift}. Operational day {r.day}. "
-                f"Covers {r.risk_share:.0%} of the day's risk here. Plan {sha}.")
-        lines += ["BEGIN:VEVENT", f"UID:{uid}@hotpatrol", f"DTSTAMP:{stamp}", f"DTSTART:{_ics_dt(r.start)}",
-                  f"DTEND:{_ics_dt(r.end)}", f"SUMMARY:{_ics_text(summary)}",
-                  f"DESCRIPTION:{_ics_text(desc)}", f"LOCATION:{_ics_text(f'{lat:.6f}, {lon:.6f}')}",
-                  f"GEO:{lat:.6f};{lon:.6f}", f"CATEGORIES:{_ics_text('Hotspot patrol')}", "END:VEVENT"]
-    lines.append("END:VCALENDAR")
-    return "\r\n".join(_fold(line) for line in lines) + "\r\n"
+        lon, lat = round(float(ll.loc[key, "lon"]), 6), round(float(ll.loc[key, "lat"]), 6)
+        event = Event()
+        event.add("uid", hashlib.sha1(f"{sha}|{team}|{key}|{r.start}".encode()).hexdigest() + "@hotpatrol")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", _ics_time(r.start, tz))
+        event.add("dtend", _ics_time(r.end, tz))
+        event.add("summary", f"Hotspot patrol #{rank.get(key, '')} ({key}) visit {r.visit}")
+        event.add("description",
+                  f"Stay {int((pd.Timestamp(r.end) - pd.Timestamp(r.start)).total_seconds() // 60)} minutes in the "
+                  f"hotspot, highly visible, on foot. Shift: {r.shift}. Operational day {r.day}. "
+                  f"Covers {r.risk_share:.0%} of the day's risk here. Plan {sha}.")
+        event.add("location", f"{lat:.6f}, {lon:.6f}")
+        event.add("geo", (lat, lon))
+        event.add("categories", ["Hotspot patrol"])
+        cal.add_component(event)
+    if len(sched):  # a VTIMEZONE covering the plan's years only (not 1970-2038)
+        first = pd.Timestamp(sched["start"].min()).date().replace(month=1, day=1)
+        last = pd.Timestamp(sched["end"].max()).date().replace(month=12, day=31) + dt.timedelta(days=1)
+        cal.add_missing_timezones(first_date=first, last_date=last)
+    return cal.to_ical().decode("utf-8")
 
 
 def write_ics(plan, folder: str | Path) -> list[Path]:
@@ -171,16 +193,14 @@ def write_ics(plan, folder: str | Path) -> list[Path]:
 # ------------------------------------------------------------------------------------------------
 def hotspot_map_png(plan, place_id, *, margin: float = 250.0, dpi: int = 110) -> bytes:
     """A PNG map of one hotspot: its boundary, recent harmful crimes sized by harm, a scale bar."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
+
+    from hotpatrol.plotting import figure_png, new_figure
 
     row = plan.hotspots[plan.hotspots["place_id"].astype(str) == str(place_id)].iloc[0]
     cx, cy = float(row["x"]), float(row["y"])
     cell = plan.params.get("cell")
-    fig, ax = plt.subplots(figsize=(3.4, 3.4))
+    fig, ax = new_figure(figsize=(3.4, 3.4))
     # neighbouring selected hotspots for context
     others = plan.hotspots[(np.abs(plan.hotspots["x"] - cx) < margin * 2) & (np.abs(plan.hotspots["y"] - cy) < margin * 2)]
     h = float(cell) / 2 if cell else 40.0
@@ -204,10 +224,7 @@ def hotspot_map_png(plan, place_id, *, margin: float = 250.0, dpi: int = 110) ->
     ax.text(cx - margin * 0.9 + 50, cy - margin * 0.82, "100 m", ha="center", fontsize=7)
     ax.annotate("N", (cx + margin * 0.85, cy + margin * 0.7), ha="center", fontsize=9, weight="bold")
     ax.set_title(f"#{row['rank']} {place_id}", fontsize=9)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
+    return figure_png(fig, dpi=dpi, bbox_inches="tight")
 
 
 _CSS = """
@@ -222,9 +239,8 @@ th { background: #eee; } .hotspot { page-break-inside: avoid; border-top: 2px so
 
 def briefing_html(plan, *, day=None, max_crimes: int = 8) -> str:
     """Printable briefing: the day's visits (or the whole plan), then one section per hotspot."""
-    from jinja2 import Environment
+    from hotpatrol.render import render_string, trusted
 
-    esc = html.escape
     s = plan.allocation.scheme
     if day is not None:
         days = plan.allocation.days
@@ -253,21 +269,20 @@ def briefing_html(plan, *, day=None, max_crimes: int = 8) -> str:
         crimes = plan.crimes[plan.crimes["place_id"].astype(str) == str(pid)].head(max_crimes) if len(plan.crimes) else plan.crimes
         v = visits[visits["hotspot_id"].astype(str) == str(pid)] if len(visits) else visits
         sections.append({
-            "rank": row["rank"], "pid": esc(str(pid)), "harm": f"{row['harm']:,.1f}" if pd.notna(row["harm"]) else "-",
-            "district": esc(str(row["district"])) if "district" in row and pd.notna(row.get("district")) else "",
-            "png": png, "peaks": esc(peaks.get(pid, "")), "days": int(counts.get(pid, 0)),
-            "shares": [(esc(r.shift), f"{r.share:.0%}") for r in sh.itertuples()],
-            "crimes": [(pd.Timestamp(c.occurred_at).strftime("%d %b %Y %H:%M"), esc(str(c.category)), f"{c.harm:,.0f}")
+            "rank": row["rank"], "pid": str(pid), "harm": f"{row['harm']:,.1f}" if pd.notna(row["harm"]) else "-",
+            "district": str(row["district"]) if "district" in row and pd.notna(row.get("district")) else "",
+            "png": png, "peaks": str(peaks.get(pid, "")), "days": int(counts.get(pid, 0)),
+            "shares": [(str(r.shift), f"{r.share:.0%}") for r in sh.itertuples()],
+            "crimes": [(pd.Timestamp(c.occurred_at).strftime("%d %b %Y %H:%M"), str(c.category), f"{c.harm:,.0f}")
                        for c in crimes.itertuples()],
-            "visits": [(_hm(x.start), _hm(x.end), esc(x.team))
+            "visits": [(_hm(x.start), _hm(x.end), str(x.team))
                        for x in v.itertuples()],
         })
-    vis_rows = [(_hm(r.start), _hm(r.end), esc(str(r.hotspot_id)),
-                 esc(r.team), esc(r.shift), f"{r.risk_share:.0%}") for r in visits.itertuples()]
-    env = Environment(autoescape=False)
-    tpl = env.from_string(_TEMPLATE)
-    return tpl.render(css=_CSS, heading=esc(heading), visits=vis_rows, sections=sections,
-                      dwell=plan.params["dwell"], sha=plan.allocation.sha256[:16], notes=[esc(n) for n in plan.profile.notes],
+    vis_rows = [(_hm(r.start), _hm(r.end), str(r.hotspot_id),
+                 str(r.team), str(r.shift), f"{r.risk_share:.0%}") for r in visits.itertuples()]
+    # autoescaped: every value (team names, categories, place ids) is escaped; only the CSS is trusted
+    return render_string(_TEMPLATE, css=trusted(_CSS), heading=heading, visits=vis_rows, sections=sections,
+                      dwell=plan.params["dwell"], sha=plan.allocation.sha256[:16], notes=list(plan.profile.notes),
                       no_crimes=not len(plan.crimes))
 
 

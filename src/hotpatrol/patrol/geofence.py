@@ -40,17 +40,21 @@ class Geofences:
 
     @property
     def n(self) -> int:
+        """Number of hotspots."""
         return len(self.hotspot_id)
 
     @property
     def cx(self) -> np.ndarray:
+        """Centre x of each hotspot (metres)."""
         return (self.xmin + self.xmax) / 2
 
     @property
     def cy(self) -> np.ndarray:
+        """Centre y of each hotspot (metres)."""
         return (self.ymin + self.ymax) / 2
 
     def with_margin(self, margin: float) -> "Geofences":
+        """The same geofences with another ``margin`` (metres, >= 0)."""
         _check_margin(margin)
         return Geofences(self.hotspot_id, self.xmin, self.ymin, self.xmax, self.ymax, self.crs, float(margin),
                          self.polygons)
@@ -129,6 +133,7 @@ class Geofences:
         return cls(ids, v[:, 0], v[:, 1], v[:, 2], v[:, 3], str(crs), float(margin))
 
     def to_frame(self) -> pd.DataFrame:
+        """One row per hotspot: id, bounding box, centre (metres) and CRS."""
         return pd.DataFrame({"hotspot_id": self.hotspot_id, "xmin": self.xmin, "ymin": self.ymin,
                              "xmax": self.xmax, "ymax": self.ymax, "x": self.cx, "y": self.cy, "crs": self.crs})
 

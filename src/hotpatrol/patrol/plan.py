@@ -20,7 +20,7 @@ import pandas as pd
 from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.localtime import check_tz, parse_instants, to_local
-from hotpatrol.hotspots.result import Summary
+from hotpatrol.results import Result, Summary, json_safe
 from hotpatrol.patrol.design import Allocation, allocate
 from hotpatrol.patrol.schedule import build_schedule
 from hotpatrol.patrol.timing import DEFAULT_SHIFTS, TimeProfile, assign_events, time_profile, uniform_profile
@@ -29,20 +29,27 @@ PLAN_FORMAT = "hotpatrol.plan"
 
 
 @dataclass
-class PatrolPlan:
+class PatrolPlan(Result):
+    """A patrol plan: selected hotspots, their randomised allocation, the visit schedule and time profiles.
+
+    Built by :func:`create_plan`; ``save(folder)`` / :meth:`load` write and read every part.
+    """
     hotspots: pd.DataFrame  # rank, place_id, x, y, harm, (district)
     allocation: Allocation
     schedule: pd.DataFrame
     profile: TimeProfile
     params: dict
     crimes: pd.DataFrame = field(default_factory=pd.DataFrame)  # recent harmful crimes at the hotspots
+    name = "plan"
 
     @property
     def crs(self) -> str:
+        """The plan's metric CRS (default EPSG:27700, British National Grid)."""
         return self.params.get("crs") or "EPSG:27700"
 
     @property
     def teams(self) -> list[str]:
+        """Team names in the schedule, sorted."""
         return sorted(self.schedule["team"].unique().tolist()) if len(self.schedule) else []
 
     def day(self, day) -> pd.DataFrame:
@@ -50,13 +57,19 @@ class PatrolPlan:
         d = pd.Timestamp(day).date()
         return self.schedule[self.schedule["day"] == d].sort_values("start").reset_index(drop=True)
 
-    def summary(self) -> Summary:
-        s = self.allocation.scheme
+    def to_frame(self) -> pd.DataFrame:
+        """The hotspots (rank, place_id, x, y, harm, ...) with their patrol days and three peak hours."""
         counts = self.allocation.counts()
         hs = self.hotspots.copy()
         hs["patrol_days"] = [int(counts.get(p, 0)) for p in hs["place_id"]]
         peaks = self.profile.peak_hours(3).set_index("place_id")["peak_hours"]
         hs["peak_hours"] = [peaks.get(p, "") for p in hs["place_id"]]
+        return hs
+
+    def summary(self) -> Summary:
+        """The hotspots with patrol days and peak hours, and the plan's schedule, allocation and profile notes."""
+        s = self.allocation.scheme
+        hs = self.to_frame()
         cols = [c for c in ("rank", "place_id", "harm", "district", "patrol_days", "peak_hours") if c in hs.columns]
         p = self.params
         notes = [
@@ -72,12 +85,14 @@ class PatrolPlan:
         return Summary("Patrol plan", hs[cols], notes)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"params": self.params, "allocation": self.allocation.to_dict(),
-                "visits": int(len(self.schedule)), "teams": self.teams,
-                "hotspots": self.hotspots.to_dict(orient="records"), "notes": self.summary().notes}
+        """JSON-safe parameters, allocation, visit and team counts, hotspots and notes."""
+        return json_safe({"name": self.name, "params": self.params, "allocation": self.allocation.to_dict(),
+                          "visits": int(len(self.schedule)), "teams": self.teams,
+                          "hotspots": self.hotspots, "notes": self.summary().notes})
 
     # ---- storage ---------------------------------------------------------------------------------
     def save(self, folder: str | Path) -> Path:
+        """Write hotspots, allocation (with SHA-256), schedule, profiles, crimes and ``plan.json`` to ``folder``; returns it."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         self.hotspots.to_csv(folder / "hotspots.csv", index=False)
@@ -94,6 +109,7 @@ class PatrolPlan:
 
     @classmethod
     def load(cls, folder: str | Path) -> "PatrolPlan":
+        """Read a plan written by :meth:`save`; raises :class:`HotpatrolError` naming the missing or bad file."""
         folder = Path(folder)
         meta_path = folder / "plan.json"
         if not meta_path.exists():

@@ -33,7 +33,7 @@ from scipy.spatial import cKDTree
 
 from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.hotspots.result import HotspotResult, Summary
+from hotpatrol.results import HotspotResult, Summary, json_safe
 
 HARM_COLUMNS = ("harm", "score", "harm_total", "value")
 NO_DISTRICT = "(none)"  # label of places outside every district
@@ -401,6 +401,7 @@ class SelectionResult(HotspotResult):
     def __init__(self, table: pd.DataFrame, selected: np.ndarray, *, places, crs: str, cell: float | None,
                  constraints: dict, costs: pd.DataFrame, harm_total: float, optimal: bool,
                  n_candidates: int) -> None:
+        """A solved selection; built by :func:`select_hotspots`."""
         self.table = table
         self.selected = selected
         self.places = places
@@ -414,21 +415,26 @@ class SelectionResult(HotspotResult):
 
     @property
     def place_ids(self) -> list:
+        """Selected place ids in rank order."""
         return self.to_frame()["place_id"].tolist()
 
     @property
     def harm_covered(self) -> float:
+        """Harm covered by the selected places."""
         return float(self.table.loc[self.selected, "harm"].sum())
 
     def to_frame(self) -> pd.DataFrame:
+        """The selected places by harm: rank, place_id, x, y, harm (and district)."""
         out = self.table.loc[self.selected].sort_values("harm", ascending=False, kind="stable").reset_index(drop=True)
         out.insert(0, "rank", np.arange(1, len(out) + 1))
         return out
 
     def constraint_costs(self) -> pd.DataFrame:
+        """Per constraint: harm it costs, per cent of covered harm, harm if relaxed."""
         return self.costs.copy()
 
     def summary(self) -> Summary:
+        """The selected places, the harm they cover and what each constraint cost."""
         share = self.harm_covered / self.harm_total if self.harm_total > 0 else float("nan")
         cols = [c for c in ("rank", "place_id", "harm", "district", "x", "y") if c in self.table.columns or c == "rank"]
         notes = [f"Selected {int(self.selected.sum())} of {self.n_candidates} candidate places covering harm "
@@ -440,12 +446,14 @@ class SelectionResult(HotspotResult):
         return Summary("Hotspot selection", self.to_frame()[cols].round({"harm": 2, "x": 1, "y": 1}), notes)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "summary": self.summary().title, "crs": self.crs,
-                "harm_covered": self.harm_covered, "harm_total": self.harm_total, "optimal": self.optimal,
-                "constraints": self.constraints, "constraint_costs": self.costs.to_dict(orient="records"),
-                "rows": self.to_frame().to_dict(orient="records")}
+        """JSON-safe selection, constraints and their costs."""
+        return json_safe({"name": self.name, "summary": self.summary().title, "crs": self.crs,
+                          "harm_covered": self.harm_covered, "harm_total": self.harm_total, "optimal": self.optimal,
+                          "constraints": self.constraints, "constraint_costs": self.costs,
+                          "rows": self.to_frame()})
 
     def to_geodataframe(self):
+        """The selected places as cells (or points) in the plan's CRS (GeoDataFrame)."""
         import geopandas as gpd
         import shapely
 
@@ -473,12 +481,10 @@ class SelectionResult(HotspotResult):
         return path
 
     def plot(self, path, **kwargs):
-        import matplotlib
+        """PNG of the candidates and the selected places (sized by harm, labelled by rank)."""
+        from hotpatrol.plotting import new_figure, save_figure
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(7, 7))
+        fig, ax = new_figure(figsize=(7, 7))
         cand = self.table
         ax.scatter(cand["x"], cand["y"], s=4, c="0.8", label="candidates")
         sel = self.to_frame()
@@ -489,9 +495,7 @@ class SelectionResult(HotspotResult):
         ax.set_aspect("equal")
         ax.legend(loc="best")
         ax.set_title("Selected hotspots")
-        fig.savefig(path, dpi=120, bbox_inches="tight")
-        plt.close(fig)
-        return Path(path)
+        return save_figure(fig, path, dpi=120, bbox_inches="tight")
 
 
 def load_selection(path: str | Path) -> pd.DataFrame:

@@ -84,13 +84,16 @@ class Grid:
 
     @property
     def n_cells(self) -> int:
+        """Number of cells (``nx * ny``)."""
         return self.nx * self.ny
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
+        """``(xmin, ymin, xmax, ymax)`` in the grid's CRS units (metres)."""
         return (self.x0, self.y0, self.x0 + self.nx * self.cell, self.y0 + self.ny * self.cell)
 
     def col_row(self, x, y) -> tuple[np.ndarray, np.ndarray]:
+        """Column and row of each point, as floats (``floor`` of the offset over the cell size; not bounded to the grid)."""
         col = np.floor((np.asarray(x, dtype=float) - self.x0) / self.cell)
         row = np.floor((np.asarray(y, dtype=float) - self.y0) / self.cell)
         return col, row
@@ -130,4 +133,5 @@ class Grid:
         return gpd.GeoDataFrame({"cell_id": ids, "col": col, "row": row}, geometry=geoms, crs=self.crs)
 
     def to_dict(self) -> dict:
+        """The grid's origin, cell size, shape and CRS as a plain dict."""
         return {"x0": self.x0, "y0": self.y0, "cell": self.cell, "nx": self.nx, "ny": self.ny, "crs": self.crs}

@@ -32,6 +32,7 @@ class PlacesLayer:
 
     @property
     def n(self) -> int:
+        """Number of places."""
         return len(self.place_id)
 
     @classmethod

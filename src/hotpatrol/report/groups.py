@@ -35,9 +35,11 @@ class CategoryGroups:
 
     @property
     def names(self) -> list[str]:
+        """Group names in table order."""
         return list(dict.fromkeys(self.table["group"]))
 
     def note(self, group: str) -> str:
+        """The notes of ``group``'s rows joined with ``; `` (empty when none)."""
         notes = [n for n in self.table.loc[self.table["group"] == group, "note"] if isinstance(n, str) and n]
         return "; ".join(dict.fromkeys(notes))
 

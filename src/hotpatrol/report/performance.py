@@ -30,7 +30,6 @@ from scipy import stats
 
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.events import category_change_notes, category_changes
-from hotpatrol.hotspots.result import Summary
 from hotpatrol.places.areas import (
     UNKNOWN,
     district_keys,
@@ -38,6 +37,7 @@ from hotpatrol.places.areas import (
     renamed,
     unknown_names,
 )
+from hotpatrol.results import Result, Summary, json_safe
 from hotpatrol.report.groups import CategoryGroups, load_groups, load_outcome_map
 from hotpatrol.text import plural, singular_of
 
@@ -81,7 +81,7 @@ def change_row(label: str, this: int | None, last: int | None, *, missing: str |
 
 
 @dataclass
-class ChangeTable:
+class ChangeTable(Result):
     """Rows of (label, recorded, last year) plus the total row, as the published reports print them."""
 
     title: str
@@ -89,6 +89,7 @@ class ChangeTable:
     total: dict[str, Any] | None
     noun: str = "crimes"
     notes: list[str] = field(default_factory=list)
+    name = "change_table"
 
     @classmethod
     def from_counts(
@@ -256,7 +257,7 @@ def district_of(events: pd.DataFrame, *, lsoa_lookup=None) -> pd.Series:
 
 
 @dataclass
-class PerformanceReport:
+class PerformanceReport(Result):
     """Every table of a performance report, with the notes that qualify them."""
 
     months: list[pd.Period]
@@ -268,6 +269,15 @@ class PerformanceReport:
     charts: dict[str, pd.DataFrame]
     notes: list[str]
     alpha: float = ALPHA
+    name = "performance_report"
+
+    def to_frame(self) -> pd.DataFrame:
+        """Every change table in one long frame: a ``table`` column, then the table's rows and total."""
+        frames = [t.to_frame().assign(table=name) for name, t in self.tables.items()]
+        if not frames:
+            return pd.DataFrame(columns=["table"])
+        frame = pd.concat(frames, ignore_index=True)
+        return frame[["table"] + [c for c in frame.columns if c != "table"]]
 
     def summary(self) -> Summary:
         rows = []
@@ -284,7 +294,8 @@ class PerformanceReport:
         return Summary(title, frame, self.notes)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        return json_safe({
+            "name": self.name,
             "area": self.area,
             "months": [str(m) for m in self.months],
             "compare": self.compare,
@@ -294,7 +305,7 @@ class PerformanceReport:
             "districts": self.districts.to_dict(orient="records"),
             "control_charts": {k: v.to_dict(orient="records") for k, v in self.charts.items()},
             "notes": self.notes,
-        }
+        })
 
 
 def _period_label(months: list[pd.Period]) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import re
 from pathlib import Path
@@ -11,10 +9,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from jinja2 import Environment, BaseLoader, select_autoescape
 
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.places.areas import current_code, current_labels
+from hotpatrol.plotting import figure_png_base64, new_figure
+from hotpatrol.render import render_string
 from hotpatrol.report.performance import PerformanceReport, _period_label
 
 _TEMPLATE = """<!doctype html>
@@ -66,27 +65,17 @@ mean of up to 12 months), flagged when outside 99.73% Poisson limits.</p>
 
 
 def _png(fig) -> str:
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+    return figure_png_base64(fig, dpi=110, bbox_inches="tight")
 
 
 def _control_chart_png(report: PerformanceReport) -> str | None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     charts = {k: v for k, v in report.charts.items() if len(v)}
     if not charts:
         return None
     n = len(charts)
     cols = 2
     rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(10, 2.4 * rows), squeeze=False)
+    fig, axes = new_figure(rows, cols, figsize=(10, 2.4 * rows), squeeze=False)
     for ax, (name, frame) in zip(axes.ravel(), charts.items()):
         x = np.arange(len(frame))
         ax.plot(x, frame["count"], "o-", color="#1f4e79", ms=3, lw=1, label="recorded")
@@ -132,11 +121,6 @@ def join_districts(gdf, rows: pd.DataFrame, *, source=None):
 
 
 def _district_png(report: PerformanceReport, group: str, boundaries) -> str | None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     table = report.districts
     if table.empty:
         return None
@@ -148,7 +132,7 @@ def _district_png(report: PerformanceReport, group: str, boundaries) -> str | No
 
         gdf = boundaries if isinstance(boundaries, gpd.GeoDataFrame) else gpd.read_file(boundaries)
         merged = join_districts(gdf, rows, source=boundaries)
-        fig, ax = plt.subplots(figsize=(8, 6))
+        fig, ax = new_figure(figsize=(8, 6))
         lim = np.nanmax(np.abs(merged["pct_change"].astype(float))) if merged["pct_change"].notna().any() else 1
         merged.plot(column="pct_change", cmap="RdBu_r", vmin=-lim, vmax=lim, legend=True, ax=ax,
                     edgecolor="#444", linewidth=.4, missing_kwds={"color": "#eee", "label": "no data"},
@@ -157,7 +141,7 @@ def _district_png(report: PerformanceReport, group: str, boundaries) -> str | No
         ax.set_title(f"{group}: % change vs last year by district", fontsize=10)
         return _png(fig)
     rows = rows.assign(pct_change=pd.to_numeric(rows["pct_change"], errors="coerce")).sort_values("pct_change")
-    fig, ax = plt.subplots(figsize=(8, 0.3 * len(rows) + 1))
+    fig, ax = new_figure(figsize=(8, 0.3 * len(rows) + 1))
     colours = ["#b2182b" if v and v > 0 else "#2166ac" for v in rows["pct_change"].fillna(0)]
     ax.barh(rows["district"], rows["pct_change"].fillna(0), color=colours)
     ax.axvline(0, color="#333", lw=.8)
@@ -204,6 +188,7 @@ def _context(report: PerformanceReport, boundaries=None) -> dict[str, Any]:
 
 
 def outcome_commentary(report: PerformanceReport) -> str:
+    """One sentence on the solved and charge rates of the two periods (Fisher exact test against ``report.alpha``)."""
     if report.outcomes.empty:
         return "No outcome data."
     a, b = report.outcomes.iloc[0], report.outcomes.iloc[1]
@@ -231,8 +216,7 @@ def write_report(report: PerformanceReport, out: str | Path, *, pdf: bool = True
     if out.suffix.lower() not in (".html", ".htm"):
         raise HotpatrolError("The report path must end in .html.", parameter="out", given=str(out))
     out.parent.mkdir(parents=True, exist_ok=True)
-    env = Environment(loader=BaseLoader(), autoescape=select_autoescape(default=True))
-    html = env.from_string(_TEMPLATE).render(**_context(report, boundaries))
+    html = render_string(_TEMPLATE, **_context(report, boundaries))
     out.write_text(html, encoding="utf-8")
     paths = {"html": out}
     stem = out.with_suffix("")

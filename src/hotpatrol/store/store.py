@@ -55,6 +55,7 @@ class Store:
     """
 
     def __init__(self, url: str | None = None, *, schema: str | None = None) -> None:
+        """Open (and create, if new) the store at ``url`` (SQLite path or SQLAlchemy URL; default the ``db`` setting), in ``schema`` (PostgreSQL)."""
         self.url = _normalise_url(url)
         try:
             # SQLite: ingest writes on a worker thread with connections from the pool (one at a time each)
@@ -99,15 +100,19 @@ class Store:
 
     # ------------------------------------------------------------------ plumbing
     def __enter__(self) -> "Store":
+        """The store itself (closed on exit)."""
         return self
 
     def __exit__(self, *exc) -> None:
+        """Close the store's connections."""
         self.close()
 
     def close(self) -> None:
+        """Release the engine's pooled connections."""
         self.engine.dispose()
 
     def __repr__(self) -> str:
+        """``Store('<url without password>')``."""
         return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
 
     def begin(self):
@@ -196,6 +201,7 @@ class Store:
         return True
 
     def create_indexes(self, table: str) -> None:
+        """Create the indexes of ``table`` (after a bulk load)."""
         with self.engine.begin() as conn:
             _create_indexes(conn, S.TABLES[table])
 
@@ -305,6 +311,7 @@ class Store:
         return conn.execute(S.ingested_files.insert().values(**values)).inserted_primary_key[0]
 
     def quarantine_counts(self, file_id: int | None = None) -> dict[str, int]:
+        """Quarantined rows per reason (of one ingested file, or all)."""
         t = S.quarantine
         stmt = sa.select(t.c.reason, sa.func.count()).group_by(t.c.reason).order_by(t.c.reason)
         if file_id is not None:
@@ -453,14 +460,17 @@ class KeySet:
     """A growing set of int64 key hashes: sorted chunks searched with ``searchsorted`` (no Python set)."""
 
     def __init__(self, hashes=None) -> None:
+        """An empty set, or one holding ``hashes`` (int64 array-like)."""
         self._chunks: list[np.ndarray] = []
         if hashes is not None:
             self.add(hashes)
 
     def __len__(self) -> int:
+        """Number of hashes held (duplicates added twice count twice)."""
         return sum(len(c) for c in self._chunks)
 
     def add(self, hashes) -> None:
+        """Add int64 ``hashes``."""
         hashes = np.sort(np.asarray(hashes, dtype=np.int64))
         if len(hashes):
             self._chunks.append(hashes)
@@ -468,6 +478,7 @@ class KeySet:
             self._chunks = [np.sort(np.concatenate(self._chunks))]
 
     def contains(self, hashes) -> np.ndarray:
+        """Boolean array: which of ``hashes`` are in the set."""
         hashes = np.asarray(hashes, dtype=np.int64)
         order = np.argsort(hashes)
         needles = hashes[order]  # sorted needles: searchsorted walks the chunk in order (cache friendly)
@@ -545,4 +556,5 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 
 def utcnow() -> datetime:
+    """The local time now, to the second (naive datetime)."""
     return datetime.now().replace(microsecond=0)

@@ -45,6 +45,7 @@ class County:
     crs: str = BNG
 
     def summary(self) -> dict:
+        """The county at a glance as a dict: force, scale, seed, months, events, crimes, mean events per month by category, towns, districts, ..."""
         ev = self.events
         months = ev["month"].nunique()
         return {

@@ -40,6 +40,7 @@ _SUFFIXES = ("Road", "Street", "Lane", "Close", "Avenue", "Way", "Drive", "Garde
 
 @dataclass
 class Geography:
+    """A synthetic county's geography in BNG metres: outline, towns, districts, streets and street points, snap points, planted hotspots and LSOAs."""
     outline: object  # shapely Polygon (BNG)
     towns: pd.DataFrame  # town_id, name, x, y, radius, weight
     districts: object  # GeoDataFrame (BNG): LAD_CD, LAD_NM, town_id, geometry
@@ -174,6 +175,7 @@ def _sample_along(streets: pd.DataFrame, step: float, rng=None) -> pd.DataFrame:
 
 
 def build_geography(rng, scale: float) -> Geography:
+    """A random county geography scaled by ``scale`` (area factor), drawn with the numpy Generator ``rng``."""
     outline = _outline(rng, scale)
     towns = _towns(rng, outline, scale)
     districts = _districts(towns, outline)
