@@ -1,0 +1,74 @@
+"""Django admin for force admins (staff = the admin role): users, roles, districts, teams, logs."""
+
+from django.contrib import admin
+
+from hotpatrol.web.core import models as m
+from hotpatrol.web.core.models import role_of
+
+
+def _admin_only(request) -> bool:
+    return request.user.is_active and request.user.is_staff and role_of(request.user) == "admin"
+
+
+admin.site.has_permission = _admin_only
+
+
+@admin.register(m.Force)
+class ForceAdmin(admin.ModelAdmin):
+    list_display = ("name",)
+
+
+@admin.register(m.District)
+class DistrictAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "force", "area_km2")
+    search_fields = ("name", "code")
+    readonly_fields = ("geometry", "map_geometry", "xmin", "ymin", "xmax", "ymax", "area_km2")
+
+
+@admin.register(m.Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("name", "district")
+    list_filter = ("district",)
+
+
+@admin.register(m.Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ("user", "role", "district", "team")
+    list_filter = ("role", "district")
+    search_fields = ("user__username", "user__email")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        user = obj.user
+        user.is_staff = user.is_superuser = obj.role == "admin"
+        user.save(update_fields=["is_staff", "is_superuser"])
+
+
+@admin.register(m.ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("prefix", "user", "name", "created", "last_used", "revoked")
+    readonly_fields = ("prefix", "key_hash", "created", "last_used")
+
+
+@admin.register(m.AnalysisRun)
+class AnalysisRunAdmin(admin.ModelAdmin):
+    list_display = ("id", "period_start", "period_end", "n_cells", "n_events", "created")
+    readonly_fields = ("result", "months")
+
+
+@admin.register(m.AccessLog)
+class AccessLogAdmin(admin.ModelAdmin):
+    """Read-only: the access log is append-only."""
+
+    list_display = ("when", "username", "action", "object_type", "object_id", "reason")
+    list_filter = ("object_type", "action")
+    search_fields = ("username", "object_id", "reason")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
