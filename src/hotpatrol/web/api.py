@@ -245,14 +245,16 @@ def _district_out(d: District, geometry: bool) -> dict:
             "geometry": json.loads(d.map_geometry) if geometry else None}
 
 
-def _cell_out(c: HotspotCell) -> dict:
+def _cell_out(c: HotspotCell, run: AnalysisRun) -> dict:
     return {"id": c.pk, "cell_id": c.cell_id, "district": c.district.code if c.district_id else None, "x": c.x,
             "y": c.y, "harm": c.harm, "count": c.count, "rank": c.rank, "district_rank": c.district_rank,
-            "run": c.run_id, "period": f"{c.run.period_start}..{c.run.period_end}"}
+            "run": c.run_id, "period": f"{run.period_start}..{run.period_end}"}
 
 
-def _run_for(user, period: str | None = None, run: int | None = None) -> AnalysisRun:
+def _run_for(user, period: str | None = None, run: int | None = None, *, result: bool = True) -> AnalysisRun:
     qs = AnalysisRun.objects.restrict(user, "view")
+    if not result:
+        qs = qs.defer("result")
     if run is not None:
         qs = qs.filter(pk=run)
     if period:
@@ -314,28 +316,29 @@ def get_district(request, code: str):
 def list_hotspots(request, filters: Query[HotspotFilters], paging: Query[Paging]):
     """Cells with harm, best first, from the newest run (or ``period``/``run``), in the caller's scope."""
     user = user_of(request)
-    run = _run_for(user, filters.period, filters.run)
-    qs = HotspotCell.objects.restrict(user, "view").filter(run=run).select_related("district", "run")
+    run = _run_for(user, filters.period, filters.run, result=False)
+    qs = HotspotCell.objects.restrict(user, "view").filter(run=run).select_related("district").defer("mix", "series")
     if filters.district:
         qs = qs.filter(district=_scope(user, filters.district))
     if filters.min_harm is not None:
         qs = qs.filter(harm__gte=filters.min_harm)
-    return paginate(qs.order_by("rank"), paging, _cell_out)
+    return paginate(qs.order_by("rank"), paging, lambda c: _cell_out(c, run))
 
 
 @api.get("/hotspots/{cell}", response={200: CellDetail, **ERRORS}, operation_id="get_hotspot", tags=["hotspots"])
 def get_hotspot(request, cell: int):
     """One cell: its crime mix over the period and crimes per month (the sparkline)."""
-    found = HotspotCell.objects.restrict(user_of(request), "view").select_related("district", "run").filter(pk=cell).first()
+    found = HotspotCell.objects.restrict(user_of(request), "view").select_related("district").filter(pk=cell).first()
     if found is None:
         raise Http404("No such cell in your scope.")
-    return {**_cell_out(found), "mix": found.mix, "months": found.run.months, "series": found.series}
+    run = AnalysisRun.objects.only("period_start", "period_end", "months").get(pk=found.run_id)
+    return {**_cell_out(found, run), "mix": found.mix, "months": run.months, "series": found.series}
 
 
 @api.get("/runs", response={200: Page[RunOut], **ERRORS}, operation_id="list_runs", tags=["results"])
 def list_runs(request, paging: Query[Paging]):
     """Hotspot analysis runs, newest first."""
-    qs = AnalysisRun.objects.restrict(user_of(request), "view")
+    qs = AnalysisRun.objects.restrict(user_of(request), "view").defer("result", "months")
     return paginate(qs, paging, lambda r: {"id": r.pk, "created": r.created.isoformat(),
                                            "period": f"{r.period_start}..{r.period_end}", "cell": r.cell,
                                            "weight": r.weight, "cells": r.n_cells, "events": r.n_events})

@@ -96,7 +96,7 @@ def store_has_events(db: str | None) -> bool:
 
     with Store(db) as store:
         info = store.info()
-    return bool(info.get("events", 0))
+    return bool(info.get("counts", {}).get("events", 0))
 
 
 def analyse(db: str | None, districts, *, months: int | None = None, cell: float | None = None,

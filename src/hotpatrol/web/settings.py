@@ -171,7 +171,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(os.environ.get("HOTPATROL_STATIC_ROOT", Path.home() / ".cache" / "hotpatrol" / "static"))
+STATIC_ROOT = os.environ.get("HOTPATROL_STATIC_ROOT") or None  # collectstatic target in production (optional)
 WHITENOISE_USE_FINDERS = True  # serve app static files without collectstatic
 WHITENOISE_AUTOREFRESH = DEBUG
 
