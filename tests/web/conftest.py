@@ -14,6 +14,12 @@ ROLES = ("admin", "analyst", "commander", "sergeant", "officer", "partner")
 PASSWORD = "a-long enough password 42"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Tests create many users: a fast hasher instead of PBKDF2's 1M rounds (tests only)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _square(x0, y0, size):
     return {"type": "Polygon", "coordinates": [[[x0, y0], [x0 + size, y0], [x0 + size, y0 + size], [x0, y0 + size],
                                                 [x0, y0]]]}
