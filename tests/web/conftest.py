@@ -36,8 +36,8 @@ def world(db):
     for code, x0 in (("a", 500000.0), ("b", 510000.0)):
         districts[code] = District.objects.create(
             force=force, code=code, name=f"District {code.upper()}", geometry=json.dumps(_square(x0, 150000.0, 10000)),
-            map_geometry=json.dumps(_square(-1.0 + (x0 - 500000) / 70000, 51.0, 0.14)), xmin=x0, ymin=150000.0,
-            xmax=x0 + 10000, ymax=160000.0, area_km2=100.0)
+            map_geometry=json.dumps(_square(-1.0 + (x0 - 500000) / 70000, 51.0, 0.14)), min_x=x0, min_y=150000.0,
+            max_x=x0 + 10000, max_y=160000.0, area_km2=100.0)
     lorenz = {"places": [0, 0.5, 1], "harm": [0, 0.1, 1]}
     part = {"ranking": {"name": "rank", "summary": "Top 3 places", "rows": []},
             "concentration": {"name": "concentration", "summary": "c", "rows": [{"period": "all", "gini": 0.5}]},
@@ -52,7 +52,7 @@ def world(db):
             rank += 1
             d = districts[code]
             cells[code].append(HotspotCell.objects.create(
-                run=run, district=d, cell_id=f"{code}{i}", x=d.xmin + 75 + 150 * i, y=d.ymin + 75, harm=30.0 - rank,
+                run=run, district=d, cell_id=f"{code}{i}", x=d.min_x + 75 + 150 * i, y=d.min_y + 75, harm=30.0 - rank,
                 count=2, rank=rank, district_rank=i + 1, mix={"Burglary": 1, "Robbery": 1}, series=[0] * 12 + [2]))
     users = {role: make_user(f"{role}-a", role, "a" if role not in ("admin", "analyst") else None) for role in ROLES}
     users["commander_b"] = make_user("commander-b", "commander", "b")

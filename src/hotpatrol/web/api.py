@@ -140,7 +140,7 @@ class MeOut(Schema):
 class DistrictOut(Schema):
     code: str
     name: str
-    bbox: list[float] = Field(description="xmin, ymin, xmax, ymax in BNG metres")
+    bbox: list[float] = Field(description="min_x, min_y, max_x, max_y in BNG metres")
     area_km2: float
     geometry: dict | None = Field(None, description="GeoJSON in lon/lat (simplified), when asked for")
 
@@ -241,7 +241,7 @@ class HotspotFilters(Schema):
 def _district_out(d: District, geometry: bool) -> dict:
     import json
 
-    return {"code": d.code, "name": d.name, "bbox": [d.xmin, d.ymin, d.xmax, d.ymax], "area_km2": d.area_km2,
+    return {"code": d.code, "name": d.name, "bbox": [d.min_x, d.min_y, d.max_x, d.max_y], "area_km2": d.area_km2,
             "geometry": json.loads(d.map_geometry) if geometry else None}
 
 

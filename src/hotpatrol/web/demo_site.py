@@ -17,7 +17,13 @@ def build(db: str, districts_path, password: str) -> dict:
     from hotpatrol.web.dburl import database_config
 
     if settings.configured and str(settings.DATABASES["default"]["NAME"]) != str(database_config(db)["NAME"]):
-        env = dict(os.environ, HOTPATROL_DEMO_PASSWORD=password, HOTPATROL_DB=db)
+        from pathlib import Path
+
+        import hotpatrol
+
+        src = str(Path(hotpatrol.__file__).resolve().parents[1])  # this hotpatrol, whatever is installed
+        env = dict(os.environ, HOTPATROL_DEMO_PASSWORD=password, HOTPATROL_DB=db,
+                   PYTHONPATH=os.pathsep.join([src] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
         env.pop("DJANGO_SETTINGS_MODULE", None)
         done = subprocess.run([sys.executable, "-m", "hotpatrol.web.demo_site", db, str(districts_path)], env=env,
                               capture_output=True, text=True)

@@ -44,9 +44,9 @@ def load_districts(path, *, name_column: str, code_column: str | None = None, fo
             slug = slugify(str(code))[:60]
             if not slug:
                 raise HotpatrolError("A district code is empty after cleaning.", parameter="code_column", given=code)
-            xmin, ymin, xmax, ymax = geom.bounds
+            min_x, min_y, max_x, max_y = geom.bounds
             values = dict(force=f, name=name, geometry=shapely.to_geojson(geom), map_geometry=display,
-                          xmin=xmin, ymin=ymin, xmax=xmax, ymax=ymax, area_km2=geom.area / 1e6)
+                          min_x=min_x, min_y=min_y, max_x=max_x, max_y=max_y, area_km2=geom.area / 1e6)
             district, _ = District.objects.update_or_create(code=slug, defaults=values)
             out.append(district)
     return out

@@ -22,7 +22,7 @@ class ForceAdmin(admin.ModelAdmin):
 class DistrictAdmin(admin.ModelAdmin):
     list_display = ("name", "code", "force", "area_km2")
     search_fields = ("name", "code")
-    readonly_fields = ("geometry", "map_geometry", "xmin", "ymin", "xmax", "ymax", "area_km2")
+    readonly_fields = ("geometry", "map_geometry", "min_x", "min_y", "max_x", "max_y", "area_km2")
 
 
 @admin.register(m.Team)
