@@ -113,7 +113,16 @@ def _concentration_figure(part: dict) -> dict:
     points = " ".join(f"{x * w:.1f},{h - y * h:.1f}" for x, y in zip(xs, ys))
     rows = (part.get("concentration") or {}).get("rows") or [{}]
     row = rows[-1]
-    shares = {k: v for k, v in row.items() if isinstance(v, (int, float)) and k not in ("places", "events")}
+
+    def pct(key):
+        value = row.get(key)
+        return None if not isinstance(value, (int, float)) else f"{value:.1%}"
+
+    labels = [("Harm in the top 1% of cells", pct("share_in_top_1pct")),
+              ("Harm in the top 5% of cells", pct("share_in_top_5pct")),
+              ("Cells holding 50% of harm", pct("places_for_50pct")),
+              ("Gini (generalised)", None if row.get("gini_generalized") is None else f"{row['gini_generalized']:.3f}")]
+    shares = [(label, value) for label, value in labels if value is not None]
     return {"points": points, "w": w, "h": h, "row": row, "shares": shares,
             "cells": part.get("cells"), "harm": part.get("harm"), "crimes": part.get("crimes")}
 

@@ -5,19 +5,15 @@
   var COLOURS = ["#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15"];
   var map = L.map("map", { preferCanvas: false, zoomSnap: 0.25, attributionControl: false });
   var districts = L.geoJSON(data.districts, {
-    style: { color: "#0b2545", weight: 1.5, fillColor: "#8da9c4", fillOpacity: 0.15 },
+    style: { color: "#0b2545", weight: 1.5, fillColor: "#8da9c4", fillOpacity: 0.15, className: "district" },
     onEachFeature: function (f, layer) { layer.bindTooltip(f.properties.name, { sticky: true }); }
-  }).addTo(map);
-  districts.eachLayer(function (layer) {
-    var el = layer.getElement && layer.getElement();
-    if (el) { el.classList.add("district"); el.setAttribute("data-district", layer.feature.properties.code); }
   });
   // harm classes: quantiles of the cells sent
   var harms = data.cells.map(function (c) { return c[5]; }).sort(function (a, b) { return a - b; });
   function q(p) { return harms.length ? harms[Math.min(harms.length - 1, Math.floor(p * harms.length))] : 0; }
   var breaks = [q(0.5), q(0.75), q(0.9), q(0.97)];
   function colour(h) { var i = 0; while (i < breaks.length && h > breaks[i]) i++; return COLOURS[i]; }
-  var cellLayer = L.featureGroup().addTo(map);
+  var cellLayer = L.featureGroup();
   var byId = {};
   data.cells.forEach(function (c) {
     var r = L.rectangle([[c[2], c[1]], [c[4], c[3]]], {
@@ -29,9 +25,16 @@
     r.addTo(cellLayer);
     byId[c[0]] = r;
   });
+  // set the view first: Leaflet draws vector layers only once the map has one
   var bounds = districts.getBounds();
   if (!bounds.isValid() && data.cells.length) bounds = cellLayer.getBounds();
   if (bounds.isValid()) map.fitBounds(bounds, { padding: [8, 8] }); else map.setView([51.5, -0.1], 8);
+  districts.addTo(map);
+  cellLayer.addTo(map);
+  districts.eachLayer(function (layer) {
+    var el = layer.getElement && layer.getElement();
+    if (el) el.setAttribute("data-district", layer.feature.properties.code);
+  });
   var legend = document.getElementById("legend");
   if (legend && harms.length) {
     var lo = [harms[0]].concat(breaks);
