@@ -128,13 +128,21 @@ def _concentration_figure(part: dict) -> dict:
 
 
 # ------------------------------------------------------------------ audit
+def _date(text):
+    """A YYYY-MM-DD filter value, or None when empty or not a real day (the filter is then not applied)."""
+    try:
+        return parse_date(text or "")
+    except ValueError:
+        return None
+
+
 def _audit_filters(request, qs, *, when: str, actor: str, model: str | None):
     get = request.GET
     if get.get("user"):
         qs = qs.filter(**{actor: get["user"]})
     if model and get.get("model"):
         qs = qs.filter(**{model: get["model"]})
-    since, until = parse_date(get.get("since") or ""), parse_date(get.get("until") or "")
+    since, until = _date(get.get("since")), _date(get.get("until"))
     if since:
         qs = qs.filter(**{f"{when}__date__gte": since})
     if until:
