@@ -98,3 +98,15 @@ def test_audit_pages_filter_and_export_csv(world, client):
     client.force_login(world["users"]["analyst"])
     assert client.get("/audit/").status_code == 403
     assert client.get("/api/v1/audit/access").status_code == 403
+
+
+def test_admin_user_pages_are_in_the_access_log(world, client):
+    from hotpatrol.web.core.models import AccessLog
+
+    client.force_login(world["users"]["admin"])
+    assert client.get("/admin/auth/user/").status_code == 200
+    listed = AccessLog.objects.filter(reason="admin user list")
+    assert listed.count() == 7  # every user on the page
+    target = world["users"]["partner"]
+    assert client.get(f"/admin/auth/user/{target.pk}/change/").status_code == 200
+    assert AccessLog.objects.filter(reason="admin user page", object_id=str(target.pk)).count() == 1

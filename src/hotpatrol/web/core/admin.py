@@ -72,3 +72,32 @@ class AccessLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# ------------------------------------------------------------------ personal data read in the admin
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.auth.admin import UserAdmin  # noqa: E402
+
+
+class AccessLoggedUserAdmin(UserAdmin):
+    """The user list and user pages show names and emails: every view of them goes to the access log."""
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        cl = getattr(response, "context_data", {}) or {}
+        rows = cl.get("cl").result_list if cl.get("cl") is not None else []
+        if rows:
+            m.AccessLog.record(request, "user", [u.pk for u in rows], reason="admin user list")
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and getattr(response, "status_code", 200) == 200:
+            m.AccessLog.record(request, "user", object_id, reason="admin user page")
+        return response
+
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+admin.site.register(User, AccessLoggedUserAdmin)
