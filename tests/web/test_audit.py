@@ -110,3 +110,27 @@ def test_admin_user_pages_are_in_the_access_log(world, client):
     target = world["users"]["partner"]
     assert client.get(f"/admin/auth/user/{target.pk}/change/").status_code == 200
     assert AccessLog.objects.filter(reason="admin user page", object_id=str(target.pk)).count() == 1
+
+
+def test_admin_sets_role_district_and_team_on_the_user_page(world, client):
+    from django.contrib.auth import get_user_model
+
+    from hotpatrol.web.core.models import Team
+
+    team = Team.objects.create(district=world["districts"]["b"], name="Night")
+    target = world["users"]["officer"]
+    client.force_login(world["users"]["admin"])
+    page = client.get(f"/admin/auth/user/{target.pk}/change/")
+    assert b"profile-0-role" in page.content
+    form = {"username": target.username, "email": target.email, "is_active": "on",
+            "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00", "initial-date_joined_0": "2026-01-01",
+            "initial-date_joined_1": "00:00:00",
+            "profile-TOTAL_FORMS": "1", "profile-INITIAL_FORMS": "1", "profile-MIN_NUM_FORMS": "0",
+            "profile-MAX_NUM_FORMS": "1", "profile-0-id": str(target.profile.pk), "profile-0-user": str(target.pk),
+            "profile-0-role": "admin", "profile-0-district": str(world["districts"]["b"].pk),
+            "profile-0-team": str(team.pk)}
+    resp = client.post(f"/admin/auth/user/{target.pk}/change/", form)
+    assert resp.status_code == 302, resp.content.decode()[:3000]
+    target = get_user_model().objects.get(pk=target.pk)
+    assert (target.profile.role, target.profile.district.code, target.profile.team.name) == ("admin", "b", "Night")
+    assert target.is_staff and target.is_superuser  # the admin role is the admin site's staff

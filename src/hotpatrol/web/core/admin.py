@@ -79,8 +79,38 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.admin import UserAdmin  # noqa: E402
 
 
+class ProfileInline(admin.StackedInline):
+    model = m.Profile
+    can_delete = False
+    extra = 0
+    max_num = 1
+
+
 class AccessLoggedUserAdmin(UserAdmin):
-    """The user list and user pages show names and emails: every view of them goes to the access log."""
+    """Users with their role, district and team (inline). The user list and user pages show names and
+    emails: every view of them goes to the access log."""
+
+    inlines = [ProfileInline]
+    list_display = ("username", "email", "role", "district", "is_active", "last_login")
+    list_select_related = ("profile__district",)
+
+    @admin.display(description="role")
+    def role(self, obj):
+        return getattr(getattr(obj, "profile", None), "role", "")
+
+    @admin.display(description="district")
+    def district(self, obj):
+        profile = getattr(obj, "profile", None)
+        return profile.district if profile is not None else ""
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        profile = m.Profile.objects.filter(user=user).first()
+        admin_role = profile is not None and profile.role == "admin"
+        if user.is_staff != admin_role or user.is_superuser != admin_role:
+            user.is_staff = user.is_superuser = admin_role
+            user.save(update_fields=["is_staff", "is_superuser"])
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
