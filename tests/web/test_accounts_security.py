@@ -136,3 +136,12 @@ def test_deploy_checks_are_clean(monkeypatch):
                            "WARNING"], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "no issues" in done.stdout
+
+
+def test_account_pages_use_the_site_layout(world, client):
+    page = client.get("/accounts/login/").content.decode()
+    assert "core/site.css" in page and 'name="login"' in page and 'name="password"' in page
+    assert "sign up" not in page.lower()
+    client.force_login(world["users"]["partner"])
+    page = client.get("/accounts/2fa/").content.decode()
+    assert "core/site.css" in page and "Sign out" in page

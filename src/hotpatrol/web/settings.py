@@ -92,7 +92,7 @@ WSGI_APPLICATION = "hotpatrol.web.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "core" / "templates"],  # ours first: they restyle allauth's pages
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -128,6 +128,7 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_ADAPTER = "hotpatrol.web.core.adapters.AccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_SESSION_REMEMBER = False  # no "remember me": sessions end with the browser or 30 idle minutes
 ACCOUNT_RATE_LIMITS = False  # axes does the per-account lockout
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "overview"
