@@ -8,14 +8,16 @@ All reads go through ``restrict(user, action)``.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
-from ninja import Field, NinjaAPI, Query, Schema
+from ninja import Field, NinjaAPI, Path, Query, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
+from pydantic import field_validator
 
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.web.core.models import (FORCE_WIDE_ROLES, AccessLog, AnalysisRun, ApiToken, District, HotspotCell,
@@ -52,6 +54,9 @@ class ErrorBody(Schema):
 class ErrorOut(Schema):
     error: ErrorBody
 
+
+# ids are 64-bit in the database: a larger one would overflow the driver (a 500), so the schema bounds it (422)
+MAX_ID = 2**63 - 1
 
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
@@ -228,6 +233,14 @@ class AuditFilters(Schema):
     since: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")
     until: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")
 
+    @field_validator("since", "until")
+    @classmethod
+    def _real_date(cls, value: str | None) -> str | None:
+        """A date that exists (2021-02-30 matches the pattern but is no date: 422, not a 500)."""
+        if value is not None:
+            datetime.date.fromisoformat(value)
+        return value
+
 
 class HotspotFilters(Schema):
     district: str | None = Field(None, description="district code")
@@ -326,7 +339,7 @@ def list_hotspots(request, filters: Query[HotspotFilters], paging: Query[Paging]
 
 
 @api.get("/hotspots/{cell}", response={200: CellDetail, **ERRORS}, operation_id="get_hotspot", tags=["hotspots"])
-def get_hotspot(request, cell: int):
+def get_hotspot(request, cell: int = Path(..., ge=1, le=MAX_ID, description="the cell's id")):
     """One cell: its crime mix over the period and crimes per month (the sparkline)."""
     found = HotspotCell.objects.restrict(user_of(request), "view").select_related("district").filter(pk=cell).first()
     if found is None:
@@ -401,7 +414,7 @@ def list_users(request, paging: Query[Paging]):
 
 
 @api.get("/users/{user_id}", response={200: UserOut, **ERRORS}, operation_id="get_user", tags=["admin"])
-def get_user(request, user_id: int):
+def get_user(request, user_id: int = Path(..., ge=1, le=MAX_ID, description="the account's id")):
     """One account (admins only); the read is written to the access log."""
     user = require(request, {"admin"})
     from django.contrib.auth import get_user_model
