@@ -16,8 +16,12 @@ PASSWORD = "a-long enough password 42"
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
-    """Tests create many users: a fast hasher instead of PBKDF2's 1M rounds (tests only)."""
+    """Tests create many users: a fast hasher instead of PBKDF2's 1M rounds (tests only); the page cache
+    starts empty in every test (ids repeat across rolled-back tests)."""
+    from django.core.cache import cache
+
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
 
 
 def _square(x0, y0, size):

@@ -121,3 +121,15 @@ def test_analysis_saved_by_the_site(county, db):
     assert AnalysisRun.objects.count() == 1 and run.n_cells == HotspotCell.objects.count()
     top = HotspotCell.objects.order_by("rank").first()
     assert top.district is not None and top.district_rank == 1 and len(top.series) == 13
+
+
+def test_cached_page_data_never_crosses_scopes(world, client):
+    client.force_login(world["users"]["analyst"])
+    assert len(_payload(client.get("/"))["cells"]) == 6  # fills the force-wide cache entry
+    client.force_login(world["users"]["commander"])
+    data = _payload(client.get("/"))
+    assert [f["properties"]["code"] for f in data["districts"]["features"]] == ["a"] and len(data["cells"]) == 3
+    client.force_login(world["users"]["commander_b"])
+    data = _payload(client.get("/"))
+    assert [f["properties"]["code"] for f in data["districts"]["features"]] == ["b"]
+    assert {c[0] for c in data["cells"]} == {c.pk for c in world["cells"]["b"]}

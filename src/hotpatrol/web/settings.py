@@ -187,6 +187,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("HOTPATROL_FROM_EMAIL", "hotpatrol@localhost
 
 # page: how many cells the overview map receives (the highest-harm ones in scope)
 HOTPATROL_MAP_CELLS = int(os.environ.get("HOTPATROL_MAP_CELLS", "1000"))
+HOTPATROL_OVERVIEW_CACHE_SECONDS = int(os.environ.get("HOTPATROL_OVERVIEW_CACHE_SECONDS", "60"))
 
 LOGGING = {
     "version": 1,

@@ -10,10 +10,12 @@ import numpy as np
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.dateparse import parse_date
+from django.utils.html import json_script
 
 from hotpatrol.web import library
 from hotpatrol.web.core.models import (FORCE_WIDE_ROLES, ROLE_LABELS, AccessLog, AnalysisRun, District, HotspotCell,
@@ -71,8 +73,24 @@ def _overview(request, scope: District | None):
     districts = District.objects.restrict(user, "view")
     if scope is not None:
         districts = districts.filter(pk=scope.pk)
-    run = AnalysisRun.objects.restrict(user, "view").filter(force__districts__in=districts).distinct().first() \
-        if districts.exists() else None
+    run = AnalysisRun.objects.restrict(user, "view").filter(force__districts__in=districts).distinct() \
+        .defer("result").first() if districts.exists() else None
+    # what the page shows depends only on the run and the scope (force or one district), not on the user:
+    # cached for HOTPATROL_OVERVIEW_CACHE_SECONDS (a newly loaded district shows within that time)
+    key = f"hotpatrol:overview:{run.pk if run else 0}:{scope.pk if scope else 'force'}:{settings.HOTPATROL_MAP_CELLS}"
+    data = cache.get(key)
+    if data is None:
+        data = _overview_data(user, scope, districts, run)
+        cache.set(key, data, settings.HOTPATROL_OVERVIEW_CACHE_SECONDS)
+    return render(request, "core/overview.html", {
+        **data, "scope": scope, "run": run,
+        "district_links": District.objects.restrict(user, "view").only("code", "name") if scope is None else [],
+    })
+
+
+def _overview_data(user, scope: District | None, districts, run: AnalysisRun | None) -> dict:
+    """The page's data: district outlines and the highest-harm cells (lon/lat) as one JSON script block,
+    the ranking rows and the concentration figure."""
     features = [{"type": "Feature", "id": d.code, "properties": {"code": d.code, "name": d.name},
                  "geometry": json.loads(d.map_geometry)} for d in districts]
     cells, ranking, conc, total_cells = [], [], None, 0
@@ -98,11 +116,8 @@ def _overview(request, scope: District | None):
         conc = _concentration_figure(part) if part else None
     payload = {"districts": {"type": "FeatureCollection", "features": features}, "cells": cells,
                "months": run.months if run else [], "cellApi": "/api/v1/hotspots/"}
-    return render(request, "core/overview.html", {
-        "scope": scope, "run": run, "ranking": ranking, "conc": conc, "payload": payload,
-        "shown": len(cells), "total_cells": total_cells,
-        "district_links": District.objects.restrict(user, "view") if scope is None else [],
-    })
+    return {"payload_script": json_script(payload, "overview-data"), "ranking": ranking, "conc": conc,
+            "shown": len(cells), "total_cells": total_cells}
 
 
 def _concentration_figure(part: dict) -> dict:
