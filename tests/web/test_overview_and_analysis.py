@@ -133,3 +133,16 @@ def test_cached_page_data_never_crosses_scopes(world, client):
     data = _payload(client.get("/"))
     assert [f["properties"]["code"] for f in data["districts"]["features"]] == ["b"]
     assert {c[0] for c in data["cells"]} == {c.pk for c in world["cells"]["b"]}
+
+
+def test_background_task_runs_a_new_analysis(county, db, monkeypatch):
+    from hotpatrol.web import site
+    from hotpatrol.web.core.models import AnalysisRun
+    from hotpatrol.web.core.tasks import analyse_store
+
+    site.load_districts(county["districts"], name_column="LAD_NM", code_column="LAD_CD")
+    monkeypatch.setenv("HOTPATROL_DB", county["db"])
+    out = analyse_store.call(months=6)
+    run = AnalysisRun.objects.get(pk=out["run"])
+    first, last = (int(p.replace("-", "")) for p in (run.period_start, run.period_end))
+    assert out["cells"] == run.n_cells > 0 and (last // 100 * 12 + last % 100) - (first // 100 * 12 + first % 100) == 5
