@@ -34,6 +34,8 @@ def run(db: str | None, *, host: str = "127.0.0.1", port: int = 8000, workers: i
                                "worker_class": "gthread", "accesslog": "-", "timeout": 120,
                                "graceful_timeout": 10}.items():
                 self.cfg.set(key, value)
+            if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 25: one shared ~/.gunicorn/gunicorn.ctl
+                self.cfg.set("control_socket_disable", True)  # would be taken over by each concurrent server
 
         def load(self):
             from hotpatrol.web.wsgi import application
