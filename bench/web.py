@@ -28,6 +28,7 @@ import asyncio
 import json
 import os
 import random
+import resource
 import shutil
 import socket
 import subprocess
@@ -150,6 +151,19 @@ def start_server(db: str, port: int, workers: int, threads: int, log: Path) -> s
         time.sleep(0.5)
     stop_server(proc)
     sys.exit(f"hotpatrol serve did not answer in 180 s; see {log}")
+
+
+def group_cpu(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by every live process of the server's process group (Linux)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # fields after the name: state ppid pgrp ... utime(11) stime(12)
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def stop_server(proc: subprocess.Popen) -> None:
@@ -318,15 +332,27 @@ def main(argv=None) -> int:
         tokens = {role: a["token"] for role, a in prep["accounts"].items()}
         asyncio.run(load(base, sessions, tokens, prep["district"], prep["cells"], users=10, seconds=3,
                          think=0.2))  # warm-up: imports, connections, caches
+        self0, tree0, wall0 = resource.getrusage(resource.RUSAGE_SELF), group_cpu(server.pid), time.monotonic()
         records = asyncio.run(load(base, sessions, tokens, prep["district"], prep["cells"], users=args.users,
                                    seconds=args.seconds, think=args.think))
+        self1, tree1, wall1 = resource.getrusage(resource.RUSAGE_SELF), group_cpu(server.pid), time.monotonic()
+        load1 = os.getloadavg()[0]
     finally:
         stop_server(server)
     res = summarise(records, args.seconds)
+    cpu = lambda a, b: (b.ru_utime + b.ru_stime) - (a.ru_utime + a.ru_stime)  # noqa: E731
+    res["cpu"] = {"load_generator_cores": round(cpu(self0, self1) / (wall1 - wall0), 2),
+                  "server_cores": round((tree1 - tree0) / (wall1 - wall0), 2),
+                  "server_cpu_ms_per_request": round(1000 * (tree1 - tree0) / max(len(records), 1), 1),
+                  "machine_load_avg_1min_at_end": round(load1, 2)}
     res["setup"] = {"database": label, "users": args.users, "seconds": args.seconds, "think_s": args.think,
                     "workers": args.workers, "threads": args.threads, "cpus": os.cpu_count(),
                     "district": prep["district"]}
     report(label, res, args)
+    c = res["cpu"]
+    print(f"CPU during the load: server (gunicorn + task worker) {c['server_cores']} cores, "
+          f"{c['server_cpu_ms_per_request']} ms a request; load generator {c['load_generator_cores']} cores; "
+          f"machine load average {c['machine_load_avg_1min_at_end']} on {os.cpu_count()} cores (other work included)")
     if args.json:
         args.json.write_text(json.dumps(res, indent=2))
     return 0
