@@ -139,6 +139,7 @@ def start_server(db: str, port: int, workers: int, threads: int, log: Path) -> s
     proc = subprocess.Popen([sys.executable, "-m", "hotpatrol", "serve", "--db", db, "--host", "127.0.0.1",
                              "--port", str(port), "--workers", str(workers), "--threads", str(threads)],
                             env=_env(), stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+    proc.log_file = fh  # closed by stop_server
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -176,6 +177,8 @@ def stop_server(proc: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+    if getattr(proc, "log_file", None) is not None:
+        proc.log_file.close()
 
 
 # ------------------------------------------------------------------ signing in (the real forms)
@@ -298,7 +301,7 @@ def report(label: str, res: dict, args) -> None:
         if "target_p99_ms" in v:
             target = f"p99 < {v['target_p99_ms']:.0f} ms, 0 errors: {'met' if v['meets_target'] else 'MISSED'}"
         print(f"{name:<14}{v['requests']:>9}{v['per_s']:>8}{v['errors']:>8}{v['p50_ms']:>9}{v['p90_ms']:>9}"
-              f"{v['p99_ms']:>9}{v['max_ms']:>9}{str(v.get('p50_x_static', '')):>11}{str(v.get('p99_x_static', '')):>11}"
+              f"{v['p99_ms']:>9}{v['max_ms']:>9}{v.get('p50_x_static', '')!s:>11}{v.get('p99_x_static', '')!s:>11}"
               f"  {target}")
 
 
@@ -340,7 +343,7 @@ def main(argv=None) -> int:
     finally:
         stop_server(server)
     res = summarise(records, args.seconds)
-    cpu = lambda a, b: (b.ru_utime + b.ru_stime) - (a.ru_utime + a.ru_stime)  # noqa: E731
+    cpu = lambda a, b: (b.ru_utime + b.ru_stime) - (a.ru_utime + a.ru_stime)
     res["cpu"] = {"load_generator_cores": round(cpu(self0, self1) / (wall1 - wall0), 2),
                   "server_cores": round((tree1 - tree0) / (wall1 - wall0), 2),
                   "server_cpu_ms_per_request": round(1000 * (tree1 - tree0) / max(len(records), 1), 1),

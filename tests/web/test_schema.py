@@ -14,9 +14,7 @@ import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
 
-from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
-
-from tests.web.conftest import ROLES  # noqa: E402,F401  (fixtures module: world)
+from hypothesis import HealthCheck, Phase, given, settings
 
 MAX_EXAMPLES = 25
 OPENAPI = "/api/v1/openapi.json"
@@ -34,8 +32,11 @@ OPERATIONS = _operations()
 
 def _checks():
     from schemathesis.checks import not_a_server_error
-    from schemathesis.specs.openapi.checks import (content_type_conformance, response_schema_conformance,
-                                                   status_code_conformance)
+    from schemathesis.specs.openapi.checks import (
+        content_type_conformance,
+        response_schema_conformance,
+        status_code_conformance,
+    )
 
     return [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
@@ -56,7 +57,7 @@ def _token(user) -> str:
 
 
 def _known_good(world, path: str, role: str) -> list[dict]:
-    """Requests with real path parameters and filters: (kwargs for make_case, expected status)."""
+    """Requests with real path parameters and filters: (keyword arguments of ``Case``, expected status)."""
     own, other = world["cells"]["a"][0].pk, world["cells"]["b"][0].pk
     admin_only = role != "admin"
     cases = {
@@ -78,23 +79,29 @@ def _known_good(world, path: str, role: str) -> list[dict]:
     return cases.get(path, [])
 
 
+def _generated(operation, headers: dict, checks) -> dict[int, int]:
+    """25 generated requests (derandomised); returns how many answers of each status were seen."""
+    seen: dict[int, int] = {}
+
+    @settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate, Phase.shrink])
+    @given(case=operation.as_strategy())
+    def run(case):
+        response = case.call(headers=headers)
+        seen[response.status_code] = seen.get(response.status_code, 0) + 1
+        case.validate_response(response, checks=checks, headers=headers)
+
+    run()
+    return seen
+
+
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
 def test_api_conforms_to_its_openapi_document(api_schema, world, method, path):
     operation = api_schema[path][method]
     checks = _checks()
     for role in ("admin", "commander"):
         headers = {"Authorization": f"Bearer {_token(world['users'][role])}"}
-        seen: dict[int, int] = {}
-
-        @settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate, Phase.shrink])
-        @given(case=operation.as_strategy())
-        def generated(case):
-            response = case.call(headers=headers)
-            seen[response.status_code] = seen.get(response.status_code, 0) + 1
-            case.validate_response(response, checks=checks, headers=headers)
-
-        generated()
+        seen = _generated(operation, headers, checks)
         assert sum(seen.values()) >= 1, role
         for kwargs, expected in _known_good(world, path, role):
             case = operation.Case(**kwargs)
