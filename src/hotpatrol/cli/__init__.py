@@ -32,7 +32,7 @@ def _register() -> None:
     import importlib
 
     for name in ("core", "ingest", "synth", "places", "hotspots", "trends", "forecast", "forecast_etas", "plan",
-                 "trial", "report", "demo"):
+                 "trial", "report", "demo", "web"):
         importlib.import_module(f"hotpatrol.cli.{name}").register(app)
 
 

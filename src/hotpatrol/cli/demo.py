@@ -20,15 +20,29 @@ def register(app: typer.Typer) -> None:
         top: Optional[int] = typer.Option(None, "--top", help="Number of hotspots (default: the top setting)."),
         trial: bool = typer.Option(True, "--trial/--no-trial", help="Simulate and evaluate a patrol trial."),
         pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also write PDFs of the reports."),
+        site: bool = typer.Option(True, "--site/--no-site", help="Also build the demo web site in the store "
+                                  "(districts, hotspots, one user per role; then: hotpatrol serve --db ...)."),
+        password: str = typer.Option(None, "--password", help="Password of the demo users (default: a new random one, "
+                                     "printed)."),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:
-        """Generate a synthetic county, ingest it, rank the highest-harm cells, report, simulate a trial."""
+        """Generate a synthetic county, ingest it, rank the highest-harm cells, report, simulate a trial,
+        and build the demo web site in the same store."""
+        import secrets
+
         from hotpatrol.demo import run_demo
 
         with user_errors(as_json):
             result = run_demo(out, scale=scale, seed=seed, top=top, trial=trial, pdf=pdf, progress=not as_json)
+            web = None
+            if site:
+                from hotpatrol.web.demo_site import build
+
+                db = f"sqlite:///{(result.out / 'hotpatrol.db').resolve()}"
+                web = build(db, result.out / "data" / "districts.geojson", password or secrets.token_urlsafe(12))
+                web["serve"] = f"hotpatrol serve --db {db}"
         if as_json:
-            print_json(result.to_dict())
+            print_json({**result.to_dict(), "site": web})
             return
         ing = result.ingest
         console.print(f"Ingested {ing['rows']:,} police.uk rows: {ing['stored']:,} stored, "
@@ -42,5 +56,13 @@ def register(app: typer.Typer) -> None:
         console.print(table)
         if result.headline:
             console.print(f"Simulated trial (true effect -40%): {result.headline}", highlight=False)
+        if web:
+            console.print(f"Demo site: {web['districts']} districts, {web['cells']:,} cells with crime "
+                          f"({web['period']}). Run: {web['serve']}", highlight=False)
+            for u in web["users"]:
+                console.print(f"  {u['role']:<9} sign in as {u['email']}" + (f" ({u['district']})" if u["district"] else ""),
+                              highlight=False)
+            console.print(f"  password for all: {web['password']}  (police roles enrol an authenticator app "
+                          "at first sign-in)", highlight=False)
         console.print(f"Open {result.files['summary']}  (files in {result.out}; took "
                       f"{sum(result.seconds.values()):.0f} s)", highlight=False)

@@ -1,0 +1,1 @@
+"""The platform's one Django app: forces, districts, teams, roles, hotspot results, tokens, access log."""
