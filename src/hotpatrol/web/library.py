@@ -100,7 +100,7 @@ def store_has_events(db: str | None) -> bool:
 
 
 def analyse(db: str | None, districts, *, months: int | None = None, cell: float | None = None,
-            weight: str = "harm", top: int = 20) -> Analysis:
+            scheme: str | None = None, top: int | None = None) -> Analysis:
     """Rank the store's grid cells by harm over the last ``months`` months, per district and force-wide.
 
     ``districts``: GeoDataFrame (``code``, geometry in BNG). Cells are the library's ``prepare`` study
@@ -119,11 +119,11 @@ def analyse(db: str | None, districts, *, months: int | None = None, cell: float
     from hotpatrol.hotspots.concentration import concentration, lorenz
     from hotpatrol.hotspots.rank import assign_districts, rank_places
     from hotpatrol.places.crs import project
-    from hotpatrol.store import Store
+    from hotpatrol.reader import read
 
-    months = int(months or settings.get("months"))
-    with Store(db) as store:
-        events = store.load_events()
+    months = int(settings.resolve("months", months))
+    top = int(settings.resolve("top", top))
+    events = read(db or settings.get("db"))  # the one events reader (hotpatrol.reader)
     if len(events) == 0:
         raise HotpatrolError("The store has no events to analyse.", parameter="db",
                              fix="Ingest data first: hotpatrol ingest FILES --db URL.")
@@ -133,7 +133,7 @@ def analyse(db: str | None, districts, *, months: int | None = None, cell: float
     first_series = last - (max(months, SERIES_MONTHS) - 1)
     window = events[month >= str(first_series)].reset_index(drop=True)
     in_period = (window["month"].astype(str) >= str(first)).to_numpy()
-    data = prepare(window[in_period], weight, cell=cell, crs=BNG)
+    data = prepare(window[in_period], scheme, cell=cell, crs=BNG)
     places = data.places
 
     # every study cell's district (for concentration), then the cells with events
