@@ -115,3 +115,119 @@ def occurred_at(frame: pd.DataFrame) -> pd.Series:
     if "occurred_at" in frame.columns and frame["occurred_at"].notna().any():
         return frame["occurred_at"].fillna(frame["occurred_from"])
     return frame["occurred_from"]
+
+
+# ---------------------------------------------------------------- published months
+
+#: ``events.attrs`` key holding ``{force: ["YYYY-MM", ...]}``: the months each force published, set by
+#: :meth:`hotpatrol.store.Store.load_events` from the whole store so that a category or date filter
+#: cannot make a month look unpublished.
+PUBLISHED_ATTR = "published_months"
+
+#: force label used for events without a force
+UNKNOWN_FORCE = "(no force)"
+
+
+def _event_months(frame: pd.DataFrame) -> pd.PeriodIndex:
+    if "month" in frame.columns and frame["month"].notna().all():
+        return pd.PeriodIndex(frame["month"].astype(str), freq="M")
+    return pd.PeriodIndex(occurred_at(frame), freq="M")
+
+
+def _forces(frame: pd.DataFrame) -> pd.Series:
+    if "force" not in frame.columns:
+        return pd.Series(UNKNOWN_FORCE, index=frame.index, dtype=object)
+    return frame["force"].astype(object).where(frame["force"].notna(), UNKNOWN_FORCE)
+
+
+def published_months(events: pd.DataFrame) -> dict[str, pd.PeriodIndex]:
+    """The months each force published: ``{force: sorted monthly PeriodIndex}``.
+
+    The rule (docs/store.md, "Published months"):
+
+    - police.uk (``time_precision == "month"``): police.uk publishes one street file per force per
+      month, so a month is published for a force when the data hold at least one of its events in
+      that month. A month between two published months with no event at all is a month the force
+      did not publish (e.g. Greater Manchester, July 2019 to 2020), not a month with no crime.
+    - exact-time force records (any other precision; without ``time_precision``, windows shorter than
+      28 days): a records extract is continuous, so every
+      month from the force's first to its last record is published (a month with no record inside
+      it is a real zero); gaps are not inferred from them.
+
+    A force with both kinds gets the union. Events without a force are grouped as ``"(no force)"``.
+    When ``events.attrs["published_months"]`` is set (the store sets it from all stored events of
+    the loaded forces, whatever the category or date filter) it is used instead; months outside the
+    data are kept, so callers clip to the span they analyse.
+
+    Parameters
+    ----------
+    events : events table with ``month`` (or ``occurred_from``), optional ``force`` and
+        ``time_precision``.
+
+    Returns
+    -------
+    dict of force name -> ``pd.PeriodIndex`` (freq "M"), sorted, without duplicates.
+    """
+    given = events.attrs.get(PUBLISHED_ATTR) if isinstance(events, pd.DataFrame) else None
+    if given:
+        return {str(f): pd.PeriodIndex(sorted(set(m)), freq="M") for f, m in given.items()}
+    if not isinstance(events, pd.DataFrame) or len(events) == 0:
+        return {}
+    months = _event_months(events)
+    ok = ~months.isna()
+    if {"occurred_from", "occurred_to"} <= set(events.columns):  # month windows without a precision
+        monthly = ((events["occurred_to"] - events["occurred_from"]) >= pd.Timedelta(days=28)).fillna(False)
+        monthly = monthly.to_numpy(dtype=bool)
+    else:
+        monthly = np.zeros(len(events), dtype=bool)
+    if "time_precision" in events.columns:
+        precision = events["time_precision"].astype(object)
+        known = precision.notna().to_numpy()
+        monthly = np.where(known, (precision == "month").to_numpy(dtype=bool, na_value=False), monthly)
+    frame = pd.DataFrame({"force": _forces(events).to_numpy(), "m": months.asi8, "monthly": monthly})[ok]
+    out: dict[str, pd.PeriodIndex] = {}
+    for force, grp in frame.groupby("force", sort=True):
+        sel = grp["monthly"].to_numpy()
+        ords = set(np.unique(grp["m"].to_numpy()[sel]).tolist())
+        exact = grp["m"].to_numpy()[~sel]
+        if len(exact):
+            ords |= set(range(int(exact.min()), int(exact.max()) + 1))
+        out[str(force)] = pd.PeriodIndex(pd.PeriodIndex.from_ordinals(sorted(ords), freq="M"))
+    return out
+
+
+def missing_months(published: dict[str, pd.PeriodIndex], first, last) -> dict[str, list[pd.Period]]:
+    """Months in ``first..last`` (inclusive, anything ``pd.Period(..., "M")`` reads) each force did not
+    publish: ``{force: [Period, ...]}``, only forces with at least one missing month."""
+    lo, hi = pd.Period(first, "M"), pd.Period(last, "M")
+    span = pd.period_range(lo, hi, freq="M")
+    out = {}
+    for force, months in published.items():
+        gap = span.difference(months)
+        if len(gap):
+            out[force] = list(gap)
+    return out
+
+
+def describe_missing(missing: dict[str, list[pd.Period]]) -> str:
+    """``"2019-02..2019-05 (City of London Police)"``: the missing months of each force, as text for
+    notes and errors."""
+    parts = []
+    for force, months in missing.items():
+        label = ", ".join(_runs(months))
+        parts.append(label if force == UNKNOWN_FORCE else f"{label} ({force})")
+    return "; ".join(parts)
+
+
+def _runs(months: list[pd.Period]) -> list[str]:
+    """Consecutive months as ranges: [2019-02, 2019-03, 2019-05] -> ["2019-02..2019-03", "2019-05"]."""
+    ords = sorted(m.ordinal for m in months)
+    out, i = [], 0
+    while i < len(ords):
+        j = i
+        while j + 1 < len(ords) and ords[j + 1] == ords[j] + 1:
+            j += 1
+        a, b = pd.Period(ordinal=ords[i], freq="M"), pd.Period(ordinal=ords[j], freq="M")
+        out.append(str(a) if i == j else f"{a}..{b}")
+        i = j + 1
+    return out

@@ -5,6 +5,10 @@ exact-time events have ``t1 == t0``; events known only to a window (police.uk mo
 records, from/to windows) keep the window and are spread uniformly over it (aoristic counting).
 So a 7-day forecast trained on monthly data counts 7/30 of each month's events in a 7-day slice:
 the documented fallback for month-only times, stated in each Forecast's notes.
+
+Months a force did not publish (:func:`hotpatrol.events.published_months`) are not months with no
+crime: every rate divides by the *observed* days of the event's force (:meth:`Prepared.exposure`),
+so a gap neither dilutes a long-run rate nor counts as a zero window; the notes name the months.
 """
 
 from __future__ import annotations
@@ -107,10 +111,69 @@ class Prepared:
     month_only: bool  # every event known only to a window of >= 28 days
     notes: list[str] = field(default_factory=list)
     rows: np.ndarray | None = None  # positions of these events in the table given to fit
+    # published months: events' force code, and per force the observed [a, b) day intervals
+    group: np.ndarray | None = None
+    forces: list[str] = field(default_factory=list)
+    observed: list[np.ndarray] = field(default_factory=list)  # per force: (k, 2) day intervals
+    missing: dict = field(default_factory=dict)  # force -> [Period] unpublished inside [start, end)
 
     @property
     def n(self) -> int:
         return len(self.place)
+
+    @property
+    def n_groups(self) -> int:
+        return max(len(self.observed), 1)
+
+    def _intervals(self, g: int, a: float, b: float) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = max(a, self.start), min(b, self.end)
+        if not self.observed:
+            return np.array([lo]), np.array([max(hi, lo)])
+        iv = self.observed[g]
+        a_i = np.maximum(iv[:, 0], lo)
+        return a_i, np.maximum(np.minimum(iv[:, 1], hi), a_i)  # empty overlaps have length 0
+
+    def exposure(self, a: float, b: float) -> np.ndarray:
+        """Observed days in ``[a, b)`` per force, shape ``(n_groups,)``: the part of ``[a, b)`` inside the
+        data span and inside months the force published (unpublished months are not exposure)."""
+        out = np.empty(self.n_groups)
+        for g in range(self.n_groups):
+            lo, hi = self._intervals(g, a, b)
+            out[g] = float(np.sum(hi - lo))
+        return out
+
+    def decayed_exposure(self, a: float, b: float, s: float, tau: float) -> np.ndarray:
+        """``integral of exp(-(s - u) / tau) du`` over the observed days in ``[a, b)``, per force."""
+        out = np.empty(self.n_groups)
+        for g in range(self.n_groups):
+            lo, hi = self._intervals(g, a, b)
+            out[g] = float(np.sum(tau * (np.exp(-(s - hi) / tau) - np.exp(-(s - lo) / tau))))
+        return out
+
+    def event_exposure(self, per_group: np.ndarray) -> np.ndarray:
+        """A per-force array (from :meth:`exposure`) spread to the events, shape ``(n,)``."""
+        per_group = np.asarray(per_group, dtype=float)
+        return per_group[self.group] if self.group is not None else np.full(self.n, per_group[0])
+
+    def rate(self, n_places: int, a: float, b: float, per: float, weights: np.ndarray | None = None,
+             floor: float = 1e-9) -> np.ndarray:
+        """Weighted (aoristic) events per place in ``[a, b)`` per observed day of each event's force,
+        times ``per`` days: a count over the window scaled to ``per`` days, gaps excluded."""
+        expo = self.event_exposure(np.maximum(self.exposure(a, b), floor))
+        w = (self.w if weights is None else weights) * self.fraction_in(a, b) / expo
+        return np.bincount(self.place, weights=w, minlength=n_places) * per
+
+    def missing_between(self, a: float, b: float) -> dict:
+        """Unpublished months overlapping ``[a, b)``: ``{force: [Period, ...]}``."""
+        if not self.missing:
+            return {}
+        lo, hi = from_days(a), from_days(b)
+        out = {}
+        for force, months in self.missing.items():
+            hit = [m for m in months if m.start_time < hi and m.end_time >= lo]
+            if hit:
+                out[force] = hit
+        return out
 
     def fraction_in(self, a: float, b: float) -> np.ndarray:
         """Share of each event's occurrence window inside ``[a, b)`` (exact events: 0 or 1)."""
@@ -249,7 +312,46 @@ def prepare(
         start=float(np.min(t0[keep])), end=_data_end(t0[keep], t1[keep]),
         month_only=month_only, notes=notes, rows=np.flatnonzero(keep),
     )
+    _published(prep, events, keep)
     return prep, places
+
+
+def _published(prep: Prepared, events: pd.DataFrame, keep: np.ndarray) -> None:
+    """Attach each event's force and the days each force published (hotpatrol.events.published_months),
+    and note the unpublished months inside the data span."""
+    from hotpatrol.events import _forces, describe_missing, missing_months, published_months
+
+    forces = _forces(events).to_numpy()[keep]
+    codes, names = pd.factorize(pd.Series(forces, dtype=object), sort=True)
+    published = published_months(events)
+    if any(str(f) not in published for f in names):  # forces the attrs do not know: from the events
+        sub = events.iloc[np.flatnonzero(keep)].copy()
+        sub.attrs = {}
+        derived = published_months(sub)
+        published = {**derived, **published}
+    first, last = from_days(prep.start), from_days(prep.end - 1e-6)
+    observed, missing = [], {}
+    for name in names:
+        months = published.get(str(name), pd.PeriodIndex([], freq="M"))
+        months = months[(months >= pd.Period(first, "M")) & (months <= pd.Period(last, "M"))]
+        if len(months) == 0:  # no month information: the whole data span counts
+            observed.append(np.array([[prep.start, prep.end]]))
+            continue
+        a = to_days(months.to_timestamp())
+        b = to_days((months + 1).to_timestamp())
+        observed.append(np.column_stack([a, b]))
+        gap = missing_months({str(name): months}, pd.Period(first, "M"), pd.Period(last, "M"))
+        missing.update(gap)
+    prep.group = codes.astype(np.int64)
+    prep.forces = [str(n) for n in names]
+    prep.observed = observed
+    prep.missing = missing
+    if missing:
+        n_months = sum(len(v) for v in missing.values())
+        prep.notes.append(
+            f"No data for {describe_missing(missing)}: {n_months} month(s) inside the training span were not "
+            "published; rates and baselines are taken over the published months only (a missing month is "
+            "not counted as a month with no crime).")
 
 
 def _data_end(t0: np.ndarray, t1: np.ndarray) -> float:

@@ -59,7 +59,9 @@ class ProspectiveForecaster(GridModelMixin, Forecaster):
             counts = np.bincount(prep.place[sel], weights=(prep.w * before)[sel], minlength=places.n)
             score += smooth(places, counts, self.bandwidth, "bowers", normalise=False, unit=unit) / (1.0 + k)
         total = np.bincount(prep.place, weights=prep.w * before, minlength=places.n)
-        rate = total.sum() / max(e - prep.start, 1.0)
+        # long-run rate over the months each force published (an unpublished month is not a zero month)
+        expo = prep.event_exposure(np.maximum(prep.exposure(prep.start, e), 1.0))
+        rate = float(np.sum(prep.w * before / expo))
         if score.sum() <= 0:
             notes.append(f"No events in the last {self.window} weeks: fell back to all past events.")
             score = total

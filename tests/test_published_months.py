@@ -1,0 +1,116 @@
+"""Months a force never published are not months with no crime (issue 16, case 02).
+
+The input mirrors shared/cases/02-*: two monthly City of London police.uk street files six months
+apart (583 rows in 2019-01, 833 in 2019-06), generated here in police.uk's format.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from hotpatrol.cli import app
+from hotpatrol.events import describe_missing, missing_months, published_months
+from hotpatrol.ingest.run import ingest
+from hotpatrol.store import Store
+
+HEADER = ("Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,"
+          "Crime type,Last outcome category,Context")
+FORCE = "City of London Police"
+CATS = ["Theft from the person", "Other theft", "Violence and sexual offences", "Shoplifting", "Bicycle theft"]
+
+
+def write_street(folder, month: str, n: int, seed: int, force: str = FORCE, slug: str = "city-of-london") -> None:
+    """A police.uk street file of ``n`` crimes of ``force`` in ``month`` (City of London coordinates)."""
+    rng = np.random.default_rng(seed)
+    lon = -0.0977 + rng.normal(0, 0.004, n)
+    lat = 51.5155 + rng.normal(0, 0.002, n)
+    rows = [HEADER]
+    for i in range(n):
+        cid = f"{seed:04d}{month.replace('-', '')}{i:06d}".ljust(64, "a")
+        rows.append(f"{cid},{month},{force},{force},{lon[i]:.6f},{lat[i]:.6f},On or near Street {i % 40},"
+                    f"E01032739,City of London 001F,{CATS[i % len(CATS)]},Under investigation,")
+    d = folder / month
+    d.mkdir(parents=True, exist_ok=True)
+    (d / f"{month}-{slug}-street.csv").write_text("\n".join(rows) + "\n")
+
+
+@pytest.fixture(scope="module")
+def gap_store(tmp_path_factory):
+    root = tmp_path_factory.mktemp("gap")
+    data = root / "data"
+    write_street(data, "2019-01", 583, 1)
+    write_street(data, "2019-06", 833, 2)
+    db = str(root / "t.db")
+    ingest([data], db=db)
+    return db
+
+
+def test_store_knows_the_published_months(gap_store):
+    with Store(gap_store) as store:
+        pub = store.published_months()
+        info = store.info()
+        ev = store.load_events(categories=["Bicycle theft"])
+    assert [str(m) for m in pub[FORCE]] == ["2019-01", "2019-06"]
+    assert info["months"]["published"][FORCE]["missing"] == ["2019-02", "2019-03", "2019-04", "2019-05"]
+    assert info["months"]["missing_note"] == f"2019-02..2019-05 ({FORCE})"
+    # a category filter does not turn published months into gaps: the store's months travel in attrs
+    assert ev.attrs["published_months"] == {FORCE: ["2019-01", "2019-06"]}
+
+
+def test_naive_forecast_uses_published_months_only(gap_store):
+    """The case's right value: 1,416 events / 61 observed days x 31 = 719.6 for July 2019."""
+    res = CliRunner().invoke(app, ["forecast", "predict", "--db", gap_store, "--model", "naive", "--start",
+                                   "2019-07-01", "--horizon", "1M", "--top", "3", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["expected_total"] == pytest.approx(1416 / 61 * 31, rel=1e-6)
+    assert any("2019-02..2019-05" in n and "not published" in n for n in out["notes"])
+
+
+@pytest.mark.parametrize("model", ["kde", "retrospective", "prospective"])
+def test_rate_models_are_not_diluted_by_the_gap(gap_store, model):
+    from hotpatrol.forecast import MODELS
+
+    with Store(gap_store) as store:
+        ev = store.load_events()
+    fc = MODELS[model]().fit(ev).predict("2019-07-01", "31D")
+    total = float(np.sum(fc.risk))
+    # all of them were about a third of this before (the 4 empty months diluted the rate)
+    assert 600 < total < 900
+    assert any("not published" in n for n in fc.notes)
+
+
+def test_last_window_inside_a_gap_is_an_error(gap_store):
+    from hotpatrol.errors import HotpatrolError
+    from hotpatrol.forecast.naive import NaiveForecaster
+
+    with Store(gap_store) as store:
+        ev = store.load_events()
+    model = NaiveForecaster(kind="last").fit(ev)
+    with pytest.raises(HotpatrolError, match="2019-04"):
+        model.predict("2019-05-01", "31D")
+
+
+def test_exact_time_records_have_no_inferred_gaps():
+    """Force records are a continuous extract: a month with no record inside it is a real zero."""
+    ev = pd.DataFrame({
+        "force": ["X", "X", "X"], "time_precision": ["minute"] * 3,
+        "occurred_from": pd.to_datetime(["2020-01-05 10:00", "2020-01-20 11:00", "2020-04-02 09:00"]),
+    })
+    assert [str(m) for m in published_months(ev)["X"]] == ["2020-01", "2020-02", "2020-03", "2020-04"]
+
+
+def test_published_months_are_per_force():
+    ev = pd.DataFrame({
+        "force": ["A", "A", "B", "B", "B"], "month": ["2019-01", "2019-03", "2019-01", "2019-02", "2019-03"],
+        "time_precision": ["month"] * 5,
+        "occurred_from": pd.to_datetime(["2019-01-01", "2019-03-01", "2019-01-01", "2019-02-01", "2019-03-01"]),
+    })
+    gaps = missing_months(published_months(ev), "2019-01", "2019-03")
+    assert {f: [str(m) for m in v] for f, v in gaps.items()} == {"A": ["2019-02"]}
+    assert describe_missing(gaps) == "2019-02 (A)"
