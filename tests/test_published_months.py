@@ -114,3 +114,54 @@ def test_published_months_are_per_force():
     gaps = missing_months(published_months(ev), "2019-01", "2019-03")
     assert {f: [str(m) for m in v] for f, v in gaps.items()} == {"A": ["2019-02"]}
     assert describe_missing(gaps) == "2019-02 (A)"
+
+
+def _month_gap_events(drop=("2024-05", "2024-06", "2024-07")):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from forecast_synth import make_events
+
+    ev = make_events(365, seed=5, rate=6.0, month_only=True)
+    ev["force"] = "Force A"
+    full = ev.copy()
+    return full, ev[~ev["month"].isin(drop)].reset_index(drop=True)
+
+
+def test_gbm_skips_training_windows_in_a_gap_and_keeps_its_rates():
+    from hotpatrol.forecast import GBMForecaster
+
+    full, gap = _month_gap_events()
+    m = GBMForecaster(horizon="31D", n_windows=6, random_state=0, max_iter=20).fit(gap)
+    cut_months = {str(c.to_period("M")) for c in m.train_cutoffs_}
+    assert not cut_months & {"2024-05", "2024-06", "2024-07"}
+    assert len(m.train_cutoffs_) == 6
+    assert any("skipped" in n and "2024-05..2024-07" in n for n in m.notes_)
+    # the long-run rate feature is not diluted by the three missing months
+    ref = GBMForecaster(horizon="31D", n_windows=6, random_state=0, max_iter=20).fit(full)
+    cut = float(m._prep_.end)
+    Xg, names = m.features_.build(cut, 31.0)
+    Xf, _ = ref.features_.build(cut, 31.0)
+    i = names.index("rate_all")
+    assert Xg[:, i].sum() == pytest.approx(Xf[:, i].sum(), rel=0.1)
+
+
+@pytest.mark.parametrize("model", ["grid-etas", "etas"])
+def test_etas_background_rate_uses_published_months(model):
+    from hotpatrol.forecast import MODELS
+
+    full, gap = _month_gap_events()
+    kw = {"random_state": 0, "max_iter": 50}
+    a = MODELS[model](**kw).fit(full)
+    b = MODELS[model](**kw).fit(gap)
+
+    def rate(m):
+        return float(m.mu_.sum()) if model == "grid-etas" else m.background_rate_ + 0 * m.theta_
+
+    def per_day(m):  # expected events per day: background plus the triggered share
+        return rate(m) / (1 - min(m.theta_, 0.99))
+
+    # 9 of 12 months published: the rate per observed day matches the full data (it was 25 % low)
+    assert per_day(b) == pytest.approx(per_day(a), rel=0.1)
+    assert any("2024-05..2024-07" in n for n in b.notes_)

@@ -316,42 +316,54 @@ def prepare(
     return prep, places
 
 
-def _published(prep: Prepared, events: pd.DataFrame, keep: np.ndarray) -> None:
-    """Attach each event's force and the days each force published (hotpatrol.events.published_months),
-    and note the unpublished months inside the data span."""
-    from hotpatrol.events import _forces, describe_missing, missing_months, published_months
+def published_intervals(events: pd.DataFrame, keep: np.ndarray, start: float, end: float):
+    """Each kept event's force and the days each force published inside ``[start, end)`` (epoch days).
 
-    forces = _forces(events).to_numpy()[keep]
+    Returns ``(codes, names, observed, missing)``: ``codes`` (one int per kept event) index ``names``
+    (force names) and ``observed`` (per force a ``(k, 2)`` array of published-month day intervals,
+    or the whole span when the force has no month information); ``missing`` is
+    ``{force: [Period]}`` of unpublished months inside the span (:func:`hotpatrol.events.published_months`).
+    """
+    from hotpatrol.events import _forces, missing_months, published_months
+
+    keep = np.asarray(keep)
+    rows = np.flatnonzero(keep) if keep.dtype == bool else keep
+    forces = _forces(events).to_numpy()[rows]
     codes, names = pd.factorize(pd.Series(forces, dtype=object), sort=True)
     published = published_months(events)
     if any(str(f) not in published for f in names):  # forces the attrs do not know: from the events
-        sub = events.iloc[np.flatnonzero(keep)].copy()
+        sub = events.iloc[rows].copy()
         sub.attrs = {}
-        derived = published_months(sub)
-        published = {**derived, **published}
-    first, last = from_days(prep.start), from_days(prep.end - 1e-6)
+        published = {**published_months(sub), **published}
+    first, last = pd.Period(from_days(start), "M"), pd.Period(from_days(end - 1e-6), "M")
     observed, missing = [], {}
     for name in names:
         months = published.get(str(name), pd.PeriodIndex([], freq="M"))
-        months = months[(months >= pd.Period(first, "M")) & (months <= pd.Period(last, "M"))]
+        months = months[(months >= first) & (months <= last)]
         if len(months) == 0:  # no month information: the whole data span counts
-            observed.append(np.array([[prep.start, prep.end]]))
+            observed.append(np.array([[start, end]]))
             continue
         a = to_days(months.to_timestamp())
         b = to_days((months + 1).to_timestamp())
-        observed.append(np.column_stack([a, b]))
-        gap = missing_months({str(name): months}, pd.Period(first, "M"), pd.Period(last, "M"))
-        missing.update(gap)
-    prep.group = codes.astype(np.int64)
-    prep.forces = [str(n) for n in names]
-    prep.observed = observed
-    prep.missing = missing
-    if missing:
-        n_months = sum(len(v) for v in missing.values())
-        prep.notes.append(
-            f"No data for {describe_missing(missing)}: {n_months} month(s) inside the training span were not "
-            "published; rates and baselines are taken over the published months only (a missing month is "
-            "not counted as a month with no crime).")
+        observed.append(np.column_stack([np.maximum(a, start), np.minimum(b, end)]))
+        missing.update(missing_months({str(name): months}, first, last))
+    return codes.astype(np.int64), [str(n) for n in names], observed, missing
+
+
+def missing_note(missing: dict, what: str = "rates and baselines are taken over the published months only") -> str:
+    """The note every model adds when months inside its training span were not published."""
+    from hotpatrol.events import describe_missing
+
+    n_months = sum(len(v) for v in missing.values())
+    return (f"No data for {describe_missing(missing)}: {n_months} month(s) inside the training span were not "
+            f"published; {what} (a missing month is not counted as a month with no crime).")
+
+
+def _published(prep: Prepared, events: pd.DataFrame, keep: np.ndarray) -> None:
+    """Attach each event's force and the days each force published, and note the unpublished months."""
+    prep.group, prep.forces, prep.observed, prep.missing = published_intervals(events, keep, prep.start, prep.end)
+    if prep.missing:
+        prep.notes.append(missing_note(prep.missing))
 
 
 def _data_end(t0: np.ndarray, t1: np.ndarray) -> float:
