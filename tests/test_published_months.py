@@ -165,3 +165,24 @@ def test_etas_background_rate_uses_published_months(model):
     # 9 of 12 months published: the rate per observed day matches the full data (it was 25 % low)
     assert per_day(b) == pytest.approx(per_day(a), rel=0.1)
     assert any("2024-05..2024-07" in n for n in b.notes_)
+
+
+def test_backtest_skips_windows_in_a_gap():
+    from hotpatrol.forecast.backtest import backtest
+
+    _, gap = _month_gap_events()
+    res = backtest(gap, "naive", windows=8, horizon="1M", n_boot=50, oracle=False)
+    months = sorted({str(pd.Timestamp(s).to_period("M")) for s in res.to_frame("window")["start"]})
+    assert not set(months) & {"2024-05", "2024-06", "2024-07"}
+    assert len(months) == 5
+    assert [w["start"][:7] for w in res.record["skipped_windows"]] == ["2024-05", "2024-06", "2024-07"]
+    assert sum("skipped" in n for n in res.notes) == 3
+
+
+def test_ensemble_validation_skips_windows_in_a_gap():
+    from hotpatrol.forecast import EnsembleForecaster
+
+    _, gap = _month_gap_events(drop=("2024-10", "2024-11"))
+    m = EnsembleForecaster(models="naive,kde", horizon="31D", validation_windows=4).fit(gap)
+    fc = m.predict("2025-01-01", "31D")
+    assert any("validation window" in n and "skipped" in n for n in fc.notes)
