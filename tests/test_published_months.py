@@ -186,3 +186,72 @@ def test_ensemble_validation_skips_windows_in_a_gap():
     m = EnsembleForecaster(models="naive,kde", horizon="31D", validation_windows=4).fit(gap)
     fc = m.predict("2025-01-01", "31D")
     assert any("validation window" in n and "skipped" in n for n in fc.notes)
+
+
+def _gap_grid_cube():
+    from hotpatrol.hotspots.cube import build_cube
+    from hotpatrol.places.grid import Grid
+    from hotpatrol.places.layer import PlacesLayer
+
+    _, gap = _month_gap_events()
+    gap.attrs["crs"] = "EPSG:27700"
+    places = PlacesLayer.from_grid(Grid.covering(gap["x"], gap["y"], cell=500.0, crs="EPSG:27700"))
+    return gap, places, build_cube(gap, places, freq="M")
+
+
+def test_cube_marks_unpublished_months_missing_and_methods_handle_them():
+    from hotpatrol.errors import HotpatrolError
+    from hotpatrol.hotspots.change import change
+    from hotpatrol.hotspots.concentration import concentration
+    from hotpatrol.hotspots.emerging import emerging
+    from hotpatrol.hotspots.stability import stability
+
+    gap, places, cube = _gap_grid_cube()
+    assert [str(p) for p in cube.missing] == ["2024-05", "2024-06", "2024-07"]
+    # quarterly: Q2 and Q3 each lack months
+    from hotpatrol.hotspots.cube import build_cube
+    q = build_cube(gap, places, freq="Q")
+    assert [str(p) for p in q.missing] == ["2024Q2", "2024Q3"]
+
+    conc = concentration(cube)
+    assert "2024-06" not in set(conc.table["period"]) and len(conc.table) == 9 + 1
+    assert any("no data" in n for n in conc.summary().notes)
+
+    stab = stability(cube, top=5)
+    assert "2024-06" not in stab.summary().as_text().split("- ")[0]
+    assert any("left out" in n for n in stab.summary().notes)
+
+    # change: Jan-Jun (4 of 6 months published) vs Jul-Dec (5 of 6): exposure = published periods
+    ch = change(("2024-01", "2024-06"), ("2024-07", "2024-12"), cube=cube)
+    assert ch.exposure == (4.0, 5.0)
+    with pytest.raises(HotpatrolError, match="no published period"):
+        change(("2024-05", "2024-07"), ("2024-08", "2024-12"), cube=cube)
+
+    with pytest.raises(HotpatrolError, match="2024-05"):
+        emerging(cube)
+    # inside the published months it runs
+    assert emerging(cube.select("2024-08", "2024-12")).category is not None
+
+
+def test_hotspot_values_are_rates_over_published_months_per_force():
+    """Two forces, same monthly rate; A published 2 of 6 months: A's places must not rank below B's."""
+    import hotpatrol.hotspots as hs
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for force, lon0, months in (("A", -0.10, ["2019-01", "2019-06"]),
+                                ("B", -0.05, ["2019-01", "2019-02", "2019-03", "2019-04", "2019-05", "2019-06"])):
+        for m in months:
+            for i in range(50):
+                rows.append({"event_id": f"{force}{m}{i}", "force": force, "month": m, "time_precision": "month",
+                             "occurred_from": pd.Timestamp(m), "occurred_to": pd.Timestamp(m) + pd.offsets.MonthBegin(1),
+                             "lon": lon0 + rng.normal(0, 1e-4), "lat": 51.5 + rng.normal(0, 1e-4),
+                             "category": "Burglary"})
+    ev = pd.DataFrame(rows)
+    ev["occurred_at"] = ev["occurred_from"]
+    data = hs.prepare(ev, "count", cell=150.0)
+    assert data.meta["missing_months"] == {"A": ["2019-02", "2019-03", "2019-04", "2019-05"]}
+    assert "No data for 2019-02..2019-05 (A)" in data.meta["note"]
+    # A: 100 events over 2 published months, B: 300 over 6 -> both 300 per 6 months
+    assert data.values.sum() == pytest.approx(600.0)
+    assert data.w[:100].sum() == pytest.approx(300.0) and data.w[100:].sum() == pytest.approx(300.0)

@@ -136,6 +136,8 @@ def register(app: typer.Typer) -> None:
                 typer.echo(result.summary().as_text())
                 if method != "rank":
                     typer.echo(f"\nTop {len(rows)} places:\n" + rows.to_string(index=False))
+                if data.meta.get("note") and method not in ("concentration", "stability", "emerging", "change"):
+                    typer.echo(f"\nNote: {data.meta['note']}")
                 typer.echo(f"\n{data.meta['analysed_events']:,} events over {data.meta['places']:,} places"
                            f" ({data.meta.get('study_area', 'given places')}); weight {data.weight}")
                 for path in (written, mapped):

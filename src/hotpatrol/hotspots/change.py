@@ -122,7 +122,7 @@ class ChangeResult(HotspotResult):
             f"{len(churn['stayed'])} stayed.",
             f"Exact Poisson test, FDR q < 0.05: up at {up} places, down at {down}. Ratio = (after + {self.offset:g}) / "
             f"(before + {self.offset:g}).",
-        ]
+        ] + list(getattr(self, "missing_notes", []))
         return Summary(title=f"Change {self.labels[0]} -> {self.labels[1]} (10 largest differences)", table=table,
                        notes=notes)
 
@@ -142,10 +142,25 @@ def change(before, after=None, *, cube=None, places=None, top: int = 20, offset:
         wb = after if isinstance(after, (tuple, list)) else (after, after)
         a, ea, la = cube.window_sum(*wa)
         b, eb, lb = cube.window_sum(*wb)
-        na = cube.select(*wa).n_periods
-        nb = cube.select(*wb).n_periods
-        return ChangeResult(a, b, ea, eb, (la, lb), int(top), cube.place_id, cube.places, float(offset),
-                            (float(na), float(nb)), cube.measure)
+        # exposure = the window's published periods: a month a force did not publish is not a zero month
+        notes = []
+        exposures = []
+        for win, label in ((wa, la), (wb, lb)):
+            sub = cube.select(*win)
+            n_missing = len(sub.missing)
+            if n_missing == sub.n_periods:
+                raise HotpatrolError(f"The {label} window has no published period: no data for "
+                                     f"{sub.missing_text()}.", parameter="before/after", given=label,
+                                     fix="Choose windows with published months.")
+            if n_missing:
+                notes.append(f"{label}: {n_missing} of {sub.n_periods} period(s) have no data "
+                             f"({sub.missing_text()}); the window's exposure is its "
+                             f"{sub.n_periods - n_missing} published period(s).")
+            exposures.append(float(sub.n_periods - n_missing))
+        result = ChangeResult(a, b, ea, eb, (la, lb), int(top), cube.place_id, cube.places, float(offset),
+                              tuple(exposures), cube.measure)
+        result.missing_notes = notes
+        return result
     if after is None:
         raise HotpatrolError("change() needs 'after' values (or cube= and two windows).", parameter="after")
     a = np.asarray(before, dtype=float)

@@ -121,6 +121,7 @@ class StabilityResult(HotspotResult):
             "(1 = the same places every period, 0 = no overlap).",
             f"{ever} places were ever in the top {self.top_n}; {always} were in it every period.",
         ]
+        notes += list(getattr(self, "missing_notes", []))
         return Summary(title=f"Stability of the top {self.top_n}", table=table, notes=notes)
 
 
@@ -130,8 +131,13 @@ def stability(cube, *, top: int = 20) -> StabilityResult:
 
     if not isinstance(cube, SpaceTimeCube):
         cube = SpaceTimeCube(np.asarray(cube, dtype=float), None)
+    # unpublished periods are left out: the periods before and after a gap are compared directly
+    cube, missing_note = cube.observed("Stability")
     if cube.n_periods < 2:
         raise HotpatrolError("Stability needs at least two periods.", parameter="freq/start/end",
                              given=cube.n_periods, fix="Use a longer window or a shorter period (e.g. months).")
     member = top_sets(cube.values, top)
-    return StabilityResult(member, cube.labels, int(top), cube.place_id, cube.places, cube.measure)
+    result = StabilityResult(member, cube.labels, int(top), cube.place_id, cube.places, cube.measure)
+    result.missing_notes = [missing_note + " Consecutive-period overlaps across the gap compare the published "
+                            "periods either side."] if missing_note else []
+    return result
