@@ -149,8 +149,9 @@ def published_months(events: pd.DataFrame) -> dict[str, pd.PeriodIndex]:
       month, so a month is published for a force when the data hold at least one of its events in
       that month. A month between two published months with no event at all is a month the force
       did not publish (e.g. Greater Manchester, July 2019 to 2020), not a month with no crime.
-    - exact-time force records (any other precision; without ``time_precision``, windows shorter than
-      28 days): a records extract is continuous, so every
+    - exact-time force records (any other precision; without ``time_precision``: windows shorter than
+      28 days, or exact times; a table with only a ``month`` column counts as police.uk): a records
+      extract is continuous, so every
       month from the force's first to its last record is published (a month with no record inside
       it is a real zero); gaps are not inferred from them.
 
@@ -178,8 +179,9 @@ def published_months(events: pd.DataFrame) -> dict[str, pd.PeriodIndex]:
     if {"occurred_from", "occurred_to"} <= set(events.columns):  # month windows without a precision
         monthly = ((events["occurred_to"] - events["occurred_from"]) >= pd.Timedelta(days=28)).fillna(False)
         monthly = monthly.to_numpy(dtype=bool)
-    else:
-        monthly = np.zeros(len(events), dtype=bool)
+    else:  # only a month column: police.uk-like; exact times without windows: records
+        only_month = "occurred_at" not in events.columns and "occurred_from" not in events.columns
+        monthly = np.full(len(events), only_month, dtype=bool)
     if "time_precision" in events.columns:
         precision = events["time_precision"].astype(object)
         known = precision.notna().to_numpy()
@@ -193,6 +195,15 @@ def published_months(events: pd.DataFrame) -> dict[str, pd.PeriodIndex]:
         if len(exact):
             ords |= set(range(int(exact.min()), int(exact.max()) + 1))
         out[str(force)] = pd.PeriodIndex(pd.PeriodIndex.from_ordinals(sorted(ords), freq="M"))
+    return out
+
+
+def published_set(events: pd.DataFrame) -> set[pd.Period]:
+    """Months published by at least one force of ``events`` (:func:`published_months`, pooled): the
+    months a multi-force table has any data for. Empty for an empty table."""
+    out: set[pd.Period] = set()
+    for months in published_months(events).values():
+        out.update(months)
     return out
 
 

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from hotpatrol.events import published_set
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.hotspots.result import Summary
 from hotpatrol.report.groups import CategoryGroups, load_groups, load_outcome_map
@@ -301,7 +302,7 @@ def performance_report(
     groups = groups if isinstance(groups, CategoryGroups) else load_groups(groups)
     outcome_map = outcome_map if isinstance(outcome_map, pd.DataFrame) else load_outcome_map(outcome_map)
     ev_month = pd.PeriodIndex(events["month"].astype(str), freq="M")
-    present = set(ev_month.unique())
+    present = published_set(events)  # months with data: hotpatrol.events' one rule for every stage
     notes: list[str] = []
     if not any(m in present for m in months):
         raise HotpatrolError(
