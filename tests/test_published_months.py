@@ -255,3 +255,34 @@ def test_hotspot_values_are_rates_over_published_months_per_force():
     # A: 100 events over 2 published months, B: 300 over 6 -> both 300 per 6 months
     assert data.values.sum() == pytest.approx(600.0)
     assert data.w[:100].sum() == pytest.approx(300.0) and data.w[100:].sum() == pytest.approx(300.0)
+
+
+def test_before_after_drops_unpublished_months_for_both_areas():
+    """Monthly police.uk-like counts, same rate before and after, but 3 after-months unpublished: the
+    gap must not read as a fall in crime."""
+    import shapely
+
+    from hotpatrol.evaluate.did import before_after
+
+    rng = np.random.default_rng(1)
+    months = pd.period_range("2023-01", "2024-12", freq="M")
+    gap = {"2024-03", "2024-04", "2024-05"}
+    rows = []
+    for m in months:
+        if str(m) in gap:
+            continue
+        for x0, base in ((500_000, 40), (510_000, 60)):
+            n = rng.poisson(base)
+            rows.append(pd.DataFrame({
+                "x": x0 + rng.random(n) * 100, "y": 200_000 + rng.random(n) * 100,
+                "occurred_from": m.start_time, "occurred_to": (m + 1).start_time, "occurred_at": m.start_time,
+                "month": str(m), "time_precision": "month", "force": "Force A", "category": "Burglary"}))
+    ev = pd.concat(rows, ignore_index=True)
+    treated = shapely.box(500_000, 200_000, 500_100, 200_100)
+    comparison = shapely.box(510_000, 200_000, 510_100, 200_100)
+    r = before_after(ev, treated, comparison, start="2024-01-01", before=("2023-01-01", "2024-01-01"),
+                     after=("2024-01-01", "2025-01-01"), freq="MS", crs="EPSG:27700")
+    assert not set(r.counts["period"]) & gap
+    assert abs(r.raw["treated_pct"]) < 15  # was about -25 % with the 3 empty months counted as zero
+    assert "2024-03..2024-05 (Force A)" in r.params["missing_note"]
+    assert any("no data" in n for n in r.summary().notes)
