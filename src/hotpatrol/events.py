@@ -129,9 +129,25 @@ UNKNOWN_FORCE = "(no force)"
 
 
 def _event_months(frame: pd.DataFrame) -> pd.PeriodIndex:
+    """Each event's month (``month`` text, else the month of its best instant), vectorised: the few
+    distinct month texts are parsed once."""
+    return pd.PeriodIndex.from_ordinals(_month_ordinals(frame), freq="M")
+
+
+def _month_ordinals(frame: pd.DataFrame) -> np.ndarray:
+    """Monthly period ordinals of the events (int64; NaT ordinal for unknown months)."""
+    nat = pd.PeriodIndex([pd.NaT], freq="M").asi8[0]
     if "month" in frame.columns and frame["month"].notna().all():
-        return pd.PeriodIndex(frame["month"].astype(str), freq="M")
-    return pd.PeriodIndex(occurred_at(frame), freq="M")
+        codes, uniques = pd.factorize(frame["month"].astype(str))
+        ords = pd.PeriodIndex(list(uniques), freq="M").asi8
+        return ords[codes]
+    if "occurred_at" not in frame.columns and "occurred_from" not in frame.columns:
+        return np.full(len(frame), nat, dtype=np.int64)
+    at = pd.to_datetime(occurred_at(frame) if "occurred_from" in frame.columns else frame["occurred_at"])
+    ok = at.notna().to_numpy()
+    out = np.full(len(frame), nat, dtype=np.int64)
+    out[ok] = ((at.dt.year.to_numpy()[ok] - 1970) * 12 + at.dt.month.to_numpy()[ok] - 1).astype(np.int64)
+    return out
 
 
 def _forces(frame: pd.DataFrame) -> pd.Series:
@@ -174,27 +190,51 @@ def published_months(events: pd.DataFrame) -> dict[str, pd.PeriodIndex]:
         return {str(f): pd.PeriodIndex(sorted(set(m)), freq="M") for f, m in given.items()}
     if not isinstance(events, pd.DataFrame) or len(events) == 0:
         return {}
-    months = _event_months(events)
-    ok = ~months.isna()
-    if {"occurred_from", "occurred_to"} <= set(events.columns):  # month windows without a precision
+    ords = _month_ordinals(events)
+    nat = pd.PeriodIndex([pd.NaT], freq="M").asi8[0]
+    ok = ords != nat
+    precise = "time_precision" in events.columns and events["time_precision"].notna().all()
+    if precise:
+        monthly = np.zeros(len(events), dtype=bool)
+    elif {"occurred_from", "occurred_to"} <= set(events.columns):  # month windows without a precision
         monthly = ((events["occurred_to"] - events["occurred_from"]) >= pd.Timedelta(days=28)).fillna(False)
         monthly = monthly.to_numpy(dtype=bool)
     else:  # only a month column: police.uk-like; exact times without windows: records
         only_month = "occurred_at" not in events.columns and "occurred_from" not in events.columns
         monthly = np.full(len(events), only_month, dtype=bool)
     if "time_precision" in events.columns:
-        precision = events["time_precision"].astype(object)
+        precision = events["time_precision"]
         known = precision.notna().to_numpy()
         monthly = np.where(known, (precision == "month").to_numpy(dtype=bool, na_value=False), monthly)
-    frame = pd.DataFrame({"force": _forces(events).to_numpy(), "m": months.asi8, "monthly": monthly})[ok]
+    if "force" in events.columns:
+        fcodes, fnames = pd.factorize(events["force"], sort=True)  # missing force -> -1
+        fnames = list(map(str, fnames)) + [UNKNOWN_FORCE]
+        fcodes = np.where(fcodes < 0, len(fnames) - 1, fcodes)
+    else:
+        fcodes, fnames = np.zeros(len(events), dtype=np.int64), [UNKNOWN_FORCE]
+    # the few distinct (force, month, kind) triples (one packed int64 each), then a loop over forces
+    m = ords[ok]
+    base = int(m.min()) if len(m) else 0
+    packed = pd.unique((fcodes[ok].astype(np.int64) << 32) | ((m - base) << 1) | monthly[ok].astype(np.int64))
+    combo = pd.DataFrame({"f": packed >> 32, "m": ((packed & 0xFFFFFFFF) >> 1) + base, "k": (packed & 1) == 1})
     out: dict[str, pd.PeriodIndex] = {}
-    for force, grp in frame.groupby("force", sort=True):
-        sel = grp["monthly"].to_numpy()
-        ords = set(np.unique(grp["m"].to_numpy()[sel]).tolist())
+    for f, grp in combo.groupby("f", sort=True):
+        sel = grp["k"].to_numpy(dtype=bool)
+        months = set(grp["m"].to_numpy()[sel].tolist())
         exact = grp["m"].to_numpy()[~sel]
         if len(exact):
-            ords |= set(range(int(exact.min()), int(exact.max()) + 1))
-        out[str(force)] = pd.PeriodIndex(pd.PeriodIndex.from_ordinals(sorted(ords), freq="M"))
+            months |= set(range(int(exact.min()), int(exact.max()) + 1))
+        out[str(fnames[f])] = pd.PeriodIndex.from_ordinals(sorted(months), freq="M")
+    return out
+
+
+def with_published(events: pd.DataFrame) -> pd.DataFrame:
+    """``events`` with ``attrs["published_months"]`` set (a shallow copy; unchanged if already set), so
+    stages that fit on many subsets (backtests, validation windows) derive the months once."""
+    if events.attrs.get(PUBLISHED_ATTR):
+        return events
+    out = events.copy(deep=False)
+    out.attrs[PUBLISHED_ATTR] = {f: [str(m) for m in v] for f, v in published_months(events).items()}
     return out
 
 

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from hotpatrol.errors import HotpatrolError, check_choice
-from hotpatrol.events import describe_missing
+from hotpatrol.events import describe_missing, with_published
 from hotpatrol.forecast._common import (
     ensure_xy,
     from_days,
@@ -248,7 +248,7 @@ def backtest(
     if reserved:
         raise HotpatrolError("'oracle' and 'hindsight' are the backtest's own rows; label the model otherwise.",
                              parameter="models", given=reserved)
-    events = ensure_xy(events)
+    events = with_published(ensure_xy(events))  # published months derived once, not per training subset
     # one preparation of the full table gives grid, times and the test counts of every window
     prep_all, grid_places = prepare(events, places=places, cell=cell, model="backtest")
     if places is None:

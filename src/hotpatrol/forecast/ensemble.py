@@ -22,7 +22,7 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from hotpatrol.errors import HotpatrolError, check_choice
-from hotpatrol.events import describe_missing
+from hotpatrol.events import describe_missing, with_published
 from hotpatrol.forecast._common import (
     check_positive,
     ensure_xy,
@@ -108,7 +108,7 @@ class EnsembleForecaster(Forecaster):
                 raise HotpatrolError("validation_levels must be area shares in (0, 1].",
                                      parameter="validation_levels", allowed="e.g. (0.01, 0.05, 0.10)", given=lv)
         hz = parse_horizon("7D" if self.horizon is None else self.horizon)
-        events = ensure_xy(events)
+        events = with_published(ensure_xy(events))
         end = pd.Timestamp(self.fitted_until_)
         prep = prepare(events, places=self.places_, cell=self.cell, model="ensemble")[0]
         month_only = prep.month_only
