@@ -105,8 +105,7 @@ def before_after(events: pd.DataFrame, treated, comparison, *, start, before: tu
     import shapely
 
     from hotpatrol.evaluate.displacement import _as_geometry
-    from hotpatrol.evaluate.trial import event_xy
-    from hotpatrol.evaluate.trial import event_time
+    from hotpatrol.evaluate.trial import event_time, event_xy
     from hotpatrol.places.crs import choose_metric_crs
 
     if freq not in FREQS:
@@ -169,7 +168,12 @@ def before_after(events: pd.DataFrame, treated, comparison, *, start, before: tu
 
 def _drop_unpublished(counts: pd.DataFrame, events: pd.DataFrame, area_events: pd.DataFrame, freq: str):
     """Drop the periods overlapping months a force with events in the areas did not publish."""
-    from hotpatrol.events import _forces, describe_missing, missing_months, published_months
+    from hotpatrol.events import (
+        _forces,
+        describe_missing,
+        missing_months,
+        published_months,
+    )
 
     forces = set(_forces(area_events).astype(str))
     published = {f: m for f, m in published_months(events).items() if f in forces}

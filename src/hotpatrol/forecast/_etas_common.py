@@ -140,7 +140,7 @@ def prepare_events(events, *, coarse_times: str, rng: np.random.Generator, model
 
     rows = np.flatnonzero(ok)[order]
     group, forces, observed, missing = published_intervals(events, rows, origin_ns / DAY_NS, end / DAY_NS)
-    observed = [_merge((iv - origin_ns / DAY_NS)) for iv in observed]
+    observed = [_merge(iv - origin_ns / DAY_NS) for iv in observed]
     if missing:
         notes.append(missing_note(missing, "the background rate and the triggering compensator use the "
                                            "published months only"))

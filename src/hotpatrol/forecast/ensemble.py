@@ -131,8 +131,8 @@ class EnsembleForecaster(Forecaster):
                     f"Every validation window overlaps months with no data ({describe_missing(prep.missing)}).",
                     parameter="validation_windows", given=self.validation_windows,
                     fix="Use more validation windows or validation_windows=0 (equal weights).")
-            self.validation_notes_ = [f"{len(gaps)} validation window(s) overlap months with no data "
-                           f"({describe_missing(prep.missing)}) and were skipped."]
+            self.validation_notes_ = [(f"{len(gaps)} validation window(s) overlap months with no data "
+                                       f"({describe_missing(prep.missing)}) and were skipped.")]
             spans = [ab for ab in spans if ab not in gaps]
         risks, actuals = [], []
         for a, b in spans:

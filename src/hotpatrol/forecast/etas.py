@@ -41,14 +41,14 @@ from hotpatrol.errors import check_choice
 from hotpatrol.forecast._common import default_places
 from hotpatrol.forecast._etas_common import (
     COARSE_TIMES,
-    observed_days,
-    trigger_mass,
     _check_initial,
     check_positive,
     fit_rows,
+    observed_days,
     parameter_summary,
     predict_window,
     prepare_events,
+    trigger_mass,
     warn_not_converged,
 )
 from hotpatrol.forecast.base import Forecast, Forecaster

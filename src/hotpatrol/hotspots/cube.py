@@ -160,7 +160,12 @@ class SpaceTimeCube:
 def _missing_periods(events: pd.DataFrame, frame: pd.DataFrame, periods: pd.PeriodIndex) -> dict:
     """Periods overlapping months a force in ``frame`` did not publish (rule: published_months of the
     whole ``events`` table, or its ``attrs`` from the store)."""
-    from hotpatrol.events import _forces, describe_missing, missing_months, published_months
+    from hotpatrol.events import (
+        _forces,
+        describe_missing,
+        missing_months,
+        published_months,
+    )
 
     published = published_months(events)
     forces = set(_forces(frame).astype(str))

@@ -190,7 +190,13 @@ def _published_rates(events: pd.DataFrame, ev: pd.DataFrame, w: np.ndarray) -> t
     part of the area) with a gap is not ranked below one without. With no missing month the weights
     are unchanged. The window is the first to the last month of the events analysed.
     """
-    from hotpatrol.events import _event_months, _forces, describe_missing, missing_months, published_months
+    from hotpatrol.events import (
+        _event_months,
+        _forces,
+        describe_missing,
+        missing_months,
+        published_months,
+    )
 
     if len(ev) == 0:
         return w, {}

@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from hotpatrol.events import published_set
 from hotpatrol.errors import HotpatrolError
+from hotpatrol.events import published_set
 from hotpatrol.hotspots.result import Summary
 from hotpatrol.report.groups import CategoryGroups, load_groups, load_outcome_map
 

@@ -23,7 +23,14 @@ import sqlalchemy as sa
 
 from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.events import EVENT_COLUMNS, PUBLISHED_ATTR, conform, describe_missing, missing_months, published_months
+from hotpatrol.events import (
+    EVENT_COLUMNS,
+    PUBLISHED_ATTR,
+    conform,
+    describe_missing,
+    missing_months,
+    published_months,
+)
 from hotpatrol.store import schema as S
 
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
