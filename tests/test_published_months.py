@@ -286,3 +286,13 @@ def test_before_after_drops_unpublished_months_for_both_areas():
     assert abs(r.raw["treated_pct"]) < 15  # was about -25 % with the 3 empty months counted as zero
     assert "2024-03..2024-05 (Force A)" in r.params["missing_note"]
     assert any("no data" in n for n in r.summary().notes)
+
+
+def test_gbm_error_names_the_gap_when_too_few_windows(gap_store):
+    from hotpatrol.errors import HotpatrolError
+    from hotpatrol.forecast import GBMForecaster
+
+    with Store(gap_store) as store:
+        ev = store.load_events()
+    with pytest.raises(HotpatrolError, match=r"no data \(2019-02..2019-05"):
+        GBMForecaster(horizon="31D").fit(ev)

@@ -128,7 +128,9 @@ class GBMForecaster(GridModelMixin, Forecaster):
             span = prep.end - prep.start
             raise HotpatrolError(
                 f"gbm needs at least 3 past windows of the horizon to learn from; {span:.0f} days of data give "
-                f"{len(cuts)} (the horizon is too long for the data).",
+                f"{len(cuts)} (the horizon is too long for the data"
+                + (f"; windows overlapping months with no data ({describe_missing(prep.missing)}) cannot be used"
+                   if prep.missing else "") + ").",
                 parameter="horizon", allowed=f"at most about {span / 5:.0f} days for these data", given=str(hz),
                 fix="Use a shorter horizon or more history, or a model that needs no training windows (naive, kde).",
             )
