@@ -14,6 +14,7 @@ with no crime; a window entirely inside such months is an error naming them.
 
 from __future__ import annotations
 
+import numpy as np
 
 from hotpatrol.errors import HotpatrolError, check_choice
 from hotpatrol.events import describe_missing
@@ -59,8 +60,13 @@ class NaiveForecaster(GridModelMixin, Forecaster):
             a = prep.start
             risk = prep.rate(n, a, e, h, floor=MIN_SPAN_DAYS)
         elif self.kind == "last":
+            # the last period's count; only its days in months a force did not publish are not exposure
+            # (days before the data start count as observed, as in the count itself)
             a = e - h
-            risk = prep.rate(n, a, e, h, floor=1e-9)
+            inside = max(min(e, prep.end) - max(a, prep.start), 0.0)
+            unpublished = inside - prep.exposure(a, e)
+            expo = prep.event_exposure(np.maximum(h - unpublished, 1e-9))
+            risk = np.bincount(prep.place, weights=prep.w * prep.fraction_in(a, e) / expo, minlength=n) * h
         else:
             # the window's own length, or the data's span when shorter (>= 1 day); gaps are not exposure
             a = e - min(self.periods * h, rate_span(prep, e))
