@@ -238,3 +238,170 @@ def category_change_notes(categories, first, last) -> list[str]:
                     else f"Caveat: the series spans {when}")
         notes.append(f"{lead}: {change.note}.")
     return notes
+
+
+# ---------------------------------------------------------------- published months
+
+#: ``events.attrs`` key holding ``{force: ["YYYY-MM", ...]}``: the months each force published, set by
+#: :meth:`hotpatrol.store.Store.load_events` from the whole store so that a category or date filter
+#: cannot make a month look unpublished.
+PUBLISHED_ATTR = "published_months"
+
+#: force label used for events without a force
+UNKNOWN_FORCE = "(no force)"
+
+
+def _event_months(frame: pd.DataFrame) -> pd.PeriodIndex:
+    """Each event's month (``month`` text, else the month of its best instant), vectorised: the few
+    distinct month texts are parsed once."""
+    return pd.PeriodIndex.from_ordinals(_month_ordinals(frame), freq="M")
+
+
+def _month_ordinals(frame: pd.DataFrame) -> np.ndarray:
+    """Monthly period ordinals of the events (int64; NaT ordinal for unknown months)."""
+    nat = pd.PeriodIndex([pd.NaT], freq="M").asi8[0]
+    if "month" in frame.columns and frame["month"].notna().all():
+        codes, uniques = pd.factorize(frame["month"].astype(str))
+        ords = pd.PeriodIndex(list(uniques), freq="M").asi8
+        return ords[codes]
+    if "occurred_at" not in frame.columns and "occurred_from" not in frame.columns:
+        return np.full(len(frame), nat, dtype=np.int64)
+    at = pd.to_datetime(occurred_at(frame) if "occurred_from" in frame.columns else frame["occurred_at"])
+    ok = at.notna().to_numpy()
+    out = np.full(len(frame), nat, dtype=np.int64)
+    out[ok] = ((at.dt.year.to_numpy()[ok] - 1970) * 12 + at.dt.month.to_numpy()[ok] - 1).astype(np.int64)
+    return out
+
+
+def _forces(frame: pd.DataFrame) -> pd.Series:
+    if "force" not in frame.columns:
+        return pd.Series(UNKNOWN_FORCE, index=frame.index, dtype=object)
+    return frame["force"].astype(object).where(frame["force"].notna(), UNKNOWN_FORCE)
+
+
+def published_months(events: pd.DataFrame) -> dict[str, pd.PeriodIndex]:
+    """The months each force published: ``{force: sorted monthly PeriodIndex}``.
+
+    The rule (docs/store.md, "Published months"):
+
+    - police.uk (``time_precision == "month"``): police.uk publishes one street file per force per
+      month, so a month is published for a force when the data hold at least one of its events in
+      that month. A month between two published months with no event at all is a month the force
+      did not publish (e.g. Greater Manchester, July 2019 to 2020), not a month with no crime.
+    - exact-time force records (any other precision; without ``time_precision``: windows shorter than
+      28 days, or exact times; a table with only a ``month`` column counts as police.uk): a records
+      extract is continuous, so every
+      month from the force's first to its last record is published (a month with no record inside
+      it is a real zero); gaps are not inferred from them.
+
+    A force with both kinds gets the union. Events without a force are grouped as ``"(no force)"``.
+    When ``events.attrs["published_months"]`` is set (the store sets it from all stored events of
+    the loaded forces, whatever the category or date filter) it is used instead; months outside the
+    data are kept, so callers clip to the span they analyse.
+
+    Parameters
+    ----------
+    events : events table with ``month`` (or ``occurred_from``), optional ``force`` and
+        ``time_precision``.
+
+    Returns
+    -------
+    dict of force name -> ``pd.PeriodIndex`` (freq "M"), sorted, without duplicates.
+    """
+    given = events.attrs.get(PUBLISHED_ATTR) if isinstance(events, pd.DataFrame) else None
+    if given:
+        return {str(f): pd.PeriodIndex(sorted(set(m)), freq="M") for f, m in given.items()}
+    if not isinstance(events, pd.DataFrame) or len(events) == 0:
+        return {}
+    ords = _month_ordinals(events)
+    nat = pd.PeriodIndex([pd.NaT], freq="M").asi8[0]
+    ok = ords != nat
+    precise = "time_precision" in events.columns and events["time_precision"].notna().all()
+    if precise:
+        monthly = np.zeros(len(events), dtype=bool)
+    elif {"occurred_from", "occurred_to"} <= set(events.columns):  # month windows without a precision
+        monthly = ((events["occurred_to"] - events["occurred_from"]) >= pd.Timedelta(days=28)).fillna(False)
+        monthly = monthly.to_numpy(dtype=bool)
+    else:  # only a month column: police.uk-like; exact times without windows: records
+        only_month = "occurred_at" not in events.columns and "occurred_from" not in events.columns
+        monthly = np.full(len(events), only_month, dtype=bool)
+    if "time_precision" in events.columns:
+        precision = events["time_precision"]
+        known = precision.notna().to_numpy()
+        monthly = np.where(known, (precision == "month").to_numpy(dtype=bool, na_value=False), monthly)
+    if "force" in events.columns:
+        fcodes, fnames = pd.factorize(events["force"], sort=True)  # missing force -> -1
+        fnames = list(map(str, fnames)) + [UNKNOWN_FORCE]
+        fcodes = np.where(fcodes < 0, len(fnames) - 1, fcodes)
+    else:
+        fcodes, fnames = np.zeros(len(events), dtype=np.int64), [UNKNOWN_FORCE]
+    # the few distinct (force, month, kind) triples (one packed int64 each), then a loop over forces
+    m = ords[ok]
+    base = int(m.min()) if len(m) else 0
+    packed = pd.unique((fcodes[ok].astype(np.int64) << 32) | ((m - base) << 1) | monthly[ok].astype(np.int64))
+    combo = pd.DataFrame({"f": packed >> 32, "m": ((packed & 0xFFFFFFFF) >> 1) + base, "k": (packed & 1) == 1})
+    out: dict[str, pd.PeriodIndex] = {}
+    for f, grp in combo.groupby("f", sort=True):
+        sel = grp["k"].to_numpy(dtype=bool)
+        months = set(grp["m"].to_numpy()[sel].tolist())
+        exact = grp["m"].to_numpy()[~sel]
+        if len(exact):
+            months |= set(range(int(exact.min()), int(exact.max()) + 1))
+        out[str(fnames[f])] = pd.PeriodIndex.from_ordinals(sorted(months), freq="M")
+    return out
+
+
+def with_published(events: pd.DataFrame) -> pd.DataFrame:
+    """``events`` with ``attrs["published_months"]`` set (a shallow copy; unchanged if already set), so
+    stages that fit on many subsets (backtests, validation windows) derive the months once."""
+    if events.attrs.get(PUBLISHED_ATTR):
+        return events
+    out = events.copy(deep=False)
+    out.attrs[PUBLISHED_ATTR] = {f: [str(m) for m in v] for f, v in published_months(events).items()}
+    return out
+
+
+def published_set(events: pd.DataFrame) -> set[pd.Period]:
+    """Months published by at least one force of ``events`` (:func:`published_months`, pooled): the
+    months a multi-force table has any data for. Empty for an empty table."""
+    out: set[pd.Period] = set()
+    for months in published_months(events).values():
+        out.update(months)
+    return out
+
+
+def missing_months(published: dict[str, pd.PeriodIndex], first, last) -> dict[str, list[pd.Period]]:
+    """Months in ``first..last`` (inclusive, anything ``pd.Period(..., "M")`` reads) each force did not
+    publish: ``{force: [Period, ...]}``, only forces with at least one missing month."""
+    lo, hi = pd.Period(first, "M"), pd.Period(last, "M")
+    span = pd.period_range(lo, hi, freq="M")
+    out = {}
+    for force, months in published.items():
+        gap = span.difference(months)
+        if len(gap):
+            out[force] = list(gap)
+    return out
+
+
+def describe_missing(missing: dict[str, list[pd.Period]]) -> str:
+    """``"2019-02..2019-05 (City of London Police)"``: the missing months of each force, as text for
+    notes and errors."""
+    parts = []
+    for force, months in missing.items():
+        label = ", ".join(_runs(months))
+        parts.append(label if force == UNKNOWN_FORCE else f"{label} ({force})")
+    return "; ".join(parts)
+
+
+def _runs(months: list[pd.Period]) -> list[str]:
+    """Consecutive months as ranges: [2019-02, 2019-03, 2019-05] -> ["2019-02..2019-03", "2019-05"]."""
+    ords = sorted(m.ordinal for m in months)
+    out, i = [], 0
+    while i < len(ords):
+        j = i
+        while j + 1 < len(ords) and ords[j + 1] == ords[j] + 1:
+            j += 1
+        a, b = pd.Period(ordinal=ords[i], freq="M"), pd.Period(ordinal=ords[j], freq="M")
+        out.append(str(a) if i == j else f"{a}..{b}")
+        i = j + 1
+    return out

@@ -129,6 +129,8 @@ def register(app: typer.Typer) -> None:
                         typer.echo(f"- {n}")
                 if method != "rank":
                     typer.echo(f"\nTop {plural(len(rows), 'place')}:\n" + rows.to_string(index=False))
+                if data.meta.get("note") and method not in ("concentration", "stability", "emerging", "change"):
+                    typer.echo(f"\nNote: {data.meta['note']}")
                 typer.echo(f"\n{plural(data.meta['analysed_events'], 'event')} over {plural(data.meta['places'], 'place')}"
                            f" ({data.meta.get('study_area', 'given places')}); weight {data.weight}")
                 for path in (written, mapped):

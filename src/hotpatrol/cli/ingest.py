@@ -94,7 +94,9 @@ def register(app: typer.Typer) -> None:
                 f"Store {info['db']}",
                 f"  events {c['events']:,}  outcomes {c['outcomes']:,}  stop-and-search {c['stop_search']:,}  "
                 f"quarantined {c['quarantined']:,}  files {c['files']}",
-                f"  months {m['first']} .. {m['last']} ({m['n']})",
+                f"  months {m['first']} .. {m['last']} ({m['n']} with data)",
+                *([(f"  NOT PUBLISHED (no data; later stages skip these months, not count them as zero): "
+                    f"{m['missing_note']}")] if m.get("missing_note") else []),
                 "  forces: " + ", ".join(f"{k} {v:,}" for k, v in info["forces"].items()),
                 "  sources: " + ", ".join(f"{k} {v:,}" for k, v in info["sources"].items()),
                 "  categories:",

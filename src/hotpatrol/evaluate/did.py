@@ -8,6 +8,10 @@ variance is quasi-Poisson (Pearson scale) so overdispersion widens the interval;
 as independent given the period effects, so strong serial correlation would make it too narrow.
 The raw change in the treated area alone is reported beside it, because that is the figure press
 releases quote: regression to the mean after a spike, and county-wide trends, both inflate it.
+
+Periods that overlap a month a force with events in either area did not publish
+(:func:`hotpatrol.events.published_months`) are dropped for both areas (the period effects make
+that exact) and named in the notes: a missing month is not a month with no crime.
 """
 
 from __future__ import annotations
@@ -68,6 +72,8 @@ class BeforeAfterResult(Result):
         ], columns=["area", "before", "after", "change"])
         notes = [f"Periods of {self.params['freq']}; quasi-Poisson GLM with area and period effects.",
                  "Not randomised: assumes the comparison area shows what would have happened (parallel trends)."]
+        if self.params.get("missing_note"):
+            notes.append(self.params["missing_note"])
         return Summary("Before/after with a comparison area", table, notes)
 
     def to_dict(self) -> dict:
@@ -109,8 +115,7 @@ def before_after(events: pd.DataFrame, treated, comparison, *, start, before: tu
     import shapely
 
     from hotpatrol.evaluate.displacement import _as_geometry
-    from hotpatrol.evaluate.trial import event_xy
-    from hotpatrol.evaluate.trial import event_time
+    from hotpatrol.evaluate.trial import event_time, event_xy
     from hotpatrol.places.crs import choose_metric_crs
 
     if freq not in FREQS:
@@ -139,6 +144,9 @@ def before_after(events: pd.DataFrame, treated, comparison, *, start, before: tu
     t = event_time(ev)
     x, y = event_xy(ev, crs)
     rows = []
+    in_areas = np.zeros(len(ev), dtype=bool)
+    for geom in geoms:
+        in_areas |= np.asarray(shapely.contains_xy(geom, x, y), dtype=bool)
     for label, (s, e) in (("before", before), ("after", after)):
         s, e = pd.Timestamp(s), pd.Timestamp(e)
         if not e > s:
@@ -153,6 +161,7 @@ def before_after(events: pd.DataFrame, treated, comparison, *, start, before: tu
             rows.append(pd.DataFrame({"period": idx.astype(str), "treated": ai == 0, "after": label == "after",
                                       "count": c.to_numpy()}))
     counts = pd.concat(rows, ignore_index=True)
+    counts, missing_note = _drop_unpublished(counts, events, ev[in_areas], "M" if freq == "MS" else freq)
     rr, lo, hi, p = did_from_counts(counts)
     tot = counts.groupby(["treated", "after"])["count"].sum()
     raw = {"treated_before": int(tot[(True, False)]), "treated_after": int(tot[(True, True)]),
@@ -163,5 +172,36 @@ def before_after(events: pd.DataFrame, treated, comparison, *, start, before: tu
         raw["treated_pct"] = 100 * ((raw["treated_after"] / na) / (raw["treated_before"] / nb) - 1)
         raw["comparison_pct"] = 100 * ((raw["comparison_after"] / na) / (raw["comparison_before"] / nb) - 1)
     params = {"start": str(start), "before": [str(v) for v in before], "after": [str(v) for v in after],
-              "freq": {"D": "days", "W": "weeks", "MS": "months"}[freq]}
+              "freq": {"D": "days", "W": "weeks", "MS": "months"}[freq], "missing_note": missing_note}
     return BeforeAfterResult(counts, rr, lo, hi, p, raw, params)
+
+
+def _drop_unpublished(counts: pd.DataFrame, events: pd.DataFrame, area_events: pd.DataFrame, freq: str):
+    """Drop the periods overlapping months a force with events in the areas did not publish."""
+    from hotpatrol.events import (
+        _forces,
+        describe_missing,
+        missing_months,
+        published_months,
+    )
+
+    forces = set(_forces(area_events).astype(str))
+    published = {f: m for f, m in published_months(events).items() if f in forces}
+    if not published or len(counts) == 0:
+        return counts, None
+    periods = pd.PeriodIndex(counts["period"].unique(), freq=freq)
+    gaps = missing_months(published, periods.min().start_time.to_period("M"), periods.max().end_time.to_period("M"))
+    if not gaps:
+        return counts, None
+    hit = np.zeros(len(periods), dtype=bool)
+    for m in sorted({m for v in gaps.values() for m in v}):
+        hit |= (periods.start_time <= m.end_time) & (periods.end_time >= m.start_time)
+    gone = set(periods[hit].astype(str))
+    kept = counts[~counts["period"].isin(gone)].reset_index(drop=True)
+    for label, after in (("before", False), ("after", True)):
+        if not (kept["after"] == after).any():
+            raise HotpatrolError(f"The whole {label} period falls in months with no data ({describe_missing(gaps)}).",
+                                 parameter=label, fix="Choose before/after periods with published months.")
+    note = (f"{len(gone)} period(s) dropped for both areas because they overlap months with no data "
+            f"({describe_missing(gaps)}); a missing month is not a month with no crime.")
+    return kept, note

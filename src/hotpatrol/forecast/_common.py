@@ -5,6 +5,10 @@ exact-time events have ``t1 == t0``; events known only to a window (police.uk mo
 records, from/to windows) keep the window and are spread uniformly over it (aoristic counting).
 So a 7-day forecast trained on monthly data counts 7/30 of each month's events in a 7-day slice:
 the documented fallback for month-only times, stated in each Forecast's notes.
+
+Months a force did not publish (:func:`hotpatrol.events.published_months`) are not months with no
+crime: every rate divides by the *observed* days of the event's force (:meth:`Prepared.exposure`),
+so a gap neither dilutes a long-run rate nor counts as a zero window; the notes name the months.
 """
 
 from __future__ import annotations
@@ -109,10 +113,69 @@ class Prepared:
     month_only: bool  # every event known only to a window of >= 28 days
     notes: list[str] = field(default_factory=list)
     rows: np.ndarray | None = None  # positions of these events in the table given to fit
+    # published months: events' force code, and per force the observed [a, b) day intervals
+    group: np.ndarray | None = None
+    forces: list[str] = field(default_factory=list)
+    observed: list[np.ndarray] = field(default_factory=list)  # per force: (k, 2) day intervals
+    missing: dict = field(default_factory=dict)  # force -> [Period] unpublished inside [start, end)
 
     @property
     def n(self) -> int:
         return len(self.place)
+
+    @property
+    def n_groups(self) -> int:
+        return max(len(self.observed), 1)
+
+    def _intervals(self, g: int, a: float, b: float) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = max(a, self.start), min(b, self.end)
+        if not self.observed:
+            return np.array([lo]), np.array([max(hi, lo)])
+        iv = self.observed[g]
+        a_i = np.maximum(iv[:, 0], lo)
+        return a_i, np.maximum(np.minimum(iv[:, 1], hi), a_i)  # empty overlaps have length 0
+
+    def exposure(self, a: float, b: float) -> np.ndarray:
+        """Observed days in ``[a, b)`` per force, shape ``(n_groups,)``: the part of ``[a, b)`` inside the
+        data span and inside months the force published (unpublished months are not exposure)."""
+        out = np.empty(self.n_groups)
+        for g in range(self.n_groups):
+            lo, hi = self._intervals(g, a, b)
+            out[g] = float(np.sum(hi - lo))
+        return out
+
+    def decayed_exposure(self, a: float, b: float, s: float, tau: float) -> np.ndarray:
+        """``integral of exp(-(s - u) / tau) du`` over the observed days in ``[a, b)``, per force."""
+        out = np.empty(self.n_groups)
+        for g in range(self.n_groups):
+            lo, hi = self._intervals(g, a, b)
+            out[g] = float(np.sum(tau * (np.exp(-(s - hi) / tau) - np.exp(-(s - lo) / tau))))
+        return out
+
+    def event_exposure(self, per_group: np.ndarray) -> np.ndarray:
+        """A per-force array (from :meth:`exposure`) spread to the events, shape ``(n,)``."""
+        per_group = np.asarray(per_group, dtype=float)
+        return per_group[self.group] if self.group is not None else np.full(self.n, per_group[0])
+
+    def rate(self, n_places: int, a: float, b: float, per: float, weights: np.ndarray | None = None,
+             floor: float = 1e-9) -> np.ndarray:
+        """Weighted (aoristic) events per place in ``[a, b)`` per observed day of each event's force,
+        times ``per`` days: a count over the window scaled to ``per`` days, gaps excluded."""
+        expo = self.event_exposure(np.maximum(self.exposure(a, b), floor))
+        w = (self.w if weights is None else weights) * self.fraction_in(a, b) / expo
+        return np.bincount(self.place, weights=w, minlength=n_places) * per
+
+    def missing_between(self, a: float, b: float) -> dict:
+        """Unpublished months overlapping ``[a, b)``: ``{force: [Period, ...]}``."""
+        if not self.missing:
+            return {}
+        lo, hi = from_days(a), from_days(b)
+        out = {}
+        for force, months in self.missing.items():
+            hit = [m for m in months if m.start_time < hi and m.end_time >= lo]
+            if hit:
+                out[force] = hit
+        return out
 
     def fraction_in(self, a: float, b: float) -> np.ndarray:
         """Share of each event's occurrence window inside ``[a, b)`` (exact events: 0 or 1)."""
@@ -251,6 +314,7 @@ def prepare(
         place=idx[keep], t0=t0[keep], t1=t1[keep], w=w[keep], start=start, end=end,
         month_only=month_only, notes=notes, rows=np.flatnonzero(keep),
     )
+    _published(prep, events, keep)
     return prep, places
 
 
@@ -298,6 +362,56 @@ def span_note(prep: "Prepared", e: float) -> str:
 
 #: below this many events a forecast says its rate is very uncertain
 FEW_EVENTS = 10
+
+
+def published_intervals(events: pd.DataFrame, keep: np.ndarray, start: float, end: float):
+    """Each kept event's force and the days each force published inside ``[start, end)`` (epoch days).
+
+    Returns ``(codes, names, observed, missing)``: ``codes`` (one int per kept event) index ``names``
+    (force names) and ``observed`` (per force a ``(k, 2)`` array of published-month day intervals,
+    or the whole span when the force has no month information); ``missing`` is
+    ``{force: [Period]}`` of unpublished months inside the span (:func:`hotpatrol.events.published_months`).
+    """
+    from hotpatrol.events import _forces, missing_months, published_months
+
+    keep = np.asarray(keep)
+    rows = np.flatnonzero(keep) if keep.dtype == bool else keep
+    forces = _forces(events).to_numpy()[rows]
+    codes, names = pd.factorize(pd.Series(forces, dtype=object), sort=True)
+    published = published_months(events)
+    if any(str(f) not in published for f in names):  # forces the attrs do not know: from the events
+        sub = events.iloc[rows].copy()
+        sub.attrs = {}
+        published = {**published_months(sub), **published}
+    first, last = pd.Period(from_days(start), "M"), pd.Period(from_days(end - 1e-6), "M")
+    observed, missing = [], {}
+    for name in names:
+        months = published.get(str(name), pd.PeriodIndex([], freq="M"))
+        months = months[(months >= first) & (months <= last)]
+        if len(months) == 0:  # no month information: the whole data span counts
+            observed.append(np.array([[start, end]]))
+            continue
+        a = to_days(months.to_timestamp())
+        b = to_days((months + 1).to_timestamp())
+        observed.append(np.column_stack([np.maximum(a, start), np.minimum(b, end)]))
+        missing.update(missing_months({str(name): months}, first, last))
+    return codes.astype(np.int64), [str(n) for n in names], observed, missing
+
+
+def missing_note(missing: dict, what: str = "rates and baselines are taken over the published months only") -> str:
+    """The note every model adds when months inside its training span were not published."""
+    from hotpatrol.events import describe_missing
+
+    n_months = sum(len(v) for v in missing.values())
+    return (f"No data for {describe_missing(missing)}: {plural(n_months, 'month')} inside the training span were not "
+            f"published; {what} (a missing month is not counted as a month with no crime).")
+
+
+def _published(prep: Prepared, events: pd.DataFrame, keep: np.ndarray) -> None:
+    """Attach each event's force and the days each force published, and note the unpublished months."""
+    prep.group, prep.forces, prep.observed, prep.missing = published_intervals(events, keep, prep.start, prep.end)
+    if prep.missing:
+        prep.notes.append(missing_note(prep.missing))
 
 
 def _weights(events: pd.DataFrame, weight) -> np.ndarray:

@@ -156,10 +156,23 @@ def prepare_events(events, *, coarse_times: str, rng: np.random.Generator, model
     if n_dup:
         notes.append(f"{plural(n_dup, 'event')} {verb(n_dup, 'duplicates', 'duplicate')} another's time and place: kept, and never treated as "
                      "triggering one another (zero time apart).")
+    # months a force did not publish: per force, the observed [a, b) intervals in model days
+    from hotpatrol.forecast._common import DAY_NS, missing_note, published_intervals
+
+    rows = np.flatnonzero(ok)[order]
+    group, forces, observed, missing = published_intervals(events, rows, origin_ns / DAY_NS, end / DAY_NS)
+    observed = [_merge(iv - origin_ns / DAY_NS) for iv in observed]
+    if missing:
+        notes.append(missing_note(missing, "the background rate and the triggering compensator use the "
+                                           "published months only"))
     return {
         "x": x,
         "y": y,
         "t": t,
+        "group": group,
+        "forces": forces,
+        "observed": observed,
+        "missing": missing,
         "origin": origin,
         "origin_utc": origin_utc,
         "end_days": (end - origin_ns) / day_ns,
@@ -168,6 +181,36 @@ def prepare_events(events, *, coarse_times: str, rng: np.random.Generator, model
         "n_duplicates": n_dup,
         "index": frame.index[np.flatnonzero(ok)[order]],  # caller's row labels, in model (time) order
     }
+
+
+def _merge(iv: np.ndarray) -> np.ndarray:
+    """Sorted ``(k, 2)`` intervals with touching ones merged (one interval when nothing is missing)."""
+    iv = iv[np.argsort(iv[:, 0])]
+    out = [list(iv[0])]
+    for a, b in iv[1:]:
+        if a <= out[-1][1] + 1e-9:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return np.array(out, dtype=float)
+
+
+def observed_days(prep: dict) -> np.ndarray:
+    """Observed (published) days of each force in the training period, shape ``(n_forces,)``."""
+    return np.array([float(np.sum(iv[:, 1] - iv[:, 0])) for iv in prep["observed"]])
+
+
+def trigger_mass(prep: dict, t: np.ndarray, group: np.ndarray, omega: float) -> np.ndarray:
+    """Share of each event's exponential triggering kernel ``omega * exp(-omega * dt)`` that falls in
+    observed time after it (``1 - exp(-omega * (T - t))`` when no month is missing), shape ``(n,)``."""
+    out = np.empty(len(t))
+    for g, iv in enumerate(prep["observed"]):
+        sel = group == g
+        tg = t[sel][:, None]
+        a = np.maximum(iv[:, 0][None, :] - tg, 0.0)
+        b = np.maximum(iv[:, 1][None, :] - tg, 0.0)
+        out[sel] = np.sum(np.exp(-omega * a) - np.exp(-omega * b), axis=1)
+    return out
 
 
 def predict_window(model, start, horizon) -> tuple[float, float, list[str], pd.Timestamp, pd.Timedelta]:

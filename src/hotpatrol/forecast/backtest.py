@@ -13,6 +13,11 @@ events (``ci="events"``); ``ci="auto"`` uses windows when there are 8 or more, e
 
 Horizons are durations ('7D', '1D') or ``'1M'`` for calendar months (the natural window for
 police.uk data, whose times are known only to the month).
+
+A window that overlaps months a force did not publish (:func:`hotpatrol.events.published_months`)
+is skipped, not scored as a window with no crime; the notes and the run record
+(``skipped_windows``) name it and the months. When every window falls in such months the backtest
+raises a HotpatrolError naming them.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from hotpatrol.errors import HotpatrolError, check_choice
+from hotpatrol.events import describe_missing, with_published
 from hotpatrol.forecast._common import (
     ensure_xy,
     from_days,
@@ -236,7 +242,7 @@ def backtest(
     if reserved:
         raise HotpatrolError("'oracle' and 'hindsight' are the backtest's own rows; label the model otherwise.",
                              parameter="models", given=reserved)
-    events = ensure_xy(events)
+    events = with_published(ensure_xy(events))  # published months derived once, not per training subset
     # one preparation of the full table gives grid, times and the test counts of every window
     prep_all, grid_places = prepare(events, places=places, cell=cell, model="backtest")
     if places is None:
@@ -249,6 +255,14 @@ def backtest(
     end = pd.Timestamp(end)
     spans = window_spans(end, int(windows), hz)
     first_cut = spans[0][0]
+    # windows whose scored period overlaps unpublished months are skipped, not scored as empty
+    skipped = {(a, b): prep_all.missing_between(*to_days([a, b])) for a, b in spans}
+    skipped = {k: v for k, v in skipped.items() if v}
+    if skipped and len(skipped) == len(spans):
+        raise HotpatrolError(
+            f"Every backtest window overlaps months with no data ({describe_missing(prep_all.missing)}); "
+            "an unpublished month cannot be scored.", parameter="end", given=str(end),
+            fix="Move --end or change --windows so the windows fall in published months.")
     if to_days([first_cut])[0] <= prep_all.start:
         raise HotpatrolError(
             "The backtest windows reach back before the data begin: the horizon x windows is longer than the data.",
@@ -284,6 +298,9 @@ def backtest(
     shift_spec, in_shift, exact_time = None, None, None
     if shift is not None:
         shift_spec, in_shift, exact_time = _shift_membership(events, shift)
+    skipped_notes = [f"Window {a:%Y-%m-%d} to {b:%Y-%m-%d} skipped: no data for {describe_missing(gap)} "
+                     "(months not published, not months without crime)." for (a, b), gap in skipped.items()]
+    spans = [ab for ab in spans if ab not in skipped]
     masks = []  # every window's train/test membership first: the hindsight rate needs all test counts
     for wi, (a, b) in enumerate(spans):
         ta, tb = to_days([a, b])
@@ -359,11 +376,11 @@ def backtest(
     for label, texts in last_notes.items():
         for text in texts:
             by_text.setdefault(text, []).append(label)
-    notes = [f"{', '.join(labels)} (last window): {text}" for text, labels in by_text.items()]
+    notes = skipped_notes + [f"{', '.join(labels)} (last window): {text}" for text, labels in by_text.items()]
     per_window = pd.DataFrame(rows)
     totals = per_window.drop_duplicates(["model", "window"]).groupby("model", sort=False)["total"].sum()
     curves = {m: (curve_x, v / totals[m] if totals[m] > 0 else v) for m, v in curves_sum.items()}
-    ci_kind = ("windows" if windows >= 8 else "events") if ci == "auto" else ci
+    ci_kind = ("windows" if len(spans) >= 8 else "events") if ci == "auto" else ci
     baseline = baseline_label
     pooled = _pool(per_window, event_rows, label_levels, ci_kind, n_boot, random_state, baseline)
     notes.extend(_against_baseline(pooled, baseline))
@@ -380,6 +397,8 @@ def backtest(
                         "params": _jsonable_params(m.get_params())} for lb, m in model_map.items()},
         "windows": int(windows), "horizon": "1M" if month else str(horizon), "end": str(end),
         "cutoffs": [[str(a), str(b)] for a, b in spans],
+        "skipped_windows": [{"start": str(a), "end": str(b), "missing": describe_missing(gap)}
+                            for (a, b), gap in skipped.items()],
         "cell": float(places.grid.cell) if places.grid is not None else None,
         "area": area, "n_places": int(n), "levels": list(levels), "top_n": [int(t) for t in top_n],
         "ci": ci_kind, "n_boot": int(n_boot), "random_state": random_state, "baseline": baseline,

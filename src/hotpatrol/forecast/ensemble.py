@@ -22,6 +22,7 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from hotpatrol.errors import HotpatrolError, check_choice
+from hotpatrol.events import describe_missing, with_published
 from hotpatrol.forecast._common import (
     check_positive,
     ensure_xy,
@@ -107,9 +108,10 @@ class EnsembleForecaster(Forecaster):
                 raise HotpatrolError("validation_levels must be area shares in (0, 1].",
                                      parameter="validation_levels", allowed="e.g. (0.01, 0.05, 0.10)", given=lv)
         hz = parse_horizon("7D" if self.horizon is None else self.horizon)
-        events = ensure_xy(events)
+        events = with_published(ensure_xy(events))
         end = pd.Timestamp(self.fitted_until_)
-        month_only = prepare(events, places=self.places_, cell=self.cell, model="ensemble")[0].month_only
+        prep = prepare(events, places=self.places_, cell=self.cell, model="ensemble")[0]
+        month_only = prep.month_only
         if month_only and 28 <= hz / pd.Timedelta(days=1) <= 31:
             end = pd.Timestamp(end.year, end.month, 1) + pd.DateOffset(months=1) if end.day > 1 or end.hour else end
             spans = window_spans(end, int(self.validation_windows), "1M")
@@ -120,6 +122,18 @@ class EnsembleForecaster(Forecaster):
         idx = self.places_.assign(events["x"].to_numpy(float), events["y"].to_numpy(float))
         n = self.places_.n
         ks = [cells_for(lv, n) for lv in levels]  # as the backtest scores them
+        self.validation_notes_ = []
+        # a validation window inside months a force did not publish would score every member zero: skip it
+        gaps = [(a, b) for a, b in spans if prep.missing_between(*to_days([a, b]))]
+        if gaps:
+            if len(gaps) == len(spans):
+                raise HotpatrolError(
+                    f"Every validation window overlaps months with no data ({describe_missing(prep.missing)}).",
+                    parameter="validation_windows", given=self.validation_windows,
+                    fix="Use more validation windows or validation_windows=0 (equal weights).")
+            self.validation_notes_ = [(f"{len(gaps)} validation window(s) overlap months with no data "
+                                       f"({describe_missing(prep.missing)}) and were skipped.")]
+            spans = [ab for ab in spans if ab not in gaps]
         risks, actuals = [], []
         for a, b in spans:
             ta, tb = to_days([a, b])
@@ -160,6 +174,7 @@ class EnsembleForecaster(Forecaster):
         if self.validation_windows:
             names = ", ".join(f"{nm} {w:.1f}" for nm, w in zip(self.member_names(), self.weights_))
             fc.notes.append(f"weights chosen on the {self.validation_windows} windows before the cut-off: {names}")
+            fc.notes.extend(getattr(self, "validation_notes_", []))
         return fc
 
     def member_names(self) -> list[str]:

@@ -44,9 +44,11 @@ from hotpatrol.forecast._etas_common import (
     _check_initial,
     check_positive,
     fit_rows,
+    observed_days,
     parameter_summary,
     predict_window,
     prepare_events,
+    trigger_mass,
     warn_not_converged,
 )
 from hotpatrol.forecast.base import Forecast, Forecaster
@@ -276,12 +278,31 @@ def _trend_edges(T: float, width: float | None) -> np.ndarray:
     return edges
 
 
-def _trend_levels(tbin: np.ndarray, weight: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Background rate in each bin relative to the period average (time-weighted mean 1)."""
-    widths = np.diff(edges)
-    rate = np.bincount(tbin, weights=weight, minlength=len(widths)) / widths
-    avg = weight.sum() / edges[-1]
-    return rate / avg if avg > 0 else np.ones(len(widths))
+def _observed_widths(edges: np.ndarray, observed: list[np.ndarray]) -> np.ndarray:
+    """Days of each trend bin inside months any force published (the bin width when none is missing)."""
+    iv = np.vstack(observed)
+    lo = np.maximum(edges[:-1, None], iv[None, :, 0])
+    hi = np.minimum(edges[1:, None], iv[None, :, 1])
+    # union over forces: clip each force's overlap to the bin, take the widest (forces share the calendar)
+    per = np.clip(hi - lo, 0.0, None)
+    out = np.zeros(len(edges) - 1)
+    start = 0
+    for f in observed:
+        k = len(f)
+        out = np.maximum(out, per[:, start:start + k].sum(1))
+        start += k
+    return out
+
+
+def _trend_levels(tbin: np.ndarray, weight: np.ndarray, edges: np.ndarray, widths: np.ndarray | None = None
+                  ) -> np.ndarray:
+    """Background rate in each bin relative to the period average (time-weighted mean 1), per observed
+    day of the bin (a bin wholly inside unpublished months gets level 1, the average)."""
+    widths = np.diff(edges) if widths is None else widths
+    seen = widths > 0
+    rate = np.bincount(tbin, weights=weight, minlength=len(widths)) / np.where(seen, widths, 1.0)
+    avg = weight.sum() / widths.sum() if widths.sum() > 0 else 0.0
+    return np.where(seen, rate / avg, 1.0) if avg > 0 else np.ones(len(widths))
 
 
 def _origin_plus(origin_utc: pd.Timestamp, days: np.ndarray) -> pd.DatetimeIndex:
@@ -383,6 +404,9 @@ class ETASForecaster(Forecaster):
         notes = list(prep["notes"])
         n = len(t)
         T = float(prep["end_days"])
+        group = prep["group"]
+        # unpublished months: each event's background weight is scaled by T / (its force's observed days)
+        scale = T / np.maximum(observed_days(prep), 1e-9)[group]
         if places is None:
             places = default_places(x, y, cell=self.cell, crs=getattr(events, "attrs", {}).get("crs"))
         kde_sd, max_bw = self._background_bandwidths(x, y)
@@ -395,30 +419,30 @@ class ETASForecaster(Forecaster):
         omega = float(init.get("omega", 1.0 / max(self.time_cutoff / 10.0, 1e-9)))
         sigma = float(init.get("sigma", self.distance_cutoff / 5.0))
         w_bg = np.full(n, 1.0 - theta)
-        mass = raster.smooth(x, y, w_bg, kde_sd)
+        mass = raster.smooth(x, y, w_bg * scale, kde_sd)
         edges = _trend_edges(T, self.trend_days)
+        widths = _observed_widths(edges, prep["observed"])
         tbin = np.clip(np.searchsorted(edges, t, side="right") - 1, 0, len(edges) - 2)
-        level = _trend_levels(tbin, w_bg, edges)
+        level = _trend_levels(tbin, w_bg, edges, widths)
         mu = raster.sample(mass, x, y) / T * level[tbin]
         p_trig = np.empty(n_pairs)
         p_bg = np.empty(n)
         lam = np.empty(n)
-        tail = T - t
         converged = False
         loglik = -np.inf
         state = (theta, omega, sigma, mass, p_bg.copy(), level)
         for it in range(1, int(self.max_iter) + 1):
             ll = _e_step(dt, d2, start, mu, theta, omega, sigma, p_trig, p_bg, lam)
-            loglik = ll - mass.sum() - theta * np.sum(1.0 - np.exp(-omega * tail))
+            loglik = ll - float(np.sum(p_bg)) - theta * np.sum(trigger_mass(prep, t, group, omega))
             n_trig = p_trig.sum()
             if n_trig > 0:
                 new_omega = n_trig / np.dot(p_trig, dt)
                 new_sigma = max(math.sqrt(np.dot(p_trig, d2) / (2.0 * n_trig)), self.min_sigma)
             else:
                 new_omega, new_sigma = omega, sigma
-            new_theta = n_trig / np.sum(1.0 - np.exp(-new_omega * tail))
-            new_mass = raster.smooth(x, y, p_bg, kde_sd)
-            new_level = _trend_levels(tbin, p_bg, edges)
+            new_theta = n_trig / np.sum(trigger_mass(prep, t, group, new_omega))
+            new_mass = raster.smooth(x, y, p_bg * scale, kde_sd)
+            new_level = _trend_levels(tbin, p_bg, edges, widths)
             if not (np.isfinite([new_theta, new_omega, new_sigma]).all() and np.isfinite(new_mass).all()):
                 notes.append(f"EM stopped at iteration {it}: non-finite update; the last good state is kept.")
                 theta, omega, sigma, mass, p_bg, level = state

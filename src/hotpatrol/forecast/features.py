@@ -17,6 +17,10 @@ windows of different lengths and truncated history stay comparable:
 - ``trend``: area-wide last-4H rate over the all-past rate; ``season_sin/cos``: the target
   window's time of year; ``dow_sin/cos`` for horizons under a week;
 - any user covariates (a DataFrame indexed by place_id).
+
+Rates divide by the *observed* days of the window (:meth:`Prepared.exposure`): months a force did not
+publish are not zeros. A window with no observed day at all takes the place's long-run rate, and
+periods with unpublished days are left out of ``active_share``/``period_cv``.
 """
 
 from __future__ import annotations
@@ -46,6 +50,13 @@ class FeatureBuilder:
             if len(top) > 1:
                 self.cat_names = [str(c) for c in top]
                 self.cat_codes = pd.Categorical(cats, categories=top).codes  # -1 for the rest
+        # each place's force: the force of most of its events (for windows a force did not publish)
+        if prep.n_groups > 1 and prep.group is not None:
+            per = np.vstack([np.bincount(prep.place[prep.group == g], minlength=places.n)
+                             for g in range(prep.n_groups)])
+            self.place_group = per.argmax(0)
+        else:
+            self.place_group = np.zeros(places.n, dtype=np.int64)
         self.cov = None
         self.cov_names: list[str] = []
         if covariates is not None:
@@ -60,17 +71,21 @@ class FeatureBuilder:
         before = p.before(cut)
         cols: dict[str, np.ndarray] = {}
 
-        def rate(a, weights=None):
-            length = min(cut - a, hist)
-            return p.counts(n, a, cut, weights) / max(length, 1e-9) * h
+        def rate(a, weights=None, fallback=None):
+            a = max(a, p.start)
+            out = p.rate(n, a, cut, h, weights)
+            if fallback is not None:  # no observed day in the window: the long-run rate
+                unseen = (p.exposure(a, cut) <= 0)[self.place_group]
+                out = np.where(unseen, fallback, out)
+            return out
 
-        cols["rate_all"] = np.bincount(p.place, weights=p.w * before, minlength=n) / hist * h
+        cols["rate_all"] = rate(p.start)
         for lag in self.lags(h):
-            cols[f"rate_{lag:g}d"] = rate(cut - lag)
+            cols[f"rate_{lag:g}d"] = rate(cut - lag, fallback=cols["rate_all"])
         if self.harm is not None:
-            cols["harm_all"] = np.bincount(p.place, weights=self.harm * before, minlength=n) / hist * h
+            cols["harm_all"] = rate(p.start, self.harm)
             for lag in (4 * h, 16 * h):
-                cols[f"harm_{lag:g}d"] = rate(cut - lag, self.harm)
+                cols[f"harm_{lag:g}d"] = rate(cut - lag, self.harm, fallback=cols["harm_all"])
         recent = cols[f"rate_{4 * h:g}d"]
         for b in KDE_BANDWIDTHS:
             cols[f"kde_all_{b:g}m"] = smooth(self.places, cols["rate_all"], b, "gaussian")
@@ -81,19 +96,26 @@ class FeatureBuilder:
             wgt = p.w * before * np.exp(-age / tau)
             cols[f"nr_{tau:g}d"] = smooth(self.places, np.bincount(p.place, weights=wgt, minlength=n), 250.0,
                                           "quartic", normalise=False)
-        periods = np.vstack([p.counts(n, cut - (i + 1) * h, cut - i * h) for i in range(12)
-                             if cut - (i + 1) * h >= p.start - h])
-        cols["active_share"] = (periods > 0).mean(0)
-        mean = periods.mean(0)
-        cols["period_cv"] = np.where(mean > 0, periods.std(0) / np.where(mean > 0, mean, 1), 0.0)
+        spans = [(cut - (i + 1) * h, cut - i * h) for i in range(12) if cut - (i + 1) * h >= p.start - h]
+        periods = np.vstack([p.counts(n, a, b) for a, b in spans])
+        # a period with unpublished days is unknown for the places of that force, not a quiet period
+        full = np.vstack([(p.exposure(a, b) >= min(b, p.end) - max(a, p.start) - 1e-6)[self.place_group]
+                          for a, b in spans])
+        periods = np.where(full, periods, np.nan)
+        seen_any = full.any(0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.nanmean(np.where(full, periods > 0, np.nan), axis=0)
+            mean = np.nanmean(periods, axis=0)
+            sd = np.nanstd(periods, axis=0)
+        cols["active_share"] = np.where(seen_any, share, 0.0)
+        cols["period_cv"] = np.where(seen_any & (mean > 0), sd / np.where(mean > 0, mean, 1), 0.0)
         last = np.full(n, -np.inf)
         seen = before > 0
         np.maximum.at(last, p.place[seen], mid[seen])
         cols["days_since"] = np.where(np.isfinite(last), np.clip(cut - last, 0, hist), hist)
         if self.cat_codes is not None:
             for i, _ in enumerate(self.cat_names):
-                sel = (self.cat_codes == i) & seen
-                cols[f"cat_{i}"] = np.bincount(p.place[sel], weights=before[sel], minlength=n) / hist * h
+                cols[f"cat_{i}"] = rate(p.start, (self.cat_codes == i).astype(float))
         total_all = cols["rate_all"].sum()
         cols["trend"] = np.full(n, recent.sum() / total_all if total_all > 0 else 1.0)
         doy = 2 * np.pi * (((cut + h / 2) % 365.25) / 365.25)

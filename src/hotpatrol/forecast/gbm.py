@@ -8,6 +8,10 @@ expected count, so the prediction is already integrated over the horizon.
 
 Month-only data (police.uk): with a horizon of 28-31 days the cut-offs step by calendar months;
 shorter horizons use aoristic (fractional) targets, stated in the notes.
+
+Months a force did not publish (:func:`hotpatrol.events.published_months`): training windows whose
+target period overlaps them are skipped (spare older windows take their place) and the notes name
+the months; rate features divide by observed days only.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from hotpatrol.errors import HotpatrolError
+from hotpatrol.events import describe_missing
 from hotpatrol.forecast._common import (
     GridModelMixin,
     check_positive,
@@ -72,7 +77,7 @@ class GBMForecaster(GridModelMixin, Forecaster):
 
     def _cutoffs(self, prep, h: float) -> list[tuple[float, float]]:
         """Training windows ``(cut, end)``, newest first, each with some history before it."""
-        n_windows = self.n_windows_
+        n_windows = 2 * self.n_windows_  # spare windows replace those skipped for unpublished months
         min_hist = max(1.5 * h, 14.0)
         if prep.month_only and 28 <= h <= 31:
             end = from_days(prep.end).normalize()
@@ -82,7 +87,15 @@ class GBMForecaster(GridModelMixin, Forecaster):
         else:
             last = prep.end - h
             pairs = [(last - k * h, last - k * h + h) for k in range(n_windows)]
-        return [(a, b) for a, b in pairs if a - prep.start >= min_hist and b <= prep.end + 1e-9]
+        pairs = [(a, b) for a, b in pairs if a - prep.start >= min_hist and b <= prep.end + 1e-9]
+        # a target window with unpublished months would teach zeros that are not zeros: skip it
+        gaps = [(a, b) for a, b in pairs if prep.missing_between(a, b)]
+        if gaps:
+            self.notes_.append(
+                f"{len(gaps)} training window(s) overlap months with no data "
+                f"({describe_missing(prep.missing_between(min(a for a, _ in gaps), max(b for _, b in gaps)))}) "
+                "and were skipped.")
+        return [(a, b) for a, b in pairs if (a, b) not in gaps][:self.n_windows_]
 
     def _baseline(self, X: np.ndarray, names: list[str]) -> np.ndarray:
         """The offset: half the place's long-run rate, half its 300 m neighbourhood's, plus a floor."""
@@ -115,7 +128,9 @@ class GBMForecaster(GridModelMixin, Forecaster):
             span = prep.end - prep.start
             raise HotpatrolError(
                 f"gbm needs at least 3 past windows of the horizon to learn from; {span:.0f} days of data give "
-                f"{len(cuts)} (the horizon is too long for the data).",
+                f"{len(cuts)} (the horizon is too long for the data"
+                + (f"; windows overlapping months with no data ({describe_missing(prep.missing)}) cannot be used"
+                   if prep.missing else "") + ").",
                 parameter="horizon", allowed=f"at most about {span / 5:.0f} days for these data", given=str(hz),
                 fix="Use a shorter horizon or more history, or a model that needs no training windows (naive, kde).",
             )

@@ -31,9 +31,11 @@ from hotpatrol.forecast._etas_common import (
     _check_initial,
     check_positive,
     fit_rows,
+    observed_days,
     parameter_summary,
     predict_window,
     prepare_events,
+    trigger_mass,
     warn_not_converged,
 )
 from hotpatrol.forecast.base import Forecast, Forecaster
@@ -132,41 +134,47 @@ class GridETASForecaster(Forecaster):
         if inside.sum() < 2:
             raise HotpatrolError("Too few events inside the places to fit grid ETAS.", parameter="places",
                                  given=int(inside.sum()))
-        cell, t = idx[inside], t[inside]
+        cell, t, group = idx[inside], t[inside], prep["group"][inside]
         order = np.lexsort((t, cell))
         cell = np.ascontiguousarray(cell[order], dtype=np.int64)
         t = np.ascontiguousarray(t[order])
+        group = group[order]
         T = float(prep["end_days"])
         n = len(t)
-        counts = np.bincount(cell, minlength=places.n).astype(float)
+        # unpublished months: each event's background share is divided by its force's observed days
+        t_obs = np.maximum(observed_days(prep), 1e-9)
+        per_day = 1.0 / t_obs[group]
+
+        def background(share):  # background events per observed day per place, and its compensator
+            return np.bincount(cell, weights=share * per_day, minlength=places.n), float(np.sum(share))
 
         init = dict(self.initial or {})
         theta = float(init.get("theta", 0.5))
         omega = float(init.get("omega", 0.1))
-        mu = counts * (1 - theta) / T
+        mu, bg_comp = background(np.full(n, 1.0 - theta))
         lam = np.empty(n)
         trig = np.empty(n)
         trig_dt = np.empty(n)
-        tail = T - t  # time each event could trigger within the training period
         converged = False
         loglik = -np.inf
         history = []
         for it in range(1, int(self.max_iter) + 1):
             ll = _e_step(cell, t, mu, theta, omega, lam, trig, trig_dt)
-            compensator = mu.sum() * T + theta * np.sum(1.0 - np.exp(-omega * tail))
+            # triggering can only be observed in published time after each event (trigger_mass)
+            compensator = bg_comp + theta * np.sum(trigger_mass(prep, t, group, omega))
             loglik = ll - compensator
             n_trig = trig.sum()
-            new_mu = np.bincount(cell, weights=1.0 - trig, minlength=places.n) / T
+            new_mu, new_comp = background(1.0 - trig)
             sum_dt = trig_dt.sum()
             new_omega = n_trig / sum_dt if sum_dt > 0 and n_trig > 0 else omega
-            new_theta = n_trig / np.sum(1.0 - np.exp(-new_omega * tail))
+            new_theta = n_trig / np.sum(trigger_mass(prep, t, group, new_omega))
             if not (np.isfinite(new_theta) and np.isfinite(new_omega) and np.isfinite(new_mu).all()):
                 notes.append(f"EM stopped at iteration {it}: non-finite update; the last good state is kept.")
                 break
             # omega only matters in proportion to theta (it wanders freely as theta -> 0)
             change = max(abs(new_theta - theta), theta * abs(new_omega - omega) / max(omega, 1e-12),
                          abs(new_mu.sum() - mu.sum()) / max(mu.sum(), 1e-12))
-            theta, omega, mu = float(new_theta), float(new_omega), new_mu
+            theta, omega, mu, bg_comp = float(new_theta), float(new_omega), new_mu, new_comp
             history.append(loglik)
             if change < self.tol:
                 converged = True

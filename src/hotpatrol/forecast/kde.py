@@ -9,6 +9,9 @@ expected count over the horizon (mass-preserving kernel / days of data x horizon
   ``exp(-age / time_scale)`` (``time_scale=None``: no decay). The decay-weighted count is divided by
   the decay-weighted length of the data, so a constant rate is forecast without bias.
 
+The length of the data is the days of the months each event's force published: an unpublished month
+(:func:`hotpatrol.events.published_months`) is not a month with no crime.
+
 Month-only times: the age of an event is measured from the middle of its month.
 """
 
@@ -17,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from hotpatrol.errors import check_choice
-from hotpatrol.forecast._common import MIN_SPAN_DAYS, GridModelMixin, check_positive, rate_span, smooth
+from hotpatrol.forecast._common import MIN_SPAN_DAYS, GridModelMixin, check_positive, smooth
 from hotpatrol.forecast.base import Forecast, Forecaster
 
 
@@ -35,16 +38,19 @@ class _KernelBase(GridModelMixin, Forecaster):
         return self
 
     def _decay(self, prep, s, e):
-        """Per-event weight and the matching effective length of the data (days)."""
-        return prep.before(e), rate_span(prep, e)
+        """Per-event weight and the matching effective length of the data (days) of the event's force:
+        only the months the force published count (:meth:`Prepared.exposure`), at least one day."""
+        return prep.before(e), prep.event_exposure(np.maximum(prep.exposure(prep.start, e), MIN_SPAN_DAYS))
 
     def predict(self, start, horizon="7D") -> Forecast:
         start, horizon, s, h, notes = self._predict_setup(start, horizon)
         prep, places = self._prep_, self.places_
         e = min(s, prep.end)
         w, length = self._decay(prep, s, e)
-        counts = np.bincount(prep.place, weights=prep.w * w, minlength=places.n)
-        risk = smooth(places, counts, self.bandwidth, self.kernel_) / length * h
+        # one length (one force): divide after smoothing, as the kernel sees whole counts
+        scale = float(length[0]) if len(length) and np.ptp(length) == 0 else 1.0
+        rates = np.bincount(prep.place, weights=prep.w * w * (scale / length), minlength=places.n)
+        risk = smooth(places, rates, self.bandwidth, self.kernel_) / scale * h
         return Forecast(self.name, places, risk, start, horizon, notes, self.random_state)
 
 
@@ -77,7 +83,9 @@ class RetrospectiveForecaster(_KernelBase):
         if self.window is None:
             return super()._decay(prep, s, e)
         a = max(e - self.window, prep.start)
-        return prep.fraction_in(a, e), min(float(self.window), rate_span(prep, e))
+        # the window's published days; a short-data floor of one day, never more than the window itself
+        floor = min(float(self.window), MIN_SPAN_DAYS)
+        return prep.fraction_in(a, e), prep.event_exposure(np.maximum(prep.exposure(a, e), floor))
 
 
 class KDEForecaster(_KernelBase):
@@ -115,8 +123,8 @@ class KDEForecaster(_KernelBase):
         age = np.clip(s - prep.midpoint_before(e), 0.0, None)
         w = prep.before(e) * np.exp(-age / self.time_scale)
         tau = self.time_scale
-        # integral of exp(-(s - u)/tau) du over the data [a, e], the data at least MIN_SPAN_DAYS long
-        # (observation_period: one event is one day of data, not the minute of its record)
-        a = min(prep.start, e - MIN_SPAN_DAYS)
-        length = tau * (np.exp(-(s - e) / tau) - np.exp(-(s - a) / tau))
-        return w, length
+        # integral of exp(-(s - u)/tau) du over the published days of the event's force in [start, e], and
+        # never less than over the one day before e (observation_period: one event is a day of data)
+        length = prep.decayed_exposure(prep.start, e, s, tau)
+        one_day = tau * (np.exp(-(s - e) / tau) - np.exp(-(s - (e - MIN_SPAN_DAYS)) / tau))
+        return w, prep.event_exposure(np.maximum(length, one_day))

@@ -5,6 +5,10 @@
 - ``kind="last"``: last period's counts: events in ``[start - horizon, start)``.
 - ``kind="window"``: the average of the last ``periods`` periods of the horizon's length.
 
+Every rate is events per *observed* day of the event's force: months the force did not publish
+(:func:`hotpatrol.events.published_months`) are left out of the denominator, not counted as months
+with no crime; a window entirely inside such months is an error naming them.
+
 ``weight="cchi"`` (or any harm scheme) forecasts harm instead of counts.
 """
 
@@ -12,8 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from hotpatrol.errors import check_choice
-from hotpatrol.forecast._common import GridModelMixin, check_positive, rate_span
+from hotpatrol.errors import HotpatrolError, check_choice
+from hotpatrol.events import describe_missing
+from hotpatrol.forecast._common import MIN_SPAN_DAYS, GridModelMixin, check_positive, from_days, rate_span
 from hotpatrol.forecast.base import Forecast, Forecaster
 
 KINDS = ("all", "last", "window")
@@ -50,13 +55,32 @@ class NaiveForecaster(GridModelMixin, Forecaster):
         start, horizon, s, h, notes = self._predict_setup(start, horizon)
         prep, n = self._prep_, self.places_.n
         e = min(s, prep.end)  # data that ended before start: use the latest periods there are
+        # rates per observed day of each event's force: months the force did not publish are not exposure
         if self.kind == "all":
-            span = rate_span(prep, e)
-            risk = prep.counts(n, -np.inf, e) / span * h
+            a = prep.start
+            risk = prep.rate(n, a, e, h, floor=MIN_SPAN_DAYS)
         elif self.kind == "last":
-            risk = prep.counts(n, e - h, e)
+            # the last period's count; only its days in months a force did not publish are not exposure
+            # (days before the data start count as observed, as in the count itself)
+            a = e - h
+            inside = max(min(e, prep.end) - max(a, prep.start), 0.0)
+            unpublished = inside - prep.exposure(a, e)
+            expo = prep.event_exposure(np.maximum(h - unpublished, 1e-9))
+            risk = np.bincount(prep.place, weights=prep.w * prep.fraction_in(a, e) / expo, minlength=n) * h
         else:
-            span = min(self.periods * h, rate_span(prep, e))  # the data's span when shorter (>= 1 day)
-            risk = prep.counts(n, e - span, e) / span * h
+            # the window's own length, or the data's span when shorter (>= 1 day); gaps are not exposure
+            a = e - min(self.periods * h, rate_span(prep, e))
+            risk = prep.rate(n, a, e, h, floor=1e-9)
+        gaps = prep.missing_between(a, e)
+        if gaps:
+            if not (prep.exposure(a, e) > 0).any():
+                raise HotpatrolError(
+                    f"The {self.kind!r} window {from_days(a):%Y-%m-%d} to {from_days(e):%Y-%m-%d} falls entirely in "
+                    f"months with no data ({describe_missing(gaps)}): there is nothing to take a rate from.",
+                    parameter="start", given=str(start),
+                    fix="Forecast from the end of a published month, or use kind='all'.")
+            if self.kind != "all":  # kind='all' already says so in the fit notes
+                notes.append(f"The {self.kind!r} window lacks {describe_missing(gaps)}: the rate is taken over "
+                             "the published days of the window only.")
         label = {"all": "naive", "last": "naive-last", "window": "naive-window"}[self.kind]
         return Forecast(label, self.places_, risk, start, horizon, notes, self.random_state)

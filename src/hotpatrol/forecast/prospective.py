@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hotpatrol.forecast._common import GridModelMixin, check_positive, rate_span, smooth
+from hotpatrol.forecast._common import MIN_SPAN_DAYS, GridModelMixin, check_positive, smooth
 from hotpatrol.forecast.base import Forecast, Forecaster
 from hotpatrol.text import plural
 
@@ -60,7 +60,9 @@ class ProspectiveForecaster(GridModelMixin, Forecaster):
             counts = np.bincount(prep.place[sel], weights=(prep.w * before)[sel], minlength=places.n)
             score += smooth(places, counts, self.bandwidth, "bowers", normalise=False, unit=unit) / (1.0 + k)
         total = np.bincount(prep.place, weights=prep.w * before, minlength=places.n)
-        rate = total.sum() / rate_span(prep, e)
+        # long-run rate over the months each force published (an unpublished month is not a zero month)
+        expo = prep.event_exposure(np.maximum(prep.exposure(prep.start, e), MIN_SPAN_DAYS))
+        rate = float(np.sum(prep.w * before / expo))
         if score.sum() <= 0:
             notes.append(f"No events in the last {plural(self.window, 'week')}: fell back to all past events.")
             score = total

@@ -149,11 +149,24 @@ def change(before, after=None, *, cube=None, places=None, top: int | None = None
         wb = after if isinstance(after, (tuple, list)) else (after, after)
         a, ea, la = cube.window_sum(*wa)
         b, eb, lb = cube.window_sum(*wb)
-        na = cube.select(*wa).n_periods
-        nb = cube.select(*wb).n_periods
+        # exposure = the window's published periods: a month a force did not publish is not a zero month
+        notes = []
+        exposures = []
+        for win, label in ((wa, la), (wb, lb)):
+            sub = cube.select(*win)
+            n_missing = len(sub.missing)
+            if n_missing == sub.n_periods:
+                raise HotpatrolError(f"The {label} window has no published period: no data for "
+                                     f"{sub.missing_text()}.", parameter="before/after", given=label,
+                                     fix="Choose windows with published months.")
+            if n_missing:
+                notes.append(f"{label}: {plural(n_missing, 'period')} of {sub.n_periods} have no data "
+                             f"({sub.missing_text()}); the window's exposure is its "
+                             f"{plural(sub.n_periods - n_missing, 'published period')}.")
+            exposures.append(float(sub.n_periods - n_missing))
         result = ChangeResult(a, b, ea, eb, (la, lb), int(top), cube.place_id, cube.places, float(offset),
-                              (float(na), float(nb)), cube.measure)
-        result.data_notes = tuple(cube.meta.get("notes", ()))
+                              tuple(exposures), cube.measure)
+        result.data_notes = tuple(cube.meta.get("notes", ())) + tuple(notes)
         return result
     if after is None:
         raise HotpatrolError("change() needs 'after' values (or cube= and two windows).", parameter="after")

@@ -236,7 +236,8 @@ def concentration(data, *, places=None, n_events=None, harm_shares=DEFAULT_HARM_
     place_shares = tuple(float(s) for s in place_shares)
     rows = []
     if isinstance(data, SpaceTimeCube):
-        cube = data
+        # a period a force did not publish has no concentration to report: left out, and said so
+        cube, missing_note = data.observed("Concentration")
         ev = cube.event_counts()
         for t, label in enumerate(cube.labels):
             row = concentration_row(cube.values[:, t], ev[:, t].sum(), harm_shares=harm_shares,
@@ -248,6 +249,8 @@ def concentration(data, *, places=None, n_events=None, harm_shares=DEFAULT_HARM_
         result = ConcentrationResult(pd.DataFrame(rows), totals, cube.places, cube.measure, harm_shares, place_shares)
         result._cube = cube
         result.data_notes = tuple(cube.meta.get("notes", ()))
+        if missing_note:
+            result.notes.append(missing_note)
         return result
     totals = _check_values(data, "data")
     if places is not None and places.n != len(totals):

@@ -9,6 +9,13 @@ directly from an array (tests, other tools).
 Periods are pandas periods (``"M"`` months by default, ``"Q"``, ``"Y"``, ``"W"``, ``"D"``). Every
 period between the first and last is present, including empty ones, so a month with no events is a
 column of zeros rather than a missing column (trends need the gaps).
+
+A period overlapping a month that a force in the cube did not publish
+(:func:`hotpatrol.events.published_months`) is *missing*, not zero: :attr:`SpaceTimeCube.missing`
+lists such periods (``meta["missing"]``, with ``meta["missing_note"]`` naming force and months).
+Each method decides what that means (docs/hotspots-trends.md): concentration and stability drop
+the missing periods and say so, change takes rates over the published periods of each window,
+emerging hot spots refuses (its time-lag neighbours and run rules need consecutive periods).
 """
 
 from __future__ import annotations
@@ -65,6 +72,44 @@ class SpaceTimeCube:
             self.events = np.asarray(self.events, dtype=float).reshape(values.shape)
 
     @property
+    def missing(self) -> pd.PeriodIndex:
+        """Periods of this cube with months a force did not publish (no data, not zero)."""
+        labels = self.meta.get("missing") or []
+        if not labels:
+            return self.periods[:0]
+        missing = pd.PeriodIndex([pd.Period(x, freq=self.periods.freq) for x in labels])
+        return self.periods[self.periods.isin(missing)]
+
+    def missing_text(self) -> str:
+        """The missing periods (and the forces' missing months when known), for notes and errors."""
+        labels = ", ".join(str(p) for p in self.missing)
+        note = self.meta.get("missing_note")
+        return f"{labels} (not published: {note})" if note else labels
+
+    def observed(self, method: str) -> tuple["SpaceTimeCube", str | None]:
+        """This cube without its missing periods, and a note naming them (None when nothing is missing)."""
+        gone = self.missing
+        if len(gone) == 0:
+            return self, None
+        keep = ~self.periods.isin(gone)
+        if not keep.any():
+            raise HotpatrolError(f"Every period of the cube is missing: no data for {self.missing_text()}.",
+                                 parameter="start/end", fix="Choose a window with published months.")
+        ev = None if self.events is None else self.events[:, keep]
+        meta = {**self.meta, "missing": [], "dropped_missing": [str(p) for p in gone]}
+        cube = SpaceTimeCube(self.values[:, keep], self.periods[keep], self.places, ev, self.measure, meta)
+        return cube, (f"{method}: {len(gone)} period(s) left out because they have no data ({self.missing_text()}); "
+                      "a missing period is not a period with no crime.")
+
+    def require_complete(self, method: str, fix: str) -> None:
+        """Raise a HotpatrolError naming the missing periods when the method needs every period."""
+        if len(self.missing):
+            raise HotpatrolError(
+                f"{method} needs every period but the cube has periods with no data: {self.missing_text()}. "
+                "A missing month is not a month with no crime.", parameter="start/end",
+                given=[str(p) for p in self.missing], fix=fix)
+
+    @property
     def n_places(self) -> int:
         """Number of places (rows)."""
         return self.values.shape[0]
@@ -115,6 +160,35 @@ class SpaceTimeCube:
         sub = self.select(start, end)
         label = sub.labels[0] if sub.n_periods == 1 else f"{sub.labels[0]}..{sub.labels[-1]}"
         return sub.values.sum(axis=1), sub.event_counts().sum(axis=1), label
+
+
+def _missing_periods(events: pd.DataFrame, frame: pd.DataFrame, periods: pd.PeriodIndex) -> dict:
+    """Periods overlapping months a force in ``frame`` did not publish (rule: published_months of the
+    whole ``events`` table, or its ``attrs`` from the store)."""
+    from hotpatrol.events import (
+        _forces,
+        describe_missing,
+        missing_months,
+        published_months,
+    )
+
+    published = published_months(events)
+    forces = set(_forces(frame).astype(str))
+    published = {f: m for f, m in published.items() if f in forces}
+    if not published or len(periods) == 0:
+        return {"missing": [], "missing_note": None}
+    first = periods[0].start_time.to_period("M")
+    last = periods[-1].end_time.to_period("M")
+    gaps = missing_months(published, first, last)
+    if not gaps:
+        return {"missing": [], "missing_note": None}
+    months = sorted({m for v in gaps.values() for m in v})
+    hit = np.zeros(len(periods), dtype=bool)
+    starts = periods.start_time.to_numpy()
+    ends = periods.end_time.to_numpy()
+    for m in months:
+        hit |= (starts <= m.end_time.to_datetime64()) & (ends >= m.start_time.to_datetime64())
+    return {"missing": [str(p) for p in periods[hit]], "missing_note": describe_missing(gaps)}
 
 
 def _as_periods(labels, n: int) -> pd.PeriodIndex:
@@ -223,4 +297,5 @@ def build_cube(
     meta = {"outside": int((~ok).sum()), "events": int(ok.sum()), "freq": freq, "drop_empty": bool(drop_empty),
             "categories": None if categories is None else ([categories] if isinstance(categories, str) else list(categories))}
     meta["notes"] = category_change_notes(meta["categories"], lo.asfreq("M", "start"), hi.asfreq("M", "end"))
+    meta.update(_missing_periods(events, frame, periods))
     return SpaceTimeCube(values, periods, places, counts, measure, meta)

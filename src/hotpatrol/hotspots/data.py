@@ -147,12 +147,13 @@ def prepare(
         )
     ev = events.loc[has].reset_index(drop=True)
     w, scheme = event_weights(ev, scheme)
+    w, gap_meta = _published_rates(events, ev, w)
     crs = crs or (places.crs if places is not None else None)
     pts = project(ev, crs)
     crs = pts.attrs["crs"]
     x = pts["x"].to_numpy(float)
     y = pts["y"].to_numpy(float)
-    meta = {"events": int(len(events)), "no_coordinates": int((~has).sum()), "weight": scheme}
+    meta = {"events": int(len(events)), "no_coordinates": int((~has).sum()), "weight": scheme, **gap_meta}
     if places is None:
         cell = float(cell if cell is not None else settings.get("cell"))
         shape = None
@@ -187,6 +188,42 @@ def prepare(
     meta["places"] = int(places.n)
     return Prepared(places=places, values=values, counts=counts, x=x[inside], y=y[inside], w=w[inside],
                     weight=scheme, crs=crs, meta=meta)
+
+
+def _published_rates(events: pd.DataFrame, ev: pd.DataFrame, w: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Scale each event's weight by (months in the window) / (months its force published in it).
+
+    A month a force did not publish is not a month with no crime: per-place values become each
+    force's rate over its published months times the window's length in months, so a force (or a
+    part of the area) with a gap is not ranked below one without. With no missing month the weights
+    are unchanged. The window is the first to the last month of the events analysed.
+    """
+    from hotpatrol.events import (
+        _event_months,
+        _forces,
+        describe_missing,
+        missing_months,
+        published_months,
+    )
+
+    if len(ev) == 0:
+        return w, {}
+    months = _event_months(ev)
+    if months.isna().all():
+        return w, {}
+    first, last = months.min(), months.max()
+    forces = _forces(ev).astype(str)
+    published = {f: m for f, m in published_months(events).items() if f in set(forces)}
+    gaps = missing_months(published, first, last)
+    if not gaps:
+        return w, {}
+    n_window = (last - first).n + 1
+    factor = {f: n_window / max(n_window - len(gaps.get(f, [])), 1) for f in published}
+    scale = forces.map(factor).fillna(1.0).to_numpy(float)
+    note = (f"No data for {describe_missing(gaps)}: per-place values are each force's total over its published "
+            f"months scaled to the {n_window}-month window {first}..{last} (a missing month is not a month "
+            "with no crime).")
+    return w * scale, {"missing_months": {f: [str(m) for m in v] for f, v in gaps.items()}, "note": note}
 
 
 def _study_cells(grid: Grid, x, y, *, area=None, halo: float = DEFAULT_HALO) -> PlacesLayer:

@@ -363,6 +363,11 @@ def emerging(
         cube = SpaceTimeCube(np.asarray(cube, dtype=float), None)
     alpha = float(settings.get("alpha") if alpha is None else alpha)
     trend_alpha = float(alpha if trend_alpha is None else trend_alpha)
+    # time-lag neighbours, the Mann-Kendall series and the "final period"/run rules all need consecutive
+    # periods: a month a force did not publish cannot be dropped or read as zero, so refuse and name it
+    cube.require_complete(
+        "Emerging hot spot analysis",
+        fix="Choose --start/--end so the window holds only published months (hotpatrol info lists them).")
     if cube.n_periods < 3:
         raise HotpatrolError("Emerging hot spots need at least 3 periods (10 or more recommended).",
                              parameter="freq/start/end", given=cube.n_periods)

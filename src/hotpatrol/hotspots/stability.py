@@ -138,10 +138,14 @@ def stability(cube, *, top: int | None = None) -> StabilityResult:
 
     if not isinstance(cube, SpaceTimeCube):
         cube = SpaceTimeCube(np.asarray(cube, dtype=float), None)
+    # unpublished periods are left out: the periods before and after a gap are compared directly
+    cube, missing_note = cube.observed("Stability")
     if cube.n_periods < 2:
         raise HotpatrolError("Stability needs at least two periods.", parameter="freq/start/end",
                              given=cube.n_periods, fix="Use a longer window or a shorter period (e.g. months).")
     member = top_sets(cube.values, top)
     result = StabilityResult(member, cube.labels, int(top), cube.place_id, cube.places, cube.measure)
-    result.data_notes = tuple(cube.meta.get("notes", ()))
+    missing = [missing_note + " Consecutive-period overlaps across the gap compare the published "
+               "periods either side."] if missing_note else []
+    result.data_notes = tuple(cube.meta.get("notes", ())) + tuple(missing)
     return result

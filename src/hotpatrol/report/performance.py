@@ -29,7 +29,7 @@ import pandas as pd
 from scipy import stats
 
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.events import category_change_notes, category_changes
+from hotpatrol.events import category_change_notes, category_changes, published_set
 from hotpatrol.places.areas import (
     UNKNOWN,
     district_keys,
@@ -345,7 +345,7 @@ def performance_report(
     groups = groups if isinstance(groups, CategoryGroups) else load_groups(groups)
     outcome_map = outcome_map if isinstance(outcome_map, pd.DataFrame) else load_outcome_map(outcome_map)
     ev_month = pd.PeriodIndex(events["month"].astype(str), freq="M")
-    present = set(ev_month.unique())
+    present = published_set(events)  # months with data: hotpatrol.events' one rule for every stage
     notes: list[str] = []
     if not any(m in present for m in months):
         raise HotpatrolError(

@@ -23,7 +23,14 @@ import sqlalchemy as sa
 
 from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.events import EVENT_COLUMNS, conform
+from hotpatrol.events import (
+    EVENT_COLUMNS,
+    PUBLISHED_ATTR,
+    conform,
+    describe_missing,
+    missing_months,
+    published_months,
+)
 from hotpatrol.store import schema as S
 
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -350,6 +357,11 @@ class Store:
         ``force``, ``categories`` and ``sources`` take one name or a list; ``start`` (inclusive) and
         ``end`` (exclusive) take anything ``pandas.Timestamp`` reads ('2021-06', '2021-06-15 18:00')
         and compare with ``occurred_from``.
+
+        ``attrs["published_months"]`` holds the months each loaded force published
+        (:meth:`published_months`, over every stored event of those forces and sources, whatever the
+        category or date filter), so later stages tell an unpublished month from a month with no
+        events of the chosen categories.
         """
         t = S.events
         stmt = sa.select(*self._select(t))
@@ -373,7 +385,25 @@ class Store:
         stmt = stmt.order_by(t.c.occurred_from, t.c.event_id)
         frame = self._read(stmt, [c for c, (d, _) in EVENT_COLUMNS.items() if d.startswith("datetime")])
         frame = frame.drop(columns=["file_id", "row_number", "key_hash"])
-        return conform(frame)
+        frame = conform(frame)
+        frame.attrs[PUBLISHED_ATTR] = {f: [str(m) for m in months]
+                                       for f, months in self.published_months(force=force, sources=sources).items()}
+        return frame
+
+    def published_months(self, *, force=None, sources=None) -> dict[str, pd.PeriodIndex]:
+        """The months each force published, ``{force: PeriodIndex}``, by the rule of
+        :func:`hotpatrol.events.published_months` (police.uk: months with at least one stored event of
+        the force; exact-time records: every month from the force's first to last record), over all
+        stored events of ``force``/``sources`` (one name or a list; None: all)."""
+        t = S.events
+        stmt = sa.select(t.c.force, t.c.month, t.c.time_precision).group_by(t.c.force, t.c.month, t.c.time_precision)
+        for name, value in (("force", force), ("source", sources)):
+            if value is not None:
+                values = [value] if isinstance(value, str) else list(value)
+                stmt = stmt.where(t.c[name].in_(values))
+        frame = self._read(stmt)
+        frame = frame[frame["month"].notna()]
+        return published_months(frame)
 
     def quarantine(self, reason: str | None = None) -> pd.DataFrame:
         """Quarantined rows: file, row_number (header = 1), column, reason, detail, key, raw (JSON)."""
@@ -419,6 +449,13 @@ class Store:
                 return {str(k): int(n) for k, n in rows if k is not None}
 
             months = grouped(e.c.month)
+            published = self.published_months()
+            by_force = {}
+            for name, pub in published.items():
+                gaps = missing_months(published, pub.min(), pub.max()).get(name, []) if len(pub) else []
+                by_force[name] = {"first": str(pub.min()) if len(pub) else None,
+                                  "last": str(pub.max()) if len(pub) else None,
+                                  "n": int(len(pub)), "missing": [str(m) for m in gaps]}
             info = {
                 "db": self.engine.url.render_as_string(hide_password=True),
                 "counts": {
@@ -436,6 +473,10 @@ class Store:
                     "last": max(months) if months else None,
                     "n": len(months),
                     "events_per_month": months,
+                    # per force: months published; "missing" = months between its first and last with no data
+                    "published": by_force,
+                    "missing_note": describe_missing({f: [pd.Period(m, "M") for m in v["missing"]]
+                                                      for f, v in by_force.items() if v["missing"]}) or None,
                 },
                 "categories": grouped(e.c.category),
                 "time_precision": grouped(e.c.time_precision),
