@@ -190,6 +190,11 @@ def _totp(secret: str, at: float | None = None) -> str:
     django.setup()
     from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
 
+    from allauth.mfa import app_settings
+
+    left = app_settings.TOTP_PERIOD - time.time() % app_settings.TOTP_PERIOD
+    if left < 5:  # the code would expire before the form reaches the server: use the next one
+        time.sleep(left + 0.2)
     return format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
 
 
@@ -224,8 +229,10 @@ def api_reads(district: str, cells: list[int]) -> list[tuple[str, str]]:
 
 
 async def load(base: str, sessions: dict, tokens: dict, district: str, cells: list[int], *, users: int,
-               seconds: float, think: float, seed: int = 0) -> list[tuple[str, str, float, bool, float]]:
-    """Run the virtual users; returns (kind, operation, latency_s, ok, start_s) per request."""
+               seconds: float, think: float, seed: int = 0,
+               errors: list[str] | None = None) -> list[tuple[str, str, float, bool, float]]:
+    """Run the virtual users; returns (kind, operation, latency_s, ok, start_s) per request and appends
+    what went wrong to ``errors``."""
     import httpx
 
     rng = random.Random(seed)
@@ -233,7 +240,9 @@ async def load(base: str, sessions: dict, tokens: dict, district: str, cells: li
     reads = api_reads(district, cells)
     roles = ("admin", "commander")
     records: list[tuple[str, str, float, bool, float]] = []
-    limits = httpx.Limits(max_connections=users + 10, max_keepalive_connections=users + 10)
+    # idle connections are dropped after 1.5 s, before gunicorn's keep-alive (2 s) closes them: otherwise a
+    # request sent on a connection the server is closing fails, which a browser would silently retry
+    limits = httpx.Limits(max_connections=users + 10, max_keepalive_connections=users + 10, keepalive_expiry=1.5)
     async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits, follow_redirects=False) as client:
         t0 = time.monotonic()
         deadline = t0 + seconds
@@ -257,8 +266,11 @@ async def load(base: str, sessions: dict, tokens: dict, district: str, cells: li
                     r = await client.get(path, headers=headers)
                     await r.aread()
                     ok = r.status_code == 200
-                except httpx.HTTPError:
+                    if not ok:
+                        errors.append(f"{op}: HTTP {r.status_code} {r.text[:200]!r}")
+                except httpx.HTTPError as exc:
                     ok = False
+                    errors.append(f"{op}: {type(exc).__name__}: {exc}")
                 records.append((kind, op, time.monotonic() - start, ok, start - t0))
                 await asyncio.sleep(urng.uniform(0.5, 1.5) * think)
 
@@ -336,13 +348,15 @@ def main(argv=None) -> int:
         asyncio.run(load(base, sessions, tokens, prep["district"], prep["cells"], users=10, seconds=3,
                          think=0.2))  # warm-up: imports, connections, caches
         self0, tree0, wall0 = resource.getrusage(resource.RUSAGE_SELF), group_cpu(server.pid), time.monotonic()
+        errors: list[str] = []
         records = asyncio.run(load(base, sessions, tokens, prep["district"], prep["cells"], users=args.users,
-                                   seconds=args.seconds, think=args.think))
+                                   seconds=args.seconds, think=args.think, errors=errors))
         self1, tree1, wall1 = resource.getrusage(resource.RUSAGE_SELF), group_cpu(server.pid), time.monotonic()
         load1 = os.getloadavg()[0]
     finally:
         stop_server(server)
     res = summarise(records, args.seconds)
+    res["errors"] = errors
     cpu = lambda a, b: (b.ru_utime + b.ru_stime) - (a.ru_utime + a.ru_stime)
     res["cpu"] = {"load_generator_cores": round(cpu(self0, self1) / (wall1 - wall0), 2),
                   "server_cores": round((tree1 - tree0) / (wall1 - wall0), 2),
@@ -352,6 +366,8 @@ def main(argv=None) -> int:
                     "workers": args.workers, "threads": args.threads, "cpus": os.cpu_count(),
                     "district": prep["district"]}
     report(label, res, args)
+    for line in errors[:20]:
+        print(f"error: {line}")
     c = res["cpu"]
     print(f"CPU during the load: server (gunicorn + task worker) {c['server_cores']} cores, "
           f"{c['server_cpu_ms_per_request']} ms a request; load generator {c['load_generator_cores']} cores; "
