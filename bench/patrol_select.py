@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from hotpatrol.patrol.select import hotspots_from_events, select_hotspots
-from hotpatrol.patrol.timing import aoristic_sum, aoristic_weights
+from hotpatrol.timeprofile import aoristic_sum, aoristic_weights
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 if not DATA.exists():

@@ -6,7 +6,7 @@ import pytest
 
 from hotpatrol.patrol.plan import create_plan
 from hotpatrol.patrol.select import hotspots_from_events, select_hotspots
-from hotpatrol.patrol.timing import time_profile
+from hotpatrol.timeprofile import time_profile
 
 pytestmark = pytest.mark.shared_data
 

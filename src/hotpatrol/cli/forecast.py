@@ -161,7 +161,7 @@ def predict_cmd(
     from hotpatrol.forecast import MODELS
     from hotpatrol.forecast.output import TopPlaces
     from hotpatrol.forecast.shifts import place_profiles, shift_forecast
-    from hotpatrol.patrol.timing import parse_shift
+    from hotpatrol.timeprofile import parse_shift
 
     with user_errors(as_json):
         if model not in MODELS:

@@ -114,7 +114,7 @@ def create_cmd(
         from hotpatrol.patrol.export import export_all
         from hotpatrol.patrol.plan import create_plan
 
-        from hotpatrol.patrol.timing import DEFAULT_SHIFTS, parse_shift
+        from hotpatrol.timeprofile import DEFAULT_SHIFTS, parse_shift
 
         shifts = [parse_shift(s, parameter="--shift") for s in shift] if shift else DEFAULT_SHIFTS
         ev = _events_from(events, db)

@@ -372,11 +372,11 @@ def published_intervals(events: pd.DataFrame, keep: np.ndarray, start: float, en
     or the whole span when the force has no month information); ``missing`` is
     ``{force: [Period]}`` of unpublished months inside the span (:func:`hotpatrol.events.published_months`).
     """
-    from hotpatrol.events import _forces, missing_months, published_months
+    from hotpatrol.events import event_forces, missing_months, published_months
 
     keep = np.asarray(keep)
     rows = np.flatnonzero(keep) if keep.dtype == bool else keep
-    forces = _forces(events).to_numpy()[rows]
+    forces = event_forces(events).to_numpy()[rows]
     codes, names = pd.factorize(pd.Series(forces, dtype=object), sort=True)
     published = published_months(events)
     if any(str(f) not in published for f in names):  # forces the attrs do not know: from the events

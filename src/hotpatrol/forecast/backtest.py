@@ -51,7 +51,7 @@ from hotpatrol.forecast.metrics import (
 )
 from hotpatrol.forecast.shifts import place_profiles, shift_forecast
 from hotpatrol.results import Result, Summary, json_safe
-from hotpatrol.patrol.timing import parse_shift
+from hotpatrol.timeprofile import parse_shift
 from hotpatrol.places.layer import PlacesLayer
 from hotpatrol.text import plural
 
@@ -412,13 +412,13 @@ def backtest(
 
 def _shift_membership(events, shift):
     """(shift, in_shift, exact): whether each event's clock time lies in the shift, and has one."""
-    from hotpatrol.patrol.timing import _clock, event_windows
+    from hotpatrol.timeprofile import clock_hours, event_windows
 
     spec = parse_shift(shift)
     start, _, kind = event_windows(events)
     exact = kind == "exact"
     clock = (start.dt.hour + start.dt.minute / 60.0).to_numpy(dtype=float)
-    ta, tb = _clock(spec[1]), _clock(spec[2])
+    ta, tb = clock_hours(spec[1]), clock_hours(spec[2])
     inside = (clock >= ta) & (clock < tb) if tb > ta else (clock >= ta) | (clock < tb)
     return spec, exact & inside, exact
 

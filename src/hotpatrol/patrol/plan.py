@@ -23,7 +23,7 @@ from hotpatrol.localtime import check_tz, parse_instants, to_local
 from hotpatrol.results import Result, Summary, json_safe
 from hotpatrol.patrol.design import Allocation, allocate
 from hotpatrol.patrol.schedule import build_schedule
-from hotpatrol.patrol.timing import DEFAULT_SHIFTS, TimeProfile, assign_events, time_profile, uniform_profile
+from hotpatrol.timeprofile import DEFAULT_SHIFTS, TimeProfile, assign_events, time_profile, uniform_profile
 
 PLAN_FORMAT = "hotpatrol.plan"
 
