@@ -33,14 +33,6 @@ import pandas as pd
 
 from hotpatrol.errors import HotpatrolError, check_choice
 from hotpatrol.events import describe_missing, with_published
-from hotpatrol.forecast._common import (
-    ensure_xy,
-    from_days,
-    parse_horizon,
-    prepare,
-    to_days,
-    window_spans,
-)
 from hotpatrol.forecast.base import Forecast, Forecaster
 from hotpatrol.forecast.metrics import (
     _levels,
@@ -49,11 +41,13 @@ from hotpatrol.forecast.metrics import (
     coverage_curve,
     metrics_from_counts,
 )
+from hotpatrol.forecast.prepared import ensure_xy, prepare
 from hotpatrol.forecast.shifts import place_profiles, shift_forecast
-from hotpatrol.results import Result, Summary, json_safe
-from hotpatrol.timeprofile import parse_shift
+from hotpatrol.forecast.timeaxis import from_days, parse_horizon, to_days, window_spans
 from hotpatrol.places.layer import PlacesLayer
+from hotpatrol.results import Result, Summary, json_safe
 from hotpatrol.text import plural
+from hotpatrol.timeprofile import parse_shift
 
 MONTH_HORIZONS = ("1M", "month", "1MS")
 
