@@ -20,10 +20,16 @@ import pandas as pd
 from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.localtime import check_tz, parse_instants, to_local
-from hotpatrol.results import Result, Summary, json_safe
 from hotpatrol.patrol.design import Allocation, allocate
 from hotpatrol.patrol.schedule import build_schedule
-from hotpatrol.timeprofile import DEFAULT_SHIFTS, TimeProfile, assign_events, time_profile, uniform_profile
+from hotpatrol.results import Result, Summary, json_safe
+from hotpatrol.timeprofile import (
+    DEFAULT_SHIFTS,
+    TimeProfile,
+    assign_events,
+    time_profile,
+    uniform_profile,
+)
 
 PLAN_FORMAT = "hotpatrol.plan"
 
@@ -138,7 +144,7 @@ class PatrolPlan(Result):
 
 
 def _selection_frame(selection) -> pd.DataFrame:
-    from hotpatrol.patrol.select import SelectionResult, load_selection
+    from hotpatrol.patrol.selection import SelectionResult, load_selection
 
     if isinstance(selection, SelectionResult):
         frame = selection.to_frame()
