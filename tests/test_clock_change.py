@@ -233,7 +233,8 @@ def test_schedule_spring_day_has_no_slot_in_the_skipped_hour():
 
 def test_plan_ics_round_trip_across_the_change(tmp_path):
     icalendar = pytest.importorskip("icalendar")
-    from hotpatrol.patrol.export import briefing_html, write_ics
+    from hotpatrol.patrol.briefing import briefing_html
+    from hotpatrol.patrol.ics import write_ics
     from hotpatrol.patrol.plan import PatrolPlan, create_plan
 
     from test_patrol_plan import _selection

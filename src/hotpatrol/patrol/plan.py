@@ -3,7 +3,7 @@
 :func:`create_plan` builds a :class:`PatrolPlan`; ``plan.save(folder)`` writes every part (the
 allocation with its SHA-256 and creation time, so it is on record before the trial starts) and
 :meth:`PatrolPlan.load` reads it back. Exports for officers and supervisors are in
-:mod:`hotpatrol.patrol.export`.
+:mod:`hotpatrol.patrol.export` (CSV and GeoJSON in `gis_export`, iCalendar in `ics`, the briefing in `briefing`).
 """
 
 from __future__ import annotations
