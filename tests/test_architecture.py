@@ -151,3 +151,19 @@ def test_deprecated_module_paths_still_import_and_warn():
             mod = importlib.import_module(old)
         assert any(issubclass(w.category, DeprecationWarning) and new in str(w.message) for w in caught), old
         assert getattr(mod, name) is getattr(importlib.import_module(new), name)
+
+
+def test_every_stage_exports_its_public_names_with_all():
+    """Each stage package lists its public names in ``__all__``; each resolves, none shadows a submodule."""
+    import importlib
+    import pkgutil
+
+    for stage in ("hotspots", "forecast", "patrol", "evaluate", "report", "places", "ingest", "store"):
+        pkg = importlib.import_module(f"hotpatrol.{stage}")
+        names = getattr(pkg, "__all__", None)
+        assert isinstance(names, list) and names, f"hotpatrol.{stage} has no __all__"
+        assert len(set(names)) == len(names), f"hotpatrol.{stage}.__all__ repeats a name"
+        submodules = {m.name for m in pkgutil.iter_modules(pkg.__path__)}
+        assert not set(names) & submodules, f"hotpatrol.{stage}.__all__ shadows a submodule"
+        for name in names:
+            assert getattr(pkg, name) is not None, f"hotpatrol.{stage}.{name}"
