@@ -24,7 +24,7 @@ import numpy as np
 
 from hotpatrol.forecast.etas import ETASForecaster, _Raster
 from hotpatrol.forecast.grid_etas import GridETASForecaster
-from hotpatrol.forecast.simulate import as_events, simulate_etas
+from hotpatrol.forecast.etas_simulation import as_events, simulate_etas
 
 TRUTH = {"theta": 0.5, "omega": 0.2, "sigma": 50.0}
 DAYS = 730.0

@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hotpatrol.patrol.select import hotspots_from_events, select_hotspots
-from hotpatrol.patrol.timing import aoristic_sum, aoristic_weights
+from hotpatrol.patrol.hotspot_table import hotspots_from_events
+from hotpatrol.patrol.select import select_hotspots
+from hotpatrol.timeprofile import aoristic_sum, aoristic_weights
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 if not DATA.exists():

@@ -38,7 +38,7 @@ def main() -> None:
     ap.add_argument("--periods", type=int, default=36)
     args = ap.parse_args()
     from hotpatrol.hotspots.emerging import emerging, space_time_gi
-    from hotpatrol.hotspots.trend import mann_kendall
+    from hotpatrol.hotspots.monotonic_trend import mann_kendall
 
     rng = np.random.default_rng(0)
     side = int(np.sqrt(args.places))

@@ -133,3 +133,37 @@ def test_no_import_error_guards_around_the_package_itself():
                     mods = ["hotpatrol (relative)"]
                 offenders += [f"{path.relative_to(PKG)}:{stmt.lineno}: {m}" for m in mods if m.startswith("hotpatrol")]
     assert not offenders, offenders
+
+
+def test_deprecated_module_paths_still_import_and_warn():
+    """Module paths that the docs named before issue 11 moved them stay one release, with a warning."""
+    import importlib
+    import sys
+    import warnings
+
+    moved = {"hotpatrol.patrol.timing": ("hotpatrol.timeprofile", "parse_shift"),
+             "hotpatrol.hotspots.trend": ("hotpatrol.hotspots.monotonic_trend", "mann_kendall"),
+             "hotpatrol.forecast.simulate": ("hotpatrol.forecast.etas_simulation", "simulate_etas")}
+    for old, (new, name) in moved.items():
+        sys.modules.pop(old, None)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            mod = importlib.import_module(old)
+        assert any(issubclass(w.category, DeprecationWarning) and new in str(w.message) for w in caught), old
+        assert getattr(mod, name) is getattr(importlib.import_module(new), name)
+
+
+def test_every_stage_exports_its_public_names_with_all():
+    """Each stage package lists its public names in ``__all__``; each resolves, none shadows a submodule."""
+    import importlib
+    import pkgutil
+
+    for stage in ("hotspots", "forecast", "patrol", "evaluate", "report", "places", "ingest", "store"):
+        pkg = importlib.import_module(f"hotpatrol.{stage}")
+        names = getattr(pkg, "__all__", None)
+        assert isinstance(names, list) and names, f"hotpatrol.{stage} has no __all__"
+        assert len(set(names)) == len(names), f"hotpatrol.{stage}.__all__ repeats a name"
+        submodules = {m.name for m in pkgutil.iter_modules(pkg.__path__)}
+        assert not set(names) & submodules, f"hotpatrol.{stage}.__all__ shadows a submodule"
+        for name in names:
+            assert getattr(pkg, name) is not None, f"hotpatrol.{stage}.{name}"

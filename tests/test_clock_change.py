@@ -186,7 +186,7 @@ def test_etas_event_times_are_real_days_across_both_changes():
 # visit schedules, patrol plans and the .ics export
 # --------------------------------------------------------------------------------------------------
 def _peak_profile(ids, hour_of_week):
-    from hotpatrol.patrol.timing import HOURS_PER_WEEK, TimeProfile
+    from hotpatrol.timeprofile import HOURS_PER_WEEK, TimeProfile
 
     w = np.full(HOURS_PER_WEEK, 1e-6)
     w[hour_of_week] = 1.0
@@ -233,7 +233,8 @@ def test_schedule_spring_day_has_no_slot_in_the_skipped_hour():
 
 def test_plan_ics_round_trip_across_the_change(tmp_path):
     icalendar = pytest.importorskip("icalendar")
-    from hotpatrol.patrol.export import briefing_html, write_ics
+    from hotpatrol.patrol.briefing import briefing_html
+    from hotpatrol.patrol.ics import write_ics
     from hotpatrol.patrol.plan import PatrolPlan, create_plan
 
     from test_patrol_plan import _selection
@@ -274,7 +275,7 @@ def test_plan_ics_round_trip_across_the_change(tmp_path):
 # hour-of-week profiles and shift forecasts: a 25-hour day has two 01:00 hours
 # --------------------------------------------------------------------------------------------------
 def test_aoristic_windows_are_spread_over_real_hours():
-    from hotpatrol.patrol.timing import aoristic_weights
+    from hotpatrol.timeprofile import aoristic_weights
 
     w = aoristic_weights(["2019-10-27 00:00", "2019-03-31 00:00", "2019-10-27 01:30"],
                          ["2019-10-27 04:00", "2019-03-31 04:00", "2019-10-27 01:30"])

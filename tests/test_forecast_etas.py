@@ -14,7 +14,7 @@ from hotpatrol.forecast._etas_common import ConvergenceWarning
 from hotpatrol.forecast.base import Forecast
 from hotpatrol.forecast.etas import ETASForecaster
 from hotpatrol.forecast.grid_etas import GridETASForecaster
-from hotpatrol.forecast.simulate import as_events, simulate_etas, simulate_grid_etas
+from hotpatrol.forecast.etas_simulation import as_events, simulate_etas, simulate_grid_etas
 from hotpatrol.places import Grid, PlacesLayer
 
 TRUTH = dict(theta=0.5, omega=0.2, sigma=50.0)

@@ -49,7 +49,7 @@ def test_knox_cli_text_and_errors(tmp_path):
 
 
 def test_etas_cli_fits_and_forecasts(tmp_path):
-    from hotpatrol.forecast.simulate import simulate_etas
+    from hotpatrol.forecast.etas_simulation import simulate_etas
 
     sim = simulate_etas(mu=3.0, theta=0.5, omega=0.2, sigma=50.0, days=365, bounds=(500_000, 170_000, 510_000, 180_000),
                         random_state=4)

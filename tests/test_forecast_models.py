@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from forecast_synth import make_events
+
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.events import conform
 from hotpatrol.forecast import (
@@ -17,7 +17,7 @@ from hotpatrol.forecast import (
     ProspectiveForecaster,
     RetrospectiveForecaster,
 )
-from hotpatrol.forecast._common import smooth
+from hotpatrol.forecast.smoothing import smooth
 from hotpatrol.places import Grid, PlacesLayer
 
 GRID = Grid(0.0, 0.0, 100.0, 10, 10, "EPSG:27700")

@@ -13,7 +13,7 @@ from hotpatrol.cli import app
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.forecast import NaiveForecaster
 from hotpatrol.forecast.shifts import hour_weights, place_profiles, shift_forecast
-from hotpatrol.patrol.timing import DEFAULT_SHIFTS, parse_shift
+from hotpatrol.timeprofile import DEFAULT_SHIFTS, parse_shift
 from hotpatrol.places.crs import to_lonlat
 from hotpatrol.places.grid import Grid
 from hotpatrol.places.layer import PlacesLayer

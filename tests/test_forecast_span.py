@@ -19,9 +19,11 @@ from typer.testing import CliRunner
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.events import conform
 from hotpatrol.forecast import MODELS
-from hotpatrol.forecast._common import MIN_SPAN_DAYS, observation_period, smooth, to_days
 from hotpatrol.forecast.etas import ETASForecaster
+from hotpatrol.forecast.exposure import MIN_SPAN_DAYS, observation_period
 from hotpatrol.forecast.kde import KDEForecaster, RetrospectiveForecaster
+from hotpatrol.forecast.smoothing import smooth
+from hotpatrol.forecast.timeaxis import to_days
 from hotpatrol.places import Grid, PlacesLayer
 
 #: rate models: at least one event, never more than (events per day of data) x horizon days

@@ -6,7 +6,7 @@ from hotpatrol.errors import HotpatrolError
 from hotpatrol.patrol.design import allocate
 from hotpatrol.patrol.plan import PatrolPlan, create_plan
 from hotpatrol.patrol.schedule import Team, best_starts, build_schedule
-from hotpatrol.patrol.timing import time_profile, uniform_profile
+from hotpatrol.timeprofile import time_profile, uniform_profile
 
 PEAK = {"h0": 22, "h1": 13, "h2": 2, "h3": 22, "h4": 9, "h5": 18}
 

@@ -7,7 +7,8 @@ import pytest
 import shapely
 
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.patrol.select import load_selection, select_hotspots
+from hotpatrol.patrol.select import select_hotspots
+from hotpatrol.patrol.selection import load_selection
 from hotpatrol.places.grid import Grid
 from hotpatrol.places.layer import PlacesLayer
 

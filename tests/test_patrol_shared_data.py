@@ -4,9 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hotpatrol.patrol.hotspot_table import hotspots_from_events
 from hotpatrol.patrol.plan import create_plan
-from hotpatrol.patrol.select import hotspots_from_events, select_hotspots
-from hotpatrol.patrol.timing import time_profile
+from hotpatrol.patrol.select import select_hotspots
+from hotpatrol.timeprofile import time_profile
 
 pytestmark = pytest.mark.shared_data
 

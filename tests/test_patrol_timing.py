@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.patrol.timing import aoristic_sum, aoristic_weights, assign_events, time_profile, uniform_profile
+from hotpatrol.timeprofile import aoristic_sum, aoristic_weights, assign_events, time_profile, uniform_profile
 
 
 def test_aoristic_hand_computed_across_midnight():
@@ -144,7 +144,7 @@ def test_assign_events_square_and_radius():
 def test_profile_save_load(tmp_path):
     prof = time_profile(_events(), _hotspots(), cell=150)
     p = prof.save(tmp_path / "profiles.csv")
-    from hotpatrol.patrol.timing import TimeProfile
+    from hotpatrol.timeprofile import TimeProfile
 
     back = TimeProfile.load(p)
     np.testing.assert_allclose(back.weekly, prof.weekly)
@@ -152,7 +152,7 @@ def test_profile_save_load(tmp_path):
 
 
 def test_daily_profile_and_event_windows_by_precision():
-    from hotpatrol.patrol.timing import event_windows
+    from hotpatrol.timeprofile import event_windows
 
     ev = pd.DataFrame({
         "occurred_from": pd.to_datetime(["2026-01-09 00:00", "2026-01-01 00:00", "2026-01-10 21:00", "2026-01-03 00:00"]),

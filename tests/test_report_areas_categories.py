@@ -251,7 +251,8 @@ def test_rank_per_district_minimum_counts_a_merged_district_once():
 
 
 def test_patrol_selection_treats_old_and_new_names_as_one_district():
-    from hotpatrol.patrol.select import label_districts, select_hotspots
+    from hotpatrol.patrol.hotspot_table import label_districts
+    from hotpatrol.patrol.select import select_hotspots
 
     t = pd.DataFrame({"place_id": ["a", "b", "c", "d"], "x": [600_100, 601_500, 602_200, 602_800],
                       "y": [130_500] * 4, "harm": [10.0, 9.0, 8.0, 1.0],
@@ -265,7 +266,7 @@ def test_patrol_selection_treats_old_and_new_names_as_one_district():
 
 
 def test_hotspots_from_events_takes_districts_from_lsoa_names_of_both_vintages():
-    from hotpatrol.patrol.select import hotspots_from_events
+    from hotpatrol.patrol.hotspot_table import hotspots_from_events
 
     ev = _located([("2022-03", "Burglary", 3)])
     ev = pd.concat([ev, ev.assign(lsoa_name="Folkestone and Hythe 012A", event_id=ev["event_id"] + "b"),

@@ -60,7 +60,7 @@ def test_renderer_escapes_every_value_and_keeps_only_trusted_html():
 
 
 def test_briefing_escapes_team_names_once(tmp_path):
-    from hotpatrol.patrol.export import briefing_html
+    from hotpatrol.patrol.briefing import briefing_html
     from hotpatrol.patrol.plan import create_plan
 
     from test_patrol_plan import _selection
@@ -89,7 +89,7 @@ def test_shared_kernels_keep_the_old_formulas():
 
 
 def test_ics_times_carry_the_london_zone_across_clock_changes():
-    from hotpatrol.patrol.export import _ics_time
+    from hotpatrol.patrol.ics import _ics_time
 
     # naive wall-clock times: the repeated autumn hour is its first occurrence (BST), a skipped spring
     # time takes the offset before the change (RFC 5545 3.3.5): 01:30 GMT = 02:30 BST

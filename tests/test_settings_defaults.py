@@ -26,7 +26,7 @@ KNOWN = {
     ("forecast/knox.py", "significant", "alpha"): "forecast/* on other branches",
     ("forecast/knox.py", "plot", "alpha"): "forecast/* on other branches",
     # None already means "all months" here
-    ("patrol/select.py", "hotspots_from_events", "months"): "None means every month",
+    ("patrol/hotspot_table.py", "hotspots_from_events", "months"): "None means every month",
 }
 
 

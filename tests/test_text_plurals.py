@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+from hotspot_helpers import grid_layer
 
 from hotpatrol.hotspots import inference
 from hotpatrol.hotspots.rank import rank_places
-
-from hotspot_helpers import grid_layer
 
 
 def test_rank_summary_with_one_place():
@@ -28,9 +27,11 @@ def test_fdr_note_with_one_place_at_the_floor():
 
 
 def test_space_time_and_forecast_notes_agree_in_number():
-    from hotpatrol.forecast._common import span_note, prepare
     import pandas as pd
+
     from hotpatrol.events import conform
+    from hotpatrol.forecast.exposure import span_note
+    from hotpatrol.forecast.prepared import prepare
 
     t = pd.Series(pd.to_datetime(["2022-01-01 10:00"]))
     ev = conform(pd.DataFrame({"event_id": ["a"], "occurred_from": t, "occurred_at": t, "category": "Robbery"}))

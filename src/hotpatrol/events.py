@@ -251,9 +251,12 @@ PUBLISHED_ATTR = "published_months"
 UNKNOWN_FORCE = "(no force)"
 
 
-def _event_months(frame: pd.DataFrame) -> pd.PeriodIndex:
+def event_months(frame: pd.DataFrame) -> pd.PeriodIndex:
     """Each event's month (``month`` text, else the month of its best instant), vectorised: the few
-    distinct month texts are parsed once."""
+    distinct month texts are parsed once.
+
+    Returns a monthly ``PeriodIndex`` of length ``len(frame)`` (``NaT`` where the month is unknown).
+    """
     return pd.PeriodIndex.from_ordinals(_month_ordinals(frame), freq="M")
 
 
@@ -273,7 +276,9 @@ def _month_ordinals(frame: pd.DataFrame) -> np.ndarray:
     return out
 
 
-def _forces(frame: pd.DataFrame) -> pd.Series:
+def event_forces(frame: pd.DataFrame) -> pd.Series:
+    """Each event's force code (object Series on ``frame.index``); ``UNKNOWN_FORCE`` where the
+    ``force`` column is missing or empty, so forces without a code share one publication record."""
     if "force" not in frame.columns:
         return pd.Series(UNKNOWN_FORCE, index=frame.index, dtype=object)
     return frame["force"].astype(object).where(frame["force"].notna(), UNKNOWN_FORCE)

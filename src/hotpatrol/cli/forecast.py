@@ -12,8 +12,8 @@ import typer
 from hotpatrol import settings
 from hotpatrol.cli.common import json_option, print_json, read_events, user_errors
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.forecast._common import parse_start
 from hotpatrol.forecast.backtest import MONTH_HORIZONS
+from hotpatrol.forecast.timeaxis import parse_start
 
 forecast_app = typer.Typer(help="Forecast risk, backtest models, analyse near repeats.", no_args_is_help=True)
 
@@ -161,7 +161,7 @@ def predict_cmd(
     from hotpatrol.forecast import MODELS
     from hotpatrol.forecast.output import TopPlaces
     from hotpatrol.forecast.shifts import place_profiles, shift_forecast
-    from hotpatrol.patrol.timing import parse_shift
+    from hotpatrol.timeprofile import parse_shift
 
     with user_errors(as_json):
         if model not in MODELS:

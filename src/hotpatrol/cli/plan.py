@@ -52,7 +52,12 @@ def select_cmd(
 ) -> None:
     """Select N hotspots maximising harm covered under spacing/district/exclusion/capacity constraints (exact ILP)."""
     with user_errors(as_json):
-        from hotpatrol.patrol.select import hotspots_from_events, label_districts, read_hotspots, select_hotspots
+        from hotpatrol.patrol.hotspot_table import (
+            hotspots_from_events,
+            label_districts,
+            read_hotspots,
+        )
+        from hotpatrol.patrol.select import select_hotspots
 
         top = settings.resolve("top", deprecated_option("--n", n, "--top", top))
         if sum(x is not None for x in (hotspots, db, events)) != 1:
@@ -113,8 +118,7 @@ def create_cmd(
     with user_errors(as_json):
         from hotpatrol.patrol.export import export_all
         from hotpatrol.patrol.plan import create_plan
-
-        from hotpatrol.patrol.timing import DEFAULT_SHIFTS, parse_shift
+        from hotpatrol.timeprofile import DEFAULT_SHIFTS, parse_shift
 
         shifts = [parse_shift(s, parameter="--shift") for s in shift] if shift else DEFAULT_SHIFTS
         ev = _events_from(events, db)

@@ -1,8 +1,40 @@
 """Evaluating randomised hotspot patrols and other operations.
 
-- :func:`~hotpatrol.evaluate.trial.evaluate_trial`: patrol days vs non-patrol days (GLM rate ratios,
-  randomisation inference, dose-response, residual deterrence) -> :class:`EvaluationResult`;
+- :func:`~hotpatrol.evaluate.evaluation.evaluate_trial`: patrol days vs non-patrol days (GLM rate ratios,
+  randomisation inference, dose-response, residual deterrence) -> :class:`EvaluationResult`; the
+  estimates themselves in :mod:`~hotpatrol.evaluate.trial`, the HTML in
+  :mod:`~hotpatrol.evaluate.evaluation_report`;
 - :mod:`~hotpatrol.evaluate.displacement`: Weighted Displacement Quotient and Difference;
 - :func:`~hotpatrol.evaluate.did.before_after`: difference in differences for non-randomised operations;
 - :func:`~hotpatrol.evaluate.simulate.simulate_trial`: whole trials with a known true effect.
+
+The public names below load their module on first use (statsmodels and geopandas are slow to import).
+A function named like its module (``displacement.displacement``) is not re-exported: it would shadow the
+module.
 """
+
+from importlib import import_module
+
+#: public name -> module that defines it
+_WHERE = {
+    "BeforeAfterResult": "did", "before_after": "did", "did_from_counts": "did",
+    "DisplacementResult": "displacement", "wdd": "displacement", "wdq": "displacement",
+    "EvaluationResult": "evaluation", "evaluate_trial": "evaluation",
+    "Plan": "plan_io", "load_plan": "plan_io",
+    "SimulatedTrial": "simulate", "simulate_trial": "simulate",
+    "TrialEstimates": "trial", "estimate_trial": "trial",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name):  # lazy: a name's module loads when the name is first used
+    if name in _WHERE:
+        value = getattr(import_module(f"hotpatrol.evaluate.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'hotpatrol.evaluate' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

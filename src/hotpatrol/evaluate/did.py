@@ -179,13 +179,13 @@ def before_after(events: pd.DataFrame, treated, comparison, *, start, before: tu
 def _drop_unpublished(counts: pd.DataFrame, events: pd.DataFrame, area_events: pd.DataFrame, freq: str):
     """Drop the periods overlapping months a force with events in the areas did not publish."""
     from hotpatrol.events import (
-        _forces,
         describe_missing,
+        event_forces,
         missing_months,
         published_months,
     )
 
-    forces = set(_forces(area_events).astype(str))
+    forces = set(event_forces(area_events).astype(str))
     published = {f: m for f, m in published_months(events).items() if f in forces}
     if not published or len(counts) == 0:
         return counts, None

@@ -129,7 +129,7 @@ class EvaluationResult(Result):
     def write_report(self, out_dir: str | Path, *, pdf: bool = True) -> dict[str, str]:
         """Write report.html (charts embedded), report.pdf (weasyprint), evaluation.json,
         per_hotspot.csv and the chart PNGs into ``out_dir``."""
-        from hotpatrol.evaluate.report import render_html
+        from hotpatrol.evaluate.evaluation_report import render_html
 
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)

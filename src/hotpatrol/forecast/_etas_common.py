@@ -9,7 +9,7 @@ import pandas as pd
 
 from hotpatrol.errors import HotpatrolError, check_choice
 from hotpatrol.events import occurred_at
-from hotpatrol.forecast._common import observation_period
+from hotpatrol.forecast.exposure import observation_period
 from hotpatrol.localtime import to_local, to_utc
 from hotpatrol.text import plural, verb
 
@@ -135,7 +135,7 @@ def prepare_events(events, *, coarse_times: str, rng: np.random.Generator, model
     if not float(np.nanmax(end_ns)) > float(np.nanmin(first_ns)):
         raise HotpatrolError(f"All events fall at one instant: {model} needs a training period that spans time.",
                              parameter="events", fix="Give events from a period of at least a few weeks.")
-    # the observation period: whole local days, as for every forecaster (forecast._common.observation_period);
+    # the observation period: whole local days, as for every forecaster (forecast.exposure.observation_period);
     # the day boundaries are local midnights, turned back into UTC instants for the differences
     day_ns = float(DAY.value)
     first_local, end_local = (to_local(pd.to_datetime(v.astype("int64")), tz).asi8.astype(float)
@@ -157,7 +157,8 @@ def prepare_events(events, *, coarse_times: str, rng: np.random.Generator, model
         notes.append(f"{plural(n_dup, 'event')} {verb(n_dup, 'duplicates', 'duplicate')} another's time and place: kept, and never treated as "
                      "triggering one another (zero time apart).")
     # months a force did not publish: per force, the observed [a, b) intervals in model days
-    from hotpatrol.forecast._common import DAY_NS, missing_note, published_intervals
+    from hotpatrol.forecast.exposure import missing_note, published_intervals
+    from hotpatrol.forecast.timeaxis import DAY_NS
 
     rows = np.flatnonzero(ok)[order]
     group, forces, observed, missing = published_intervals(events, rows, origin_ns / DAY_NS, end / DAY_NS)

@@ -33,14 +33,6 @@ import pandas as pd
 
 from hotpatrol.errors import HotpatrolError, check_choice
 from hotpatrol.events import describe_missing, with_published
-from hotpatrol.forecast._common import (
-    ensure_xy,
-    from_days,
-    parse_horizon,
-    prepare,
-    to_days,
-    window_spans,
-)
 from hotpatrol.forecast.base import Forecast, Forecaster
 from hotpatrol.forecast.metrics import (
     _levels,
@@ -49,11 +41,13 @@ from hotpatrol.forecast.metrics import (
     coverage_curve,
     metrics_from_counts,
 )
+from hotpatrol.forecast.prepared import ensure_xy, prepare
 from hotpatrol.forecast.shifts import place_profiles, shift_forecast
-from hotpatrol.results import Result, Summary, json_safe
-from hotpatrol.patrol.timing import parse_shift
+from hotpatrol.forecast.timeaxis import from_days, parse_horizon, to_days, window_spans
 from hotpatrol.places.layer import PlacesLayer
+from hotpatrol.results import Result, Summary, json_safe
 from hotpatrol.text import plural
+from hotpatrol.timeprofile import parse_shift
 
 MONTH_HORIZONS = ("1M", "month", "1MS")
 
@@ -412,13 +406,13 @@ def backtest(
 
 def _shift_membership(events, shift):
     """(shift, in_shift, exact): whether each event's clock time lies in the shift, and has one."""
-    from hotpatrol.patrol.timing import _clock, event_windows
+    from hotpatrol.timeprofile import clock_hours, event_windows
 
     spec = parse_shift(shift)
     start, _, kind = event_windows(events)
     exact = kind == "exact"
     clock = (start.dt.hour + start.dt.minute / 60.0).to_numpy(dtype=float)
-    ta, tb = _clock(spec[1]), _clock(spec[2])
+    ta, tb = clock_hours(spec[1]), clock_hours(spec[2])
     inside = (clock >= ta) & (clock < tb) if tb > ta else (clock >= ta) | (clock < tb)
     return spec, exact & inside, exact
 

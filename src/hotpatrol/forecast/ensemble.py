@@ -23,17 +23,11 @@ from scipy.stats import rankdata
 
 from hotpatrol.errors import HotpatrolError, check_choice
 from hotpatrol.events import describe_missing, with_published
-from hotpatrol.forecast._common import (
-    check_positive,
-    ensure_xy,
-    from_days,
-    parse_horizon,
-    prepare,
-    to_days,
-    window_spans,
-)
 from hotpatrol.forecast.base import Forecast, Forecaster
+from hotpatrol.forecast.checks import check_positive
 from hotpatrol.forecast.metrics import cells_for
+from hotpatrol.forecast.prepared import ensure_xy, prepare
+from hotpatrol.forecast.timeaxis import from_days, parse_horizon, to_days, window_spans
 
 
 class EnsembleForecaster(Forecaster):

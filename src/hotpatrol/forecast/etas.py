@@ -38,7 +38,6 @@ import pandas as pd
 from scipy import ndimage
 
 from hotpatrol.errors import check_choice
-from hotpatrol.forecast._common import default_places
 from hotpatrol.forecast._etas_common import (
     COARSE_TIMES,
     _check_initial,
@@ -52,6 +51,7 @@ from hotpatrol.forecast._etas_common import (
     warn_not_converged,
 )
 from hotpatrol.forecast.base import Forecast, Forecaster
+from hotpatrol.forecast.prepared import default_places
 
 #: the background raster never exceeds this many cells (its cell grows instead)
 MAX_RASTER_CELLS = 6_000_000

@@ -29,7 +29,9 @@ import numpy as np
 import pandas as pd
 
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.forecast._common import Prepared, rate_span, smooth
+from hotpatrol.forecast.exposure import rate_span
+from hotpatrol.forecast.prepared import Prepared
+from hotpatrol.forecast.smoothing import smooth
 
 KDE_BANDWIDTHS = (150.0, 300.0, 600.0)
 

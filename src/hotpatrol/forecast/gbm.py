@@ -21,15 +21,11 @@ import pandas as pd
 
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.events import describe_missing
-from hotpatrol.forecast._common import (
-    GridModelMixin,
-    check_positive,
-    from_days,
-    parse_horizon,
-    to_days,
-)
 from hotpatrol.forecast.base import Forecast, Forecaster
+from hotpatrol.forecast.checks import check_positive
 from hotpatrol.forecast.features import FeatureBuilder
+from hotpatrol.forecast.gridmodel import GridModelMixin
+from hotpatrol.forecast.timeaxis import from_days, parse_horizon, to_days
 
 
 class GBMForecaster(GridModelMixin, Forecaster):

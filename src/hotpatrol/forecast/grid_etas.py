@@ -25,7 +25,6 @@ import numpy as np
 import pandas as pd
 
 from hotpatrol.errors import HotpatrolError, check_choice
-from hotpatrol.forecast._common import default_places
 from hotpatrol.forecast._etas_common import (
     COARSE_TIMES,
     _check_initial,
@@ -39,6 +38,7 @@ from hotpatrol.forecast._etas_common import (
     warn_not_converged,
 )
 from hotpatrol.forecast.base import Forecast, Forecaster
+from hotpatrol.forecast.prepared import default_places
 from hotpatrol.text import plural, verb
 
 

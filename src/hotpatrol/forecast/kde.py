@@ -20,8 +20,11 @@ from __future__ import annotations
 import numpy as np
 
 from hotpatrol.errors import check_choice
-from hotpatrol.forecast._common import MIN_SPAN_DAYS, GridModelMixin, check_positive, smooth
 from hotpatrol.forecast.base import Forecast, Forecaster
+from hotpatrol.forecast.checks import check_positive
+from hotpatrol.forecast.exposure import MIN_SPAN_DAYS
+from hotpatrol.forecast.gridmodel import GridModelMixin
+from hotpatrol.forecast.smoothing import smooth
 
 
 class _KernelBase(GridModelMixin, Forecaster):

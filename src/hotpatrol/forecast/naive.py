@@ -18,8 +18,11 @@ import numpy as np
 
 from hotpatrol.errors import HotpatrolError, check_choice
 from hotpatrol.events import describe_missing
-from hotpatrol.forecast._common import MIN_SPAN_DAYS, GridModelMixin, check_positive, from_days, rate_span
 from hotpatrol.forecast.base import Forecast, Forecaster
+from hotpatrol.forecast.checks import check_positive
+from hotpatrol.forecast.exposure import MIN_SPAN_DAYS, rate_span
+from hotpatrol.forecast.gridmodel import GridModelMixin
+from hotpatrol.forecast.timeaxis import from_days
 
 KINDS = ("all", "last", "window")
 

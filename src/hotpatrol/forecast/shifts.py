@@ -1,7 +1,7 @@
 """Shift-specific forecasts: the part of a forecast that falls in one shift's hours.
 
 A forecast gives each place's expected events over ``[start, start + horizon)``. Each place's
-hour-of-week profile (:func:`hotpatrol.patrol.timing.time_profile`, aoristic where only a window is
+hour-of-week profile (:func:`hotpatrol.timeprofile.time_profile`, aoristic where only a window is
 known, shrunk towards the force-wide profile) says how that risk spreads over the hours of the week.
 The shift forecast of a place is its forecast times the share of its profile, over the hours of
 the horizon, that lies in the shift:
@@ -20,10 +20,10 @@ import pandas as pd
 
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.forecast.base import Forecast
-from hotpatrol.patrol.timing import (
+from hotpatrol.timeprofile import (
     HOURS_PER_WEEK,
     TimeProfile,
-    _clock,
+    clock_hours,
     parse_shift,
     time_profile,
 )
@@ -54,7 +54,7 @@ def hour_weights(start, horizon, shift=None, tz: str | None = None) -> np.ndarra
     how = (local.dayofweek.to_numpy() * 24 + local.hour.to_numpy()).astype(np.int64)
     if shift is not None:
         _, a, b = parse_shift(shift)
-        ta, tb = _clock(a), _clock(b)
+        ta, tb = clock_hours(a), clock_hours(b)
         lo, hi = clock, clock + 1.0
         if tb > ta:
             inside = np.clip(np.minimum(hi, tb) - np.maximum(lo, ta), 0, 1)

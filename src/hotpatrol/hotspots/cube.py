@@ -166,14 +166,14 @@ def _missing_periods(events: pd.DataFrame, frame: pd.DataFrame, periods: pd.Peri
     """Periods overlapping months a force in ``frame`` did not publish (rule: published_months of the
     whole ``events`` table, or its ``attrs`` from the store)."""
     from hotpatrol.events import (
-        _forces,
         describe_missing,
+        event_forces,
         missing_months,
         published_months,
     )
 
     published = published_months(events)
-    forces = set(_forces(frame).astype(str))
+    forces = set(event_forces(frame).astype(str))
     published = {f: m for f, m in published.items() if f in forces}
     if not published or len(periods) == 0:
         return {"missing": [], "missing_note": None}

@@ -199,20 +199,20 @@ def _published_rates(events: pd.DataFrame, ev: pd.DataFrame, w: np.ndarray) -> t
     are unchanged. The window is the first to the last month of the events analysed.
     """
     from hotpatrol.events import (
-        _event_months,
-        _forces,
         describe_missing,
+        event_forces,
+        event_months,
         missing_months,
         published_months,
     )
 
     if len(ev) == 0:
         return w, {}
-    months = _event_months(ev)
+    months = event_months(ev)
     if months.isna().all():
         return w, {}
     first, last = months.min(), months.max()
-    forces = _forces(ev).astype(str)
+    forces = event_forces(ev).astype(str)
     published = {f: m for f, m in published_months(events).items() if f in set(forces)}
     gaps = missing_months(published, first, last)
     if not gaps:

@@ -12,7 +12,7 @@ Method (as Esri's *Emerging Hot Spot Analysis*, ArcGIS Pro "How Emerging Hot Spo
    A bin is a *hot spot* when ``p < alpha`` and ``z > 0``, a *cold spot* when ``p < alpha`` and
    ``z < 0``.
 2. **Trend**. The Mann-Kendall test on each place's series of Gi\\* z-scores
-   (:mod:`hotpatrol.hotspots.trend`, with the ties correction), significant when ``p < trend_alpha``.
+   (:mod:`hotpatrol.hotspots.monotonic_trend`, with the ties correction), significant when ``p < trend_alpha``.
 3. **Categories**. Esri's definitions, with "90 percent" read as "at least 90 % of periods":
 
    =====================  ===========================================================================
@@ -55,7 +55,7 @@ from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.results import HotspotResult, Summary
 from hotpatrol.hotspots import inference
-from hotpatrol.hotspots.trend import mann_kendall
+from hotpatrol.hotspots.monotonic_trend import mann_kendall
 
 HOT_PATTERNS = ("New", "Consecutive", "Intensifying", "Persistent", "Diminishing", "Sporadic", "Oscillating",
                 "Historical")

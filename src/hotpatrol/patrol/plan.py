@@ -3,7 +3,7 @@
 :func:`create_plan` builds a :class:`PatrolPlan`; ``plan.save(folder)`` writes every part (the
 allocation with its SHA-256 and creation time, so it is on record before the trial starts) and
 :meth:`PatrolPlan.load` reads it back. Exports for officers and supervisors are in
-:mod:`hotpatrol.patrol.export`.
+:mod:`hotpatrol.patrol.export` (CSV and GeoJSON in `gis_export`, iCalendar in `ics`, the briefing in `briefing`).
 """
 
 from __future__ import annotations
@@ -20,10 +20,16 @@ import pandas as pd
 from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.localtime import check_tz, parse_instants, to_local
-from hotpatrol.results import Result, Summary, json_safe
 from hotpatrol.patrol.design import Allocation, allocate
 from hotpatrol.patrol.schedule import build_schedule
-from hotpatrol.patrol.timing import DEFAULT_SHIFTS, TimeProfile, assign_events, time_profile, uniform_profile
+from hotpatrol.results import Result, Summary, json_safe
+from hotpatrol.timeprofile import (
+    DEFAULT_SHIFTS,
+    TimeProfile,
+    assign_events,
+    time_profile,
+    uniform_profile,
+)
 
 PLAN_FORMAT = "hotpatrol.plan"
 
@@ -138,7 +144,7 @@ class PatrolPlan(Result):
 
 
 def _selection_frame(selection) -> pd.DataFrame:
-    from hotpatrol.patrol.select import SelectionResult, load_selection
+    from hotpatrol.patrol.selection import SelectionResult, load_selection
 
     if isinstance(selection, SelectionResult):
         frame = selection.to_frame()

@@ -1,7 +1,7 @@
 """Visit schedules: when each patrolled hotspot is visited on its patrol days, and by which team.
 
 For every patrolled hotspot-day the ``visits`` start times are chosen to cover the most risk from the
-hotspot's own hour-of-week profile (:mod:`hotpatrol.patrol.timing`), at least ``min_gap`` minutes
+hotspot's own hour-of-week profile (:mod:`hotpatrol.timeprofile`), at least ``min_gap`` minutes
 apart (start to start; Koper's 15-minute visits repeated every ~2 hours), inside the operational day
 (``day_start`` to one minute before the next day's start) and inside shifts that a team works. The
 choice is exact for each hotspot-day: a dynamic programme over quarter-hour slots maximises the
@@ -33,7 +33,7 @@ import pandas as pd
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.localtime import check_tz, to_local, to_utc
 from hotpatrol.patrol.design import Allocation
-from hotpatrol.patrol.timing import DEFAULT_SHIFTS, TimeProfile, _clock
+from hotpatrol.timeprofile import DEFAULT_SHIFTS, TimeProfile, clock_hours
 
 SLOT = 15  # minutes: schedule resolution
 
@@ -104,10 +104,10 @@ def best_starts(score: np.ndarray, visits: int, gap: int) -> np.ndarray | None:
 def _shift_of_slots(shifts, day_start: str, n_slots: int, clock: np.ndarray | None = None) -> np.ndarray:
     """Index of the shift each slot (by its start clock time, hours; ``clock`` when given) falls in; -1 when none."""
     if clock is None:
-        clock = np.mod(_clock(day_start) + np.arange(n_slots) * SLOT / 60.0, 24.0)
+        clock = np.mod(clock_hours(day_start) + np.arange(n_slots) * SLOT / 60.0, 24.0)
     out = np.full(n_slots, -1, dtype=np.int64)
     for i, (_, a, b) in enumerate(shifts):
-        ta, tb = _clock(a) % 24, _clock(b) % 24
+        ta, tb = clock_hours(a) % 24, clock_hours(b) % 24
         inside = (clock >= ta) & (clock < tb) if tb > ta else (clock >= ta) | (clock < tb)
         out[(out < 0) & inside] = i
     return out

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hotpatrol.errors import HotpatrolError
-from hotpatrol.hotspots.trend import mann_kendall, sen_slope
+from hotpatrol.hotspots.monotonic_trend import mann_kendall, sen_slope
 
 pmk = pytest.importorskip("pymannkendall")
 
