@@ -17,10 +17,14 @@ err_console = Console(stderr=True)
 
 
 def json_option() -> Any:
+    """The shared ``--json`` flag (default False): print the result as JSON for scripting instead of tables."""
     return typer.Option(False, "--json", help="Print the result as JSON (for scripting).")
 
 
 def print_json(payload: Any) -> None:
+    """Write ``payload`` to stdout as indented JSON; numpy scalars and arrays and timestamps (ISO 8601) are converted;
+    a non-finite numpy float becomes null.
+    """
     sys.stdout.write(json.dumps(payload, indent=2, default=_default) + "\n")
 
 

@@ -145,4 +145,5 @@ def create_cmd(
 
 
 def register(app: typer.Typer) -> None:
+    """Register ``hotpatrol plan select|create`` on ``app`` (the root Typer application)."""
     app.add_typer(plan_app, name="plan")

@@ -175,4 +175,5 @@ def all_command(
 
 
 def register(app: typer.Typer) -> None:
+    """Register ``hotpatrol trends ...`` on ``app`` (the root Typer application)."""
     app.add_typer(trends_app, name="trends")

@@ -91,6 +91,9 @@ class GiResult(HotspotResult):
         return self.bins >= 2
 
     def to_frame(self) -> pd.DataFrame:
+        """One row per place: ``place_id``, ``x``/``y`` (metres), ``value``, ``count``, ``gi_z``, ``p_norm``,
+        ``p_sim``, ``p_adj``, ``gi_bin`` (-3..3) and its ``label``, ``island``.
+        """
         frame = pd.DataFrame({"place_id": self.places.place_id, "x": self.places.x, "y": self.places.y,
                               "value": self.values})
         if self.counts is not None:
@@ -111,6 +114,9 @@ class GiResult(HotspotResult):
         return self.to_frame().sort_values(["gi_z", "value"], ascending=False, kind="stable").head(n)
 
     def summary(self) -> Summary:
+        """Places and share of the value in each Gi* class, from 99 % hot spot to 99 % cold spot, with the run's
+        parameters as notes.
+        """
         return _class_summary(
             f"Getis-Ord Gi* hot spots ({plural(self.places.n, 'place')})", self.bins, self.values, inference.BIN_LABELS,
             range(3, -4, -1), self.params,

@@ -259,6 +259,13 @@ def row_extremes(W):
 
 
 def check_permutations(permutations) -> int:
+    """The validated number of conditional permutations (0 = analytical normal p-values).
+
+    Raises
+    ------
+    HotpatrolError
+        Not a whole number >= 0, or between 1 and 98 (too few to give p-values below 0.02).
+    """
     if permutations is None or int(permutations) != permutations or permutations < 0:
         raise HotpatrolError(
             "Permutations must be a whole number >= 0 (0 uses the analytical normal p-values).",

@@ -71,6 +71,10 @@ class LisaResult(HotspotResult):
         self.params = params
 
     def to_frame(self) -> pd.DataFrame:
+        """One row per place: ``place_id``, ``x``/``y`` (metres), ``value``, ``count``, ``moran_i``, its conditional
+        ``e_i``/``var_i``/``z_i`` (Sokal et al. 1998), ``p_norm``, ``p_sim``, ``p_adj``, ``quadrant``, ``cluster``,
+        ``island``.
+        """
         frame = pd.DataFrame({"place_id": self.places.place_id, "x": self.places.x, "y": self.places.y,
                               "value": self.values})
         if self.counts is not None:
@@ -96,6 +100,9 @@ class LisaResult(HotspotResult):
         return f.sort_values(["_sig", "moran_i"], ascending=False, kind="stable").drop(columns="_sig").head(n)
 
     def summary(self) -> Summary:
+        """Places and share of the value in each LISA cluster (HH, LH, LL, HL, not significant), with the run's
+        parameters as notes.
+        """
         total = float(np.sum(self.values)) or 1.0
         rows = []
         for lab in QUADRANTS + ("Not significant",):
