@@ -70,28 +70,9 @@ class EnsembleForecaster(Forecaster):
     def fit(self, events, *, places=None):
         """Fit every member model on ``events``; returns ``self``.
 
-        With ``validation_windows`` > 0 the weights are chosen on the windows before the cut-off
-        (the weight vector with the best mean pooled hit rate at ``validation_levels``).
-
-        Parameters
-        ----------
-        events : pandas.DataFrame, n rows
-            Events table with ``x``/``y`` in metres (BNG or the events' projected CRS) and ``occurred_at``
-            or ``occurred_from``/``occurred_to``.
-        places : PlacesLayer, optional
-            The places to forecast for (shared across a comparison); None builds a ``cell``-metre grid
-            over the events.
-
-        Returns
-        -------
-        self
-            With ``places_``, ``fitted_until_`` and the model's other fitted attributes set.
-
-        Raises
-        ------
-        HotpatrolError
-            Invalid settings (named by parameter), events without times or coordinates, too few events, an empty or
-            unknown ``models`` list or ``validation_levels`` outside (0, 1].
+        With ``validation_windows`` > 0 the weights are chosen on the windows before the cut-off (the weight
+        vector with the best mean pooled hit rate at ``validation_levels``). Also raises HotpatrolError for an
+        empty or unknown ``models`` list or ``validation_levels`` outside (0, 1].
         """
         from hotpatrol.forecast import MODELS
 
@@ -194,27 +175,10 @@ class EnsembleForecaster(Forecaster):
         self.validation_ = table.assign(score=score)
 
     def predict(self, start, horizon="7D") -> Forecast:
-        """Members' forecasts combined by mean rank or weighted mean expected count, over ``[start, start + horizon)``.
+        """Members' forecasts combined by mean rank or weighted mean expected count.
 
-        Parameters
-        ----------
-        start : str or pandas.Timestamp
-            First instant of the forecast window.
-        horizon : str or pandas.Timedelta
-            Window length (e.g. ``"7D"``, ``"1M"``); the forecast integrates the rate over it.
-
-        Returns
-        -------
-        Forecast
-            ``risk`` of shape (n_places,): the weighted mean expected events per window (``method="mean"``)
-            or the weighted mean rank score (``method="rank"``); ``notes`` name the chosen weights.
-
-        Raises
-        ------
-        NotFittedError
-            Called before :meth:`fit`.
-        HotpatrolError
-            ``start`` not a date or ``horizon`` not a positive duration.
+        ``risk`` is the weighted mean expected events per window (``method="mean"``) or the weighted mean
+        rank score (``method="rank"``); the notes name the chosen weights.
         """
         self._check_fitted()
         fc = self.combine([m.predict(start, horizon) for m in self.members_], self.weights_)

@@ -399,25 +399,7 @@ class ETASForecaster(Forecaster):
     def fit(self, events: pd.DataFrame, *, places=None) -> "ETASForecaster":
         """Fit the background KDE and the triggering kernel by EM (Mohler et al. 2011); returns ``self``.
 
-        Parameters
-        ----------
-        events : pandas.DataFrame, n rows
-            Events table with ``x``/``y`` in metres (BNG or the events' projected CRS) and ``occurred_at``
-            or ``occurred_from``/``occurred_to``.
-        places : PlacesLayer, optional
-            The places to forecast for (shared across a comparison); None builds a ``cell``-metre grid
-            over the events.
-
-        Returns
-        -------
-        self
-            With ``places_``, ``fitted_until_``, ``mu_`` / ``theta_`` / ``omega_`` (per day) / ``sigma_`` (metres),
-            ``truncated_mass_`` and ``notes_`` set.
-
-        Raises
-        ------
-        HotpatrolError
-            Invalid settings (named by parameter), events without times or coordinates, or too few events.
+        Sets ``mu_``, ``theta_``, ``omega_`` (per day), ``sigma_`` (metres), ``truncated_mass_`` and ``notes_``.
         """
         self._validate()
         rng = np.random.default_rng(self.random_state)

@@ -106,27 +106,8 @@ class GBMForecaster(GridModelMixin, Forecaster):
         """Train the Poisson booster on the ``n_windows`` past windows of length ``horizon``; returns ``self``.
 
         The booster is scikit-learn's ``HistGradientBoostingRegressor(loss="poisson")`` on the features of
-        :class:`~hotpatrol.forecast.features.FeatureBuilder`.
-
-        Parameters
-        ----------
-        events : pandas.DataFrame, n rows
-            Events table with ``x``/``y`` in metres (BNG or the events' projected CRS) and ``occurred_at``
-            or ``occurred_from``/``occurred_to``.
-        places : PlacesLayer, optional
-            The places to forecast for (shared across a comparison); None builds a ``cell``-metre grid
-            over the events.
-
-        Returns
-        -------
-        self
-            With ``places_``, ``fitted_until_`` and the model's other fitted attributes set.
-
-        Raises
-        ------
-        HotpatrolError
-            Invalid settings (named by parameter), events without times or coordinates, too few events, non-positive
-            ``n_windows`` or negative ``n_categories``.
+        :class:`~hotpatrol.forecast.features.FeatureBuilder`. Also raises HotpatrolError for non-positive
+        ``n_windows`` or negative ``n_categories``.
         """
         from sklearn.ensemble import HistGradientBoostingRegressor
 
@@ -221,25 +202,8 @@ class GBMForecaster(GridModelMixin, Forecaster):
     def predict(self, start, horizon=None) -> Forecast:
         """Expected events (or harm) per place over ``[start, start + horizon)``.
 
-        Parameters
-        ----------
-        start : str or pandas.Timestamp
-            First instant of the forecast window.
-        horizon : str or pandas.Timedelta, optional
-            Window length; None uses the horizon the model was trained for. Another horizon rescales the
-            prediction linearly (noted in ``notes``).
-
-        Returns
-        -------
-        Forecast
-            ``risk`` of shape (n_places,), in events (or harm units) per window.
-
-        Raises
-        ------
-        NotFittedError
-            Called before :meth:`fit`.
-        HotpatrolError
-            ``start`` not a date or ``horizon`` not a positive duration.
+        ``horizon=None`` uses the horizon the model was trained for; another horizon rescales the
+        prediction linearly (said in the notes).
         """
         horizon = self.horizon_ if horizon is None and hasattr(self, "horizon_") else (horizon or "7D")
         start, horizon, s, h, notes = self._predict_setup(start, horizon)

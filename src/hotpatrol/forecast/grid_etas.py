@@ -118,27 +118,9 @@ class GridETASForecaster(Forecaster):
         _check_initial(self.initial, ("theta", "omega"))
 
     def fit(self, events: pd.DataFrame, *, places=None) -> "GridETASForecaster":
-        """Fit the per-cell background and exponential self-excitation by EM (Mohler et al. 2015); returns ``self``.
+        """Fit the per-cell background and exponential self-excitation by EM (Mohler et al. 2015).
 
-        Parameters
-        ----------
-        events : pandas.DataFrame, n rows
-            Events table with ``x``/``y`` in metres (BNG or the events' projected CRS) and ``occurred_at``
-            or ``occurred_from``/``occurred_to``.
-        places : PlacesLayer, optional
-            The places to forecast for (shared across a comparison); None builds a ``cell``-metre grid
-            over the events.
-
-        Returns
-        -------
-        self
-            With ``places_``, ``fitted_until_``, ``mu_`` (per cell per day), ``theta_``, ``omega_`` (per day)
-            and ``notes_`` set.
-
-        Raises
-        ------
-        HotpatrolError
-            Invalid settings (named by parameter), events without times or coordinates, or too few events.
+        Sets ``mu_`` (per cell per day), ``theta_``, ``omega_`` (per day) and ``notes_``; returns ``self``.
         """
         self._validate()
         rng = np.random.default_rng(self.random_state)

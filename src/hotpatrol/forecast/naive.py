@@ -46,28 +46,7 @@ class NaiveForecaster(GridModelMixin, Forecaster):
         self.random_state = random_state
 
     def fit(self, events, *, places=None):
-        """Validate the settings and keep the prepared events for :meth:`predict`; returns ``self``.
-
-        Parameters
-        ----------
-        events : pandas.DataFrame, n rows
-            Events table with ``x``/``y`` in metres (BNG or the events' projected CRS) and ``occurred_at``
-            or ``occurred_from``/``occurred_to``.
-        places : PlacesLayer, optional
-            The places to forecast for (shared across a comparison); None builds a ``cell``-metre grid
-            over the events.
-
-        Returns
-        -------
-        self
-            With ``places_``, ``fitted_until_`` and the model's other fitted attributes set.
-
-        Raises
-        ------
-        HotpatrolError
-            Invalid settings (named by parameter), events without times or coordinates, too few events, an unknown
-            ``kind`` or non-positive ``periods``.
-        """
+        """Validate ``kind`` and ``periods`` and keep the prepared events for ``predict``; returns ``self``."""
         check_choice("kind", self.kind, KINDS)
         check_positive("periods", self.periods, integer=True)
         self._prepare(events, places)
@@ -78,25 +57,6 @@ class NaiveForecaster(GridModelMixin, Forecaster):
 
         ``kind="all"`` uses every past observed day, ``"last"`` the last horizon-length period and ``"window"``
         the mean of the last ``periods`` periods; days a force did not publish are not exposure.
-
-        Parameters
-        ----------
-        start : str or pandas.Timestamp
-            First instant of the forecast window.
-        horizon : str or pandas.Timedelta
-            Window length (e.g. ``"7D"``, ``"1M"``); the forecast integrates the rate over it.
-
-        Returns
-        -------
-        Forecast
-            ``risk`` of shape (n_places,), in events (or harm units) per window.
-
-        Raises
-        ------
-        NotFittedError
-            Called before :meth:`fit`.
-        HotpatrolError
-            ``start`` not a date or ``horizon`` not a positive duration.
         """
         start, horizon, s, h, notes = self._predict_setup(start, horizon)
         prep, n = self._prep_, self.places_.n

@@ -40,28 +40,7 @@ class ProspectiveForecaster(GridModelMixin, Forecaster):
         self.random_state = random_state
 
     def fit(self, events, *, places=None):
-        """Validate the settings and keep the prepared events for :meth:`predict`; returns ``self``.
-
-        Parameters
-        ----------
-        events : pandas.DataFrame, n rows
-            Events table with ``x``/``y`` in metres (BNG or the events' projected CRS) and ``occurred_at``
-            or ``occurred_from``/``occurred_to``.
-        places : PlacesLayer, optional
-            The places to forecast for (shared across a comparison); None builds a ``cell``-metre grid
-            over the events.
-
-        Returns
-        -------
-        self
-            With ``places_``, ``fitted_until_`` and the model's other fitted attributes set.
-
-        Raises
-        ------
-        HotpatrolError
-            Invalid settings (named by parameter), events without times or coordinates, too few events, non-positive
-            ``bandwidth``/``cell`` or a non-integer ``window``.
-        """
+        """Validate ``bandwidth``, ``window`` and ``cell`` and keep the prepared events; returns ``self``."""
         check_positive("bandwidth", self.bandwidth)
         check_positive("window", self.window, integer=True)
         check_positive("cell", self.cell)
@@ -74,25 +53,6 @@ class ProspectiveForecaster(GridModelMixin, Forecaster):
         Each event of the last ``window`` weeks within ``bandwidth`` metres adds the Bowers distance kernel
         (distance in cells) times ``1 / (1 + w)`` (``w`` age in whole weeks); the scores are rescaled to sum to
         the area's long-run rate over the window (events per window).
-
-        Parameters
-        ----------
-        start : str or pandas.Timestamp
-            First instant of the forecast window.
-        horizon : str or pandas.Timedelta
-            Window length (e.g. ``"7D"``, ``"1M"``); the forecast integrates the rate over it.
-
-        Returns
-        -------
-        Forecast
-            ``risk`` of shape (n_places,), in events (or harm units) per window.
-
-        Raises
-        ------
-        NotFittedError
-            Called before :meth:`fit`.
-        HotpatrolError
-            ``start`` not a date or ``horizon`` not a positive duration.
         """
         start, horizon, s, h, notes = self._predict_setup(start, horizon)
         prep, places = self._prep_, self.places_
