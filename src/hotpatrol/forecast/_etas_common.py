@@ -319,3 +319,17 @@ class EMETASForecaster(Forecaster):
         self.notes_ = notes
         self.places_ = places  # last: marks the model fitted
         return self
+
+    def _em_summary(self, title: str, theta_meaning: str, model_rows: list[tuple], fit_detail_rows=()):
+        """Fitted parameters as a Summary: theta, omega, mean delay, ``model_rows``, fit rows, EM iterations."""
+        self._check_fitted()
+        rows = [
+            ("theta", self.theta_, theta_meaning),
+            ("omega", self.omega_, "triggering decay per day"),
+            ("mean delay (days)", 1.0 / self.omega_, "1 / omega"),
+            *model_rows,
+            *fit_rows(self),
+            *fit_detail_rows,
+            ("EM iterations", self.n_iter_, "converged" if self.converged_ else "NOT converged"),
+        ]
+        return parameter_summary(title, rows, self.notes_)

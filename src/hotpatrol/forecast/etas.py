@@ -40,9 +40,7 @@ from scipy import ndimage
 from hotpatrol.forecast._etas_common import (
     EMETASForecaster,
     check_positive,
-    fit_rows,
     observed_days,
-    parameter_summary,
     predict_window,
     trigger_mass,
     warn_not_converged,
@@ -479,20 +477,14 @@ class ETASForecaster(EMETASForecaster):
 
     def summary(self):
         """Fitted parameters as a :class:`~hotpatrol.results.Summary` (text/HTML/CSV)."""
-        self._check_fitted()
-        rows = [
-            ("theta", self.theta_, "expected events directly triggered by each event"),
-            ("omega", self.omega_, "triggering decay per day"),
-            ("mean delay (days)", 1.0 / self.omega_, "1 / omega"),
-            ("sigma (m)", self.sigma_, "spatial spread of triggering (Gaussian sd)"),
-            ("background rate (events/day)", self.background_rate_, self._bandwidth_text()),
-            ("background share", float(self.p_background_.mean()), "mean P(background) over events"),
-            *fit_rows(self),
-            ("candidate pairs", self.n_pairs_, f"within {self.time_cutoff:g} days and {self.distance_cutoff:g} m"),
-            ("kernel mass beyond cut-offs", self.truncated_mass_, ""),
-            ("EM iterations", self.n_iter_, "converged" if self.converged_ else "NOT converged"),
-        ]
-        return parameter_summary("Continuous ETAS (self-exciting point process)", rows, self.notes_)
+        return self._em_summary(
+            "Continuous ETAS (self-exciting point process)", "expected events directly triggered by each event",
+            [("sigma (m)", self.sigma_, "spatial spread of triggering (Gaussian sd)"),
+             ("background rate (events/day)", self.background_rate_, self._bandwidth_text()),
+             ("background share", float(self.p_background_.mean()), "mean P(background) over events")],
+            [("candidate pairs", self.n_pairs_, f"within {self.time_cutoff:g} days and {self.distance_cutoff:g} m"),
+             ("kernel mass beyond cut-offs", self.truncated_mass_, "")],
+        )
 
     def _bandwidth_text(self) -> str:
         if self.knn is None:

@@ -27,9 +27,7 @@ import pandas as pd
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.forecast._etas_common import (
     EMETASForecaster,
-    fit_rows,
     observed_days,
-    parameter_summary,
     predict_window,
     trigger_mass,
     warn_not_converged,
@@ -176,17 +174,12 @@ class GridETASForecaster(EMETASForecaster):
 
     def summary(self):
         """Fitted parameters as a :class:`~hotpatrol.results.Summary` (text/HTML/CSV)."""
-        self._check_fitted()
-        rows = [
-            ("theta", self.theta_, "expected events directly triggered by each event (same cell)"),
-            ("omega", self.omega_, "triggering decay per day"),
-            ("mean delay (days)", 1.0 / self.omega_, "1 / omega"),
-            ("background rate (events/day)", float(self.mu_.sum()), "sum over places"),
-            ("places with background > 0", int((self.mu_ > 0).sum()), f"of {self.places_.n}"),
-            *fit_rows(self),
-            ("EM iterations", self.n_iter_, "converged" if self.converged_ else "NOT converged"),
-        ]
-        return parameter_summary("Grid ETAS (PredPol-style self-exciting model)", rows, self.notes_)
+        return self._em_summary(
+            "Grid ETAS (PredPol-style self-exciting model)",
+            "expected events directly triggered by each event (same cell)",
+            [("background rate (events/day)", float(self.mu_.sum()), "sum over places"),
+             ("places with background > 0", int((self.mu_ > 0).sum()), f"of {self.places_.n}")],
+        )
 
     def predict(self, start, horizon) -> Forecast:
         """Expected events per place over ``[start, start + horizon)``: mu_n H + triggering integrated over H."""
