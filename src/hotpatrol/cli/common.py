@@ -28,6 +28,19 @@ def print_json(payload: Any) -> None:
     sys.stdout.write(json.dumps(payload, indent=2, default=_default) + "\n")
 
 
+def print_result(result: Any, as_json: bool, written: str | list[str] | None = None) -> None:
+    """Print a result object: with ``as_json`` its ``to_dict()`` plus ``written`` (the files written) as JSON,
+    else its text summary and a ``wrote PATH`` line per file."""
+    if as_json:
+        payload = result.to_dict()
+        payload["written"] = written
+        print_json(payload)
+        return
+    typer.echo(result.summary().as_text())
+    for path in [written] if isinstance(written, str) else written or []:
+        typer.echo(f"wrote {path}")
+
+
 def _default(value: Any) -> Any:
     import numpy as np
     import pandas as pd
