@@ -224,6 +224,20 @@ class HotspotResult(Result):
         """How many places have no neighbours (0 for results that use no weights)."""
         return 0 if self.island_mask is None else int(np.count_nonzero(np.asarray(self.island_mask, dtype=bool)))
 
+    def _place_frame(self, **columns) -> pd.DataFrame:
+        """One row per place: ``place_id``, ``x``/``y`` (metres), ``value``, ``count`` (when kept), then
+        ``columns`` in order (a None column is left out), then ``island`` when spatial weights were used."""
+        frame = pd.DataFrame({"place_id": self.places.place_id, "x": self.places.x, "y": self.places.y,
+                              "value": self.values})
+        if getattr(self, "counts", None) is not None:
+            frame["count"] = self.counts
+        for name, column in columns.items():
+            if column is not None:
+                frame[name] = column
+        if self.island_mask is not None:
+            frame["island"] = np.asarray(self.island_mask, dtype=bool)
+        return frame
+
     def to_dict(self) -> dict[str, Any]:
         """As :meth:`Result.to_dict`, plus ``n_islands`` and ``islands`` for results that use spatial weights."""
         out = super().to_dict()

@@ -33,6 +33,7 @@ class Setting:
 
     @property
     def type_name(self) -> str:
+        """The setting's type as shown in the settings table and errors: boolean, integer, number or text."""
         return {bool: "boolean", int: "integer", float: "number", str: "text"}[type(self.default)]
 
 

@@ -340,6 +340,8 @@ class TimeProfile:
         })
 
     def save(self, path: str | Path) -> Path:
+        """Write the profile as CSV (one row per place x hour of week: ``risk``, ``n_timed``, ``n_untimed``,
+        ``force``) plus ``<path>.notes.txt``; returns ``path``. Read back with :meth:`load`."""
         path = Path(path)
         frame = self.to_frame()
         frame["n_timed"] = np.repeat(self.n_timed, HOURS_PER_WEEK)
@@ -351,6 +353,13 @@ class TimeProfile:
 
     @classmethod
     def load(cls, path: str | Path, place_ids=None) -> "TimeProfile":
+        """Read a profile written by :meth:`save`; ``place_ids`` (optional) restores the ids' original types.
+
+        Raises
+        ------
+        FileNotFoundError
+            ``path`` does not exist.
+        """
         path = Path(path)
         frame = pd.read_csv(path, dtype={"place_id": str})
         ids = list(dict.fromkeys(frame["place_id"]))

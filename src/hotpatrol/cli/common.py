@@ -17,11 +17,28 @@ err_console = Console(stderr=True)
 
 
 def json_option() -> Any:
+    """The shared ``--json`` flag (default False): print the result as JSON for scripting instead of tables."""
     return typer.Option(False, "--json", help="Print the result as JSON (for scripting).")
 
 
 def print_json(payload: Any) -> None:
+    """Write ``payload`` to stdout as indented JSON; numpy scalars and arrays and timestamps (ISO 8601) are converted;
+    a non-finite numpy float becomes null.
+    """
     sys.stdout.write(json.dumps(payload, indent=2, default=_default) + "\n")
+
+
+def print_result(result: Any, as_json: bool, written: str | list[str] | None = None) -> None:
+    """Print a result object: with ``as_json`` its ``to_dict()`` plus ``written`` (the files written) as JSON,
+    else its text summary and a ``wrote PATH`` line per file."""
+    if as_json:
+        payload = result.to_dict()
+        payload["written"] = written
+        print_json(payload)
+        return
+    typer.echo(result.summary().as_text())
+    for path in [written] if isinstance(written, str) else written or []:
+        typer.echo(f"wrote {path}")
 
 
 def _default(value: Any) -> Any:

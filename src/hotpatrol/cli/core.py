@@ -9,6 +9,7 @@ from hotpatrol.cli.common import print_json
 
 
 def register(app: typer.Typer) -> None:
+    """Register ``hotpatrol settings`` on ``app`` (the root Typer application)."""
     @app.command("settings")
     def show_settings(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
         """Show the settings table (defaults and environment overrides)."""

@@ -12,6 +12,7 @@ from hotpatrol.cli.common import console, print_json, user_errors
 
 
 def register(app: typer.Typer) -> None:
+    """Register ``hotpatrol demo`` on ``app`` (the root Typer application)."""
     @app.command("demo")
     def demo(
         out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: the out setting)."),

@@ -19,6 +19,7 @@ forecast_app = typer.Typer(help="Forecast risk, backtest models, analyse near re
 
 
 def register(app: typer.Typer) -> None:
+    """Register ``hotpatrol forecast ...`` on ``app`` (the root Typer application)."""
     app.add_typer(forecast_app, name="forecast")
 
 

@@ -76,6 +76,9 @@ _CRS_OPT = typer.Option(None, "--crs", help="Metric CRS for lon/lat input (defau
 
 
 def register(app: typer.Typer | None = None) -> None:  # commands live on forecast_app
+    """Add ``knox`` and ``etas`` to the ``hotpatrol forecast`` group (``app`` is unused: the commands live on
+    ``forecast_app``).
+    """
     @forecast_app.command("knox")
     def knox_command(
         db: str = _DB_OPT,

@@ -17,6 +17,7 @@ def _top_rows(result, n: int):
 
 
 def register(app: typer.Typer) -> None:
+    """Register ``hotpatrol hotspots`` on ``app`` (the root Typer application)."""
     @app.command("hotspots")
     def hotspots(
         method: str = typer.Option("rank", "--method", help="rank | kde | gi | lisa (and any registered method)."),

@@ -25,6 +25,7 @@ def _flag_mapping(**flags) -> dict | None:
 
 
 def register(app: typer.Typer) -> None:
+    """Register ``hotpatrol ingest`` and ``hotpatrol info`` on ``app`` (the root Typer application)."""
     @app.command("ingest")
     def ingest_cmd(
         paths: list[Path] = typer.Argument(..., help="CSV / CSV.gz files, police.uk archive folders or the archive .zip."),

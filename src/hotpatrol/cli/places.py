@@ -148,4 +148,5 @@ def _write(gdf, out: Path) -> None:
 
 
 def register(app: typer.Typer) -> None:
+    """Register ``hotpatrol places build|assign`` on ``app`` (the root Typer application)."""
     app.add_typer(places_app, name="places")

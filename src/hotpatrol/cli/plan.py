@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from hotpatrol import settings
-from hotpatrol.cli.common import deprecated_option, print_json, read_events, user_errors
+from hotpatrol.cli.common import deprecated_option, print_json, print_result, read_events, user_errors
 from hotpatrol.errors import HotpatrolError
 
 plan_app = typer.Typer(help="Select hotspots and create randomised patrol plans.", no_args_is_help=True)
@@ -80,14 +80,7 @@ def select_cmd(
                               visits=visits, dwell=dwell, travel=travel, k=k, harm_column=harm_column,
                               crs=table.attrs.get("crs") or crs, cell=cell_)
         written = str(res.write(out)) if out is not None else None
-        if as_json:
-            payload = res.to_dict()
-            payload["written"] = written
-            print_json(payload)
-        else:
-            typer.echo(res.summary().as_text())
-            if written:
-                typer.echo(f"Wrote {written}")
+        print_result(res, as_json, written)
 
 
 @plan_app.command("create")
@@ -149,4 +142,5 @@ def create_cmd(
 
 
 def register(app: typer.Typer) -> None:
+    """Register ``hotpatrol plan select|create`` on ``app`` (the root Typer application)."""
     app.add_typer(plan_app, name="plan")

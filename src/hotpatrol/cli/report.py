@@ -46,4 +46,5 @@ def performance(
 
 
 def register(app: typer.Typer) -> None:
+    """Register ``hotpatrol report performance`` on ``app`` (the root Typer application)."""
     app.add_typer(report_app, name="report")

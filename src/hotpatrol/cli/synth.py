@@ -10,6 +10,7 @@ from hotpatrol.cli.common import console, print_json, user_errors
 
 
 def register(app: typer.Typer) -> None:
+    """Register ``hotpatrol synth`` on ``app`` (the root Typer application)."""
     @app.command("synth")
     def synth(
         out: Path = typer.Option(..., "--out", help="Folder to write into (created if missing)."),

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from hotpatrol.cli.common import err_console, print_json, read_events, user_errors
+from hotpatrol.cli.common import err_console, print_json, print_result, read_events, user_errors
 
 trends_app = typer.Typer(
     help="Temporal hotspot analyses on one cube (trends all). The single analyses are deprecated aliases of "
@@ -48,14 +48,7 @@ def run_and_output(method: str, *, events, db, unit, cell, crs, scheme, category
         written.append(str(res.write(out)))
     if map_path is not None:
         written.append(str(res.plot(map_path, boundaries=str(boundaries) if boundaries else None)))
-    if as_json:
-        payload = res.to_dict()
-        payload["written"] = written
-        print_json(payload)
-    else:
-        typer.echo(res.summary().as_text())
-        for w in written:
-            typer.echo(f"wrote {w}")
+    print_result(res, as_json, written)
 
 
 # options shared by every trends command (one definition: same flag, default and help everywhere)
@@ -175,4 +168,5 @@ def all_command(
 
 
 def register(app: typer.Typer) -> None:
+    """Register ``hotpatrol trends ...`` on ``app`` (the root Typer application)."""
     app.add_typer(trends_app, name="trends")

@@ -39,6 +39,7 @@ def _load_events(events: Optional[Path], db: Optional[str], category):
 
 
 def register(app: typer.Typer) -> None:
+    """Register ``hotpatrol simulate ...``, ``dosage``, ``evaluate``, ``before-after`` and ``trial`` on ``app``."""
     app.add_typer(simulate_app, name="simulate")
 
     @app.command("dosage")

@@ -11,6 +11,9 @@ from hotpatrol.cli.common import console, print_json, user_errors
 
 
 def db_option():
+    """The shared ``--db`` option: a store URL (SQLite file or ``postgresql+psycopg://...``); None means the ``db``
+    setting.
+    """
     return typer.Option(None, "--db", help="Store URL (SQLite file or postgresql+psycopg://...); default the db setting.")
 
 
@@ -25,6 +28,7 @@ def _site(db: str | None):
 
 
 def register(app: typer.Typer) -> None:
+    """Register ``hotpatrol serve`` and the ``users`` and ``districts`` groups of the web platform on ``app``."""
     users = typer.Typer(help="Accounts of the web platform: create users, mint API tokens.", no_args_is_help=True)
     districts = typer.Typer(help="Districts of the web platform: load polygons, analyse hotspots.", no_args_is_help=True)
     app.add_typer(users, name="users")

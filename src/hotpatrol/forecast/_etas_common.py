@@ -9,7 +9,9 @@ import pandas as pd
 
 from hotpatrol.errors import HotpatrolError, check_choice
 from hotpatrol.events import occurred_at
+from hotpatrol.forecast.base import Forecaster
 from hotpatrol.forecast.exposure import observation_period
+from hotpatrol.forecast.prepared import default_places
 from hotpatrol.localtime import to_local, to_utc
 from hotpatrol.text import plural, verb
 
@@ -272,3 +274,64 @@ def parameter_summary(title: str, rows: list[tuple], notes):
     rows = [(k, v if isinstance(v, (int, np.integer)) else float(f"{v:.6g}"), m) for k, v, m in rows]
     table = pd.DataFrame(rows, columns=["parameter", "value", "meaning"], dtype=object)
     return Summary(title=title, table=table, notes=list(notes))
+
+
+class EMETASForecaster(Forecaster):
+    """What the two EM-fitted ETAS models share: settings checks, the start of ``fit`` and its bookkeeping.
+
+    Subclasses set ``_positive`` (settings that must be > 0) and ``_initial_keys`` (the starting values
+    ``initial`` may give), and have the settings ``cell`` (metres), ``max_iter``, ``tol``,
+    ``coarse_times``, ``initial`` and ``random_state``.
+    """
+
+    _positive: tuple[str, ...] = ("cell",)
+    _initial_keys: tuple[str, ...] = ("theta", "omega")
+
+    def _validate(self) -> None:
+        for name in self._positive:
+            check_positive(name, getattr(self, name))
+        check_positive("max_iter", self.max_iter, integer=True)
+        check_positive("tol", self.tol, below_one=True)
+        check_choice("coarse_times", self.coarse_times, COARSE_TIMES)
+        _check_initial(self.initial, self._initial_keys)
+
+    def _start_fit(self, events, places, model: str):
+        """Validate, prepare the events (seeded for jitter) and build the default grid: ``(prep, notes, places)``."""
+        self._validate()
+        rng = np.random.default_rng(self.random_state)
+        prep = prepare_events(events, coarse_times=self.coarse_times, rng=rng, model=model)
+        if places is None:
+            places = default_places(prep["x"], prep["y"], cell=self.cell,
+                                    crs=getattr(events, "attrs", {}).get("crs"))
+        return prep, list(prep["notes"]), places
+
+    def _finish_fit(self, prep: dict, places, notes: list[str], *, n_events: int, loglik: float, n_iter: int,
+                    converged: bool, **fitted) -> "EMETASForecaster":
+        """Set the fitted attributes both models have, then ``fitted`` (name -> value); returns ``self``."""
+        for name, value in fitted.items():
+            setattr(self, name, value)
+        self.loglik_ = float(loglik)
+        self.n_iter_ = n_iter
+        self.converged_ = converged
+        self.n_events_ = n_events
+        self.origin_ = prep["origin"]
+        self.origin_utc_ = prep["origin_utc"]
+        self.fitted_until_ = prep["fitted_until"]
+        self.training_days_ = float(prep["end_days"])
+        self.notes_ = notes
+        self.places_ = places  # last: marks the model fitted
+        return self
+
+    def _em_summary(self, title: str, theta_meaning: str, model_rows: list[tuple], fit_detail_rows=()):
+        """Fitted parameters as a Summary: theta, omega, mean delay, ``model_rows``, fit rows, EM iterations."""
+        self._check_fitted()
+        rows = [
+            ("theta", self.theta_, theta_meaning),
+            ("omega", self.omega_, "triggering decay per day"),
+            ("mean delay (days)", 1.0 / self.omega_, "1 / omega"),
+            *model_rows,
+            *fit_rows(self),
+            *fit_detail_rows,
+            ("EM iterations", self.n_iter_, "converged" if self.converged_ else "NOT converged"),
+        ]
+        return parameter_summary(title, rows, self.notes_)

@@ -126,6 +126,8 @@ class BacktestResult(Result):
         return pd.DataFrame(rows)
 
     def summary(self) -> Summary:
+        """Pooled hit rates per model and level with their bootstrap CIs (:class:`Summary`: text/HTML/CSV);
+        the notes say what the oracle and hindsight rows knew, and name skipped windows."""
         r = self.record
         title = (f"Backtest: {r['windows']} window(s) of {r['horizon']} to {r['end']}, "
                  f"{plural(r['n_places'], 'place')} (area={r['area']})")
@@ -138,6 +140,8 @@ class BacktestResult(Result):
         return Summary(title, self.table(), notes)
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-safe ``{"name", "summary", "pooled", "windows", ...}``: the pooled table, one row per model
+        x window x level, and the run record (ISO 8601 times, NaN -> null)."""
         return json_safe({
             "name": self.name,
             "summary": self.summary().title,

@@ -18,6 +18,7 @@ Every model:
 from __future__ import annotations
 
 import inspect
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,8 +34,64 @@ class NotFittedError(HotpatrolError):
     pass
 
 
+FIT_SECTIONS = """
+    Parameters
+    ----------
+    events : pandas.DataFrame, n rows
+        Events table with ``x``/``y`` in metres (BNG or the events' projected CRS) and ``occurred_at``
+        or ``occurred_from``/``occurred_to``.
+    places : PlacesLayer, optional
+        The places to forecast for (shared across a comparison); None builds a ``cell``-metre grid
+        over the events.
+
+    Returns
+    -------
+    self
+        With ``places_``, ``fitted_until_`` and the model's other fitted attributes (ending in ``_``) set.
+
+    Raises
+    ------
+    HotpatrolError
+        Invalid settings (named by parameter), events without times or coordinates, or too few events.
+    """
+
+PREDICT_SECTIONS = """
+    Parameters
+    ----------
+    start : str or pandas.Timestamp
+        First instant of the forecast window.
+    horizon : str or pandas.Timedelta
+        Window length (e.g. ``"7D"``, ``"1M"``); the forecast integrates the rate over it.
+
+    Returns
+    -------
+    Forecast
+        ``risk`` of shape (n_places,), in events (or harm units) per window ``[start, start + horizon)``.
+
+    Raises
+    ------
+    NotFittedError
+        Called before ``fit``.
+    HotpatrolError
+        ``start`` not a date or ``horizon`` not a positive duration.
+    """
+
+
 class Forecaster:
-    """Base class: parameter introspection (get_params/set_params/repr) and fitted checks."""
+    """Base class: parameter introspection (get_params/set_params/repr) and fitted checks.
+
+    A model's own ``fit``/``predict`` docstring says what it does and its source; the Parameters,
+    Returns and Raises sections every model shares (:data:`FIT_SECTIONS`, :data:`PREDICT_SECTIONS`)
+    are appended to it when the subclass is defined, unless it has its own Parameters section.
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name, sections in (("fit", FIT_SECTIONS), ("predict", PREDICT_SECTIONS)):
+            method = cls.__dict__.get(name)
+            doc = getattr(method, "__doc__", None)
+            if doc and "Parameters\n" not in doc:
+                method.__doc__ = inspect.cleandoc(doc) + "\n\n" + textwrap.dedent(sections).strip() + "\n"
 
     @classmethod
     def _param_names(cls) -> list[str]:

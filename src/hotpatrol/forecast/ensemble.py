@@ -62,6 +62,12 @@ class EnsembleForecaster(Forecaster):
         self.random_state = random_state
 
     def fit(self, events, *, places=None):
+        """Fit every member model on ``events``; returns ``self``.
+
+        With ``validation_windows`` > 0 the weights are chosen on the windows before the cut-off (the weight
+        vector with the best mean pooled hit rate at ``validation_levels``). Also raises HotpatrolError for an
+        empty or unknown ``models`` list or ``validation_levels`` outside (0, 1].
+        """
         from hotpatrol.forecast import MODELS
 
         check_choice("method", self.method, ["rank", "mean"])
@@ -163,6 +169,11 @@ class EnsembleForecaster(Forecaster):
         self.validation_ = table.assign(score=score)
 
     def predict(self, start, horizon="7D") -> Forecast:
+        """Members' forecasts combined by mean rank or weighted mean expected count.
+
+        ``risk`` is the weighted mean expected events per window (``method="mean"``) or the weighted mean
+        rank score (``method="rank"``); the notes name the chosen weights.
+        """
         self._check_fitted()
         fc = self.combine([m.predict(start, horizon) for m in self.members_], self.weights_)
         if self.validation_windows:
@@ -172,6 +183,7 @@ class EnsembleForecaster(Forecaster):
         return fc
 
     def member_names(self) -> list[str]:
+        """The member model names, in order (the ``models`` setting split on commas)."""
         return [m.strip() for m in self.models.split(",")] if isinstance(self.models, str) else list(self.models)
 
     def combine(self, forecasts: list[Forecast], weights=None) -> Forecast:

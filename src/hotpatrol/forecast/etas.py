@@ -37,21 +37,15 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from hotpatrol.errors import check_choice
 from hotpatrol.forecast._etas_common import (
-    COARSE_TIMES,
-    _check_initial,
+    EMETASForecaster,
     check_positive,
-    fit_rows,
     observed_days,
-    parameter_summary,
     predict_window,
-    prepare_events,
     trigger_mass,
     warn_not_converged,
 )
-from hotpatrol.forecast.base import Forecast, Forecaster
-from hotpatrol.forecast.prepared import default_places
+from hotpatrol.forecast.base import Forecast
 
 #: the background raster never exceeds this many cells (its cell grows instead)
 MAX_RASTER_CELLS = 6_000_000
@@ -312,7 +306,7 @@ def _origin_plus(origin_utc: pd.Timestamp, days: np.ndarray) -> pd.DatetimeIndex
     return to_local(origin_utc + pd.to_timedelta(days, unit="D"))
 
 
-class ETASForecaster(Forecaster):
+class ETASForecaster(EMETASForecaster):
     """Continuous space-time ETAS with a KDE background, fitted by EM (Mohler et al. 2011).
 
     Parameters
@@ -362,17 +356,15 @@ class ETASForecaster(Forecaster):
         self.initial = initial
         self.random_state = random_state
 
+    _positive = ("cell", "bandwidth", "time_cutoff", "distance_cutoff", "min_sigma")
+    _initial_keys = ("theta", "omega", "sigma")
+
     def _validate(self) -> None:
-        for name in ("cell", "bandwidth", "time_cutoff", "distance_cutoff", "min_sigma"):
-            check_positive(name, getattr(self, name))
-        check_positive("max_iter", self.max_iter, integer=True)
-        check_positive("tol", self.tol, below_one=True)
-        check_choice("coarse_times", self.coarse_times, COARSE_TIMES)
+        super()._validate()
         if self.trend_days is not None:
             check_positive("trend_days", self.trend_days)
         if self.knn is not None:
             check_positive("knn", self.knn, integer=True)
-        _check_initial(self.initial, ("theta", "omega", "sigma"))
 
     # ---------------------------------------------------------------- fit
     def _pairs(self, x, y, t):
@@ -397,18 +389,18 @@ class ETASForecaster(Forecaster):
         return (klass, widths), float(bw.max())
 
     def fit(self, events: pd.DataFrame, *, places=None) -> "ETASForecaster":
-        self._validate()
-        rng = np.random.default_rng(self.random_state)
-        prep = prepare_events(events, coarse_times=self.coarse_times, rng=rng, model="ETAS")
+        """Fit the background KDE and the triggering kernel by EM (Mohler et al. 2011); returns ``self``.
+
+        Sets ``theta_``, ``omega_`` (per day), ``sigma_`` (metres), ``background_per_place_`` (events per day),
+        ``trend_``, ``p_background_``, ``truncated_mass_`` and ``notes_``.
+        """
+        prep, notes, places = self._start_fit(events, places, "ETAS")
         x, y, t = prep["x"], prep["y"], prep["t"]
-        notes = list(prep["notes"])
         n = len(t)
         T = float(prep["end_days"])
         group = prep["group"]
         # unpublished months: each event's background weight is scaled by T / (its force's observed days)
         scale = T / np.maximum(observed_days(prep), 1e-9)[group]
-        if places is None:
-            places = default_places(x, y, cell=self.cell, crs=getattr(events, "attrs", {}).get("crs"))
         kde_sd, max_bw = self._background_bandwidths(x, y)
         raster = _Raster.build(x, y, places, self.bandwidth, max_bw)
         parent, dt, d2, start = self._pairs(x, y, t)
@@ -473,47 +465,26 @@ class ETASForecaster(Forecaster):
         inside = owner >= 0
         self.background_per_place_ = np.bincount(owner[inside], weights=mass.ravel()[inside] / T,
                                                  minlength=places.n)
-        self.theta_ = theta
-        self.omega_ = omega
-        self.sigma_ = sigma
-        self.background_rate_ = float(mass.sum() / T)
         # background multiplier per trend bin (mean 1 over the training period); forecasts use the last
-        self.trend_ = pd.DataFrame({"from": _origin_plus(prep["origin_utc"], edges[:-1]),
-                                    "to": _origin_plus(prep["origin_utc"], edges[1:]), "level": level})
-        self.trend_level_ = float(level[-1])
-        self.p_background_ = pd.Series(p_bg, index=prep["index"], name="p_background")
-        self.loglik_ = float(loglik)
-        self.n_iter_ = it
-        self.converged_ = converged
-        self.n_pairs_ = int(n_pairs)
-        self.truncated_mass_ = float(truncated)
-        self.n_events_ = n
-        self.origin_ = prep["origin"]
-        self.origin_utc_ = prep["origin_utc"]
-        self.fitted_until_ = prep["fitted_until"]
-        self.training_days_ = T
-        self.notes_ = notes
-        self._xyt_ = (x, y, t)
-        self._raster_ = raster
-        self.places_ = places
-        return self
+        trend = pd.DataFrame({"from": _origin_plus(prep["origin_utc"], edges[:-1]),
+                              "to": _origin_plus(prep["origin_utc"], edges[1:]), "level": level})
+        return self._finish_fit(
+            prep, places, notes, n_events=n, loglik=loglik, n_iter=it, converged=converged,
+            theta_=theta, omega_=omega, sigma_=sigma, background_rate_=float(mass.sum() / T), trend_=trend,
+            trend_level_=float(level[-1]), p_background_=pd.Series(p_bg, index=prep["index"], name="p_background"),
+            n_pairs_=int(n_pairs), truncated_mass_=float(truncated), _xyt_=(x, y, t), _raster_=raster,
+        )
 
     def summary(self):
         """Fitted parameters as a :class:`~hotpatrol.results.Summary` (text/HTML/CSV)."""
-        self._check_fitted()
-        rows = [
-            ("theta", self.theta_, "expected events directly triggered by each event"),
-            ("omega", self.omega_, "triggering decay per day"),
-            ("mean delay (days)", 1.0 / self.omega_, "1 / omega"),
-            ("sigma (m)", self.sigma_, "spatial spread of triggering (Gaussian sd)"),
-            ("background rate (events/day)", self.background_rate_, self._bandwidth_text()),
-            ("background share", float(self.p_background_.mean()), "mean P(background) over events"),
-            *fit_rows(self),
-            ("candidate pairs", self.n_pairs_, f"within {self.time_cutoff:g} days and {self.distance_cutoff:g} m"),
-            ("kernel mass beyond cut-offs", self.truncated_mass_, ""),
-            ("EM iterations", self.n_iter_, "converged" if self.converged_ else "NOT converged"),
-        ]
-        return parameter_summary("Continuous ETAS (self-exciting point process)", rows, self.notes_)
+        return self._em_summary(
+            "Continuous ETAS (self-exciting point process)", "expected events directly triggered by each event",
+            [("sigma (m)", self.sigma_, "spatial spread of triggering (Gaussian sd)"),
+             ("background rate (events/day)", self.background_rate_, self._bandwidth_text()),
+             ("background share", float(self.p_background_.mean()), "mean P(background) over events")],
+            [("candidate pairs", self.n_pairs_, f"within {self.time_cutoff:g} days and {self.distance_cutoff:g} m"),
+             ("kernel mass beyond cut-offs", self.truncated_mass_, "")],
+        )
 
     def _bandwidth_text(self) -> str:
         if self.knn is None:

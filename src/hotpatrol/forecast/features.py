@@ -65,9 +65,33 @@ class FeatureBuilder:
             self.cov, self.cov_names = _align_covariates(covariates, places)
 
     def lags(self, h: float) -> list[float]:
+        """Look-back windows in days for horizon ``h`` (days): H, 2H, 4H, 8H, 16H, 28, 91 and 182, deduplicated and
+        sorted.
+        """
         return sorted({round(x, 6) for x in (h, 2 * h, 4 * h, 8 * h, 16 * h, 28.0, 91.0, 182.0)})
 
     def build(self, cut: float, h: float) -> tuple[np.ndarray, list[str]]:
+        """Feature matrix of every place as of cut-off ``cut`` for horizon ``h``.
+
+        Parameters
+        ----------
+        cut : float
+            Cut-off in days since the epoch (``to_days``); only events before it are used.
+        h : float
+            Forecast horizon in days; rates are events per ``h`` days.
+
+        Returns
+        -------
+        X : numpy.ndarray, shape (n_places, n_features)
+            Features described in the module docstring.
+        names : list of str
+            Column names of ``X``, length n_features.
+
+        Raises
+        ------
+        HotpatrolError
+            Covariates that do not cover every place or are not numeric.
+        """
         p, n = self.prep, self.places.n
         hist = rate_span(p, cut)  # at least a day (observation_period), never the minute of one record
         before = p.before(cut)

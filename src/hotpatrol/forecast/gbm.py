@@ -99,6 +99,12 @@ class GBMForecaster(GridModelMixin, Forecaster):
         return mu + self.baseline_floor_
 
     def fit(self, events, *, places=None):
+        """Train the Poisson booster on the ``n_windows`` past windows of length ``horizon``; returns ``self``.
+
+        The booster is scikit-learn's ``HistGradientBoostingRegressor(loss="poisson")`` on the features of
+        :class:`~hotpatrol.forecast.features.FeatureBuilder`. Also raises HotpatrolError for non-positive
+        ``n_windows`` or negative ``n_categories``.
+        """
         from sklearn.ensemble import HistGradientBoostingRegressor
 
         hz = parse_horizon("7D" if self.horizon is None else self.horizon)
@@ -190,6 +196,11 @@ class GBMForecaster(GridModelMixin, Forecaster):
         return self
 
     def predict(self, start, horizon=None) -> Forecast:
+        """Expected events (or harm) per place over ``[start, start + horizon)``.
+
+        ``horizon=None`` uses the horizon the model was trained for; another horizon rescales the
+        prediction linearly (said in the notes).
+        """
         horizon = self.horizon_ if horizon is None and hasattr(self, "horizon_") else (horizon or "7D")
         start, horizon, s, h, notes = self._predict_setup(start, horizon)
         h_fit = self.horizon_ / pd.Timedelta(days=1)

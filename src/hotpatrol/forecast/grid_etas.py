@@ -24,21 +24,15 @@ import numba
 import numpy as np
 import pandas as pd
 
-from hotpatrol.errors import HotpatrolError, check_choice
+from hotpatrol.errors import HotpatrolError
 from hotpatrol.forecast._etas_common import (
-    COARSE_TIMES,
-    _check_initial,
-    check_positive,
-    fit_rows,
+    EMETASForecaster,
     observed_days,
-    parameter_summary,
     predict_window,
-    prepare_events,
     trigger_mass,
     warn_not_converged,
 )
-from hotpatrol.forecast.base import Forecast, Forecaster
-from hotpatrol.forecast.prepared import default_places
+from hotpatrol.forecast.base import Forecast
 from hotpatrol.text import plural, verb
 
 
@@ -81,7 +75,7 @@ def _e_step(cell, t, mu, theta, omega, lam, trig, trig_dt):
     return loglik
 
 
-class GridETASForecaster(Forecaster):
+class GridETASForecaster(EMETASForecaster):
     """Grid ETAS (PredPol-style): per-cell background plus exponential self-excitation, fitted by EM.
 
     Parameters
@@ -110,21 +104,13 @@ class GridETASForecaster(Forecaster):
         self.initial = initial
         self.random_state = random_state
 
-    def _validate(self) -> None:
-        check_positive("cell", self.cell)
-        check_positive("max_iter", self.max_iter, integer=True)
-        check_positive("tol", self.tol, below_one=True)
-        check_choice("coarse_times", self.coarse_times, COARSE_TIMES)
-        _check_initial(self.initial, ("theta", "omega"))
-
     def fit(self, events: pd.DataFrame, *, places=None) -> "GridETASForecaster":
-        self._validate()
-        rng = np.random.default_rng(self.random_state)
-        prep = prepare_events(events, coarse_times=self.coarse_times, rng=rng, model="grid ETAS")
+        """Fit the per-cell background and exponential self-excitation by EM (Mohler et al. 2015).
+
+        Sets ``mu_`` (per cell per day), ``theta_``, ``omega_`` (per day) and ``notes_``; returns ``self``.
+        """
+        prep, notes, places = self._start_fit(events, places, "grid ETAS")
         x, y, t = prep["x"], prep["y"], prep["t"]
-        notes = list(prep["notes"])
-        if places is None:
-            places = default_places(x, y, cell=self.cell, crs=getattr(events, "attrs", {}).get("crs"))
         idx = places.assign(x, y)
         inside = idx >= 0
         if (~inside).any():
@@ -139,7 +125,6 @@ class GridETASForecaster(Forecaster):
         cell = np.ascontiguousarray(cell[order], dtype=np.int64)
         t = np.ascontiguousarray(t[order])
         group = group[order]
-        T = float(prep["end_days"])
         n = len(t)
         # unpublished months: each event's background share is divided by its force's observed days
         t_obs = np.maximum(observed_days(prep), 1e-9)
@@ -184,36 +169,17 @@ class GridETASForecaster(Forecaster):
         if theta >= 1:
             notes.append(f"theta = {theta:.2f} >= 1: the fitted process is explosive (each event triggers at "
                          "least one more on average); forecasts over long horizons will overshoot.")
-        self.theta_ = theta
-        self.omega_ = omega
-        self.mu_ = mu
-        self.loglik_ = float(loglik)
-        self.n_iter_ = it
-        self.converged_ = converged
-        self.n_events_ = n
-        self.origin_ = prep["origin"]
-        self.origin_utc_ = prep["origin_utc"]
-        self.fitted_until_ = prep["fitted_until"]
-        self.training_days_ = T
-        self.notes_ = notes
-        self._cell_ = cell
-        self._t_ = t
-        self.places_ = places
-        return self
+        return self._finish_fit(prep, places, notes, n_events=n, loglik=loglik, n_iter=it, converged=converged,
+                                theta_=theta, omega_=omega, mu_=mu, _cell_=cell, _t_=t)
 
     def summary(self):
         """Fitted parameters as a :class:`~hotpatrol.results.Summary` (text/HTML/CSV)."""
-        self._check_fitted()
-        rows = [
-            ("theta", self.theta_, "expected events directly triggered by each event (same cell)"),
-            ("omega", self.omega_, "triggering decay per day"),
-            ("mean delay (days)", 1.0 / self.omega_, "1 / omega"),
-            ("background rate (events/day)", float(self.mu_.sum()), "sum over places"),
-            ("places with background > 0", int((self.mu_ > 0).sum()), f"of {self.places_.n}"),
-            *fit_rows(self),
-            ("EM iterations", self.n_iter_, "converged" if self.converged_ else "NOT converged"),
-        ]
-        return parameter_summary("Grid ETAS (PredPol-style self-exciting model)", rows, self.notes_)
+        return self._em_summary(
+            "Grid ETAS (PredPol-style self-exciting model)",
+            "expected events directly triggered by each event (same cell)",
+            [("background rate (events/day)", float(self.mu_.sum()), "sum over places"),
+             ("places with background > 0", int((self.mu_ > 0).sum()), f"of {self.places_.n}")],
+        )
 
     def predict(self, start, horizon) -> Forecast:
         """Expected events per place over ``[start, start + horizon)``: mu_n H + triggering integrated over H."""

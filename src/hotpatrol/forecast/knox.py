@@ -111,11 +111,13 @@ class KnoxResult(Result):
 
     @property
     def ratio_median(self) -> np.ndarray:
+        """Observed / median permuted pair count per band pair, shape (n_s, n_t); NaN where the median is 0."""
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(self.expected_median > 0, self.observed / self.expected_median, np.nan)
 
     @property
     def spatial_labels(self) -> list[str]:
+        """Labels of the n_s spatial bands in metres (``same location`` first, open-ended last)."""
         e = self.spatial_edges
         labels = [f"same location [0, {_fmt(e[1])}) m"]
         labels += [f"[{_fmt(e[k])}, {_fmt(e[k + 1])}) m" for k in range(1, len(e) - 2)]
@@ -124,6 +126,7 @@ class KnoxResult(Result):
 
     @property
     def temporal_labels(self) -> list[str]:
+        """Labels of the n_t temporal bands in days (open-ended last)."""
         e = self.temporal_edges
         labels = [f"[{_fmt(e[k])}, {_fmt(e[k + 1])}) days" for k in range(len(e) - 2)]
         labels.append(f">= {_fmt(e[-2])} days")
@@ -160,6 +163,19 @@ class KnoxResult(Result):
         return f[(f["p_value"] <= alpha) & (f["knox_ratio"] > min_ratio)].reset_index(drop=True)
 
     def summary(self, alpha: float | None = None) -> Summary:
+        """Table of observed/expected pairs, Knox ratios and p-values, with repeats and near repeats named.
+
+        Parameters
+        ----------
+        alpha : float, optional
+            Significance level for the notes; default ``1 / (permutations + 1)``, never below 0.05.
+
+        Returns
+        -------
+        Summary
+            One row per (spatial band, temporal band); notes list the over-represented band pairs
+            (Knox 1964; near-repeat calculator of Ratcliffe 2009).
+        """
         alpha = 1.0 / (self.permutations + 1) if alpha is None else alpha
         alpha = max(alpha, 0.05)
         f = self.to_frame()
@@ -206,6 +222,9 @@ class KnoxResult(Result):
         return save_figure(fig, path, dpi=120)
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict: bands, edges (metres, days), observed/expected tables (n_s x n_t), ratios (None when
+        undefined), p-values and notes.
+        """
         return json_safe({
             "name": self.name,
             "n_events": self.n_events,

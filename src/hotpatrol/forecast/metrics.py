@@ -85,30 +85,65 @@ def metrics_from_counts(c: dict) -> dict:
     return out
 
 
-def hit_rate(forecast, actual, level: float = 0.05) -> float:
-    """Share of ``actual`` events in the top ``level`` share of places."""
+_METRIC_DOC = """
+    Parameters
+    ----------
+    forecast : Forecast or array of int, shape (n,)
+        A :class:`~hotpatrol.forecast.base.Forecast` (ranked with fair tie-breaking) or place indices,
+        best first.
+    actual : array of float, shape (n,)
+        Events (count or harm) per place in the scored window; finite and non-negative.
+    level : float
+        Share of the places selected, in (0, 1]; ``k = round(level * n)``, at least 1.
+
+    Returns
+    -------
+    float
+        NaN when ``actual`` sums to 0.
+
+    Raises
+    ------
+    HotpatrolError
+        ``actual`` of the wrong shape, negative or non-finite; ``level`` outside (0, 1].
+    """
+
+
+def _at_level(forecast, actual, level: float, metric: str, reference=None) -> float:
     order = _ranking(forecast)
-    return metrics_from_counts(counts_at(order, actual, cells_for(level, len(order))))["hit_rate"]
+    return metrics_from_counts(counts_at(order, actual, cells_for(level, len(order)), reference))[metric]
+
+
+def hit_rate(forecast, actual, level: float = 0.05) -> float:
+    """Share of ``actual`` events in the top ``level`` share of places (``hits / N``)."""
+    return _at_level(forecast, actual, level, "hit_rate")
 
 
 def pai(forecast, actual, level: float = 0.05) -> float:
-    order = _ranking(forecast)
-    return metrics_from_counts(counts_at(order, actual, cells_for(level, len(order))))["pai"]
+    """Predictive accuracy index (Chainey, Tompson & Uhlig 2008): hit rate / area share, ``(hits/N) / (k/n)``."""
+    return _at_level(forecast, actual, level, "pai")
 
 
 def pei(forecast, actual, level: float = 0.05) -> float:
-    order = _ranking(forecast)
-    return metrics_from_counts(counts_at(order, actual, cells_for(level, len(order))))["pei"]
+    """Predictive efficiency index (Hunt 2016): hits / the most any ``k`` places captured (1 = perfect)."""
+    return _at_level(forecast, actual, level, "pei")
 
 
 def pei_star(forecast, actual, level: float = 0.05) -> float:
-    order = _ranking(forecast)
-    return metrics_from_counts(counts_at(order, actual, cells_for(level, len(order))))["pei_star"]
+    """PEI* (Hunt 2016): fewest places that could capture the same hits, divided by ``k`` (1 = none fewer)."""
+    return _at_level(forecast, actual, level, "pei_star")
 
 
 def rri(forecast, actual, reference, level: float = 0.05) -> float:
-    order = _ranking(forecast)
-    return metrics_from_counts(counts_at(order, actual, cells_for(level, len(order)), reference))["rri"]
+    """Recapture rate index (Levine 2008): hit rate on ``actual`` over the same places' hit rate on ``reference``.
+
+    ``reference`` is an array of float, shape (n,): events per place in the reference (training)
+    period, checked like ``actual``. NaN when the reference hit rate is 0.
+    """
+    return _at_level(forecast, actual, level, "rri", reference)
+
+
+for _f in (hit_rate, pai, pei, pei_star, rri):
+    _f.__doc__ += _METRIC_DOC
 
 
 def evaluate(forecast, actual, *, levels=(0.01, 0.05, 0.10), top_n=(), reference=None) -> pd.DataFrame:

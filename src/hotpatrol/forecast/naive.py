@@ -49,12 +49,18 @@ class NaiveForecaster(GridModelMixin, Forecaster):
         self.random_state = random_state
 
     def fit(self, events, *, places=None):
+        """Validate ``kind`` and ``periods`` and keep the prepared events for ``predict``; returns ``self``."""
         check_choice("kind", self.kind, KINDS)
         check_positive("periods", self.periods, integer=True)
         self._prepare(events, places)
         return self
 
     def predict(self, start, horizon="7D") -> Forecast:
+        """Past rate per place scaled to the window ``[start, start + horizon)``.
+
+        ``kind="all"`` uses every past observed day, ``"last"`` the last horizon-length period and ``"window"``
+        the mean of the last ``periods`` periods; days a force did not publish are not exposure.
+        """
         start, horizon, s, h, notes = self._predict_setup(start, horizon)
         prep, n = self._prep_, self.places_.n
         e = min(s, prep.end)  # data that ended before start: use the latest periods there are

@@ -48,10 +48,12 @@ class Prepared:
 
     @property
     def n(self) -> int:
+        """Number of prepared events (after dropping those outside the places)."""
         return len(self.place)
 
     @property
     def n_groups(self) -> int:
+        """Number of forces the published-month exposure is kept for (at least 1)."""
         return max(len(self.observed), 1)
 
     def _intervals(self, g: int, a: float, b: float) -> tuple[np.ndarray, np.ndarray]:

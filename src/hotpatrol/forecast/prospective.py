@@ -43,6 +43,7 @@ class ProspectiveForecaster(GridModelMixin, Forecaster):
         self.random_state = random_state
 
     def fit(self, events, *, places=None):
+        """Validate ``bandwidth``, ``window`` and ``cell`` and keep the prepared events; returns ``self``."""
         check_positive("bandwidth", self.bandwidth)
         check_positive("window", self.window, integer=True)
         check_positive("cell", self.cell)
@@ -50,6 +51,12 @@ class ProspectiveForecaster(GridModelMixin, Forecaster):
         return self
 
     def predict(self, start, horizon="7D") -> Forecast:
+        """Prospective hotspot scores (Bowers, Johnson & Pease 2004) for ``[start, start + horizon)``.
+
+        Each event of the last ``window`` weeks within ``bandwidth`` metres adds the Bowers distance kernel
+        (distance in cells) times ``1 / (1 + w)`` (``w`` age in whole weeks); the scores are rescaled to sum to
+        the area's long-run rate over the window (events per window).
+        """
         start, horizon, s, h, notes = self._predict_setup(start, horizon)
         prep, places = self._prep_, self.places_
         e = min(s, prep.end)

@@ -80,12 +80,17 @@ def generalized_gini(values, n_events: float | None = None) -> float:
     return float(max(1.0, len(x) / n_events) * (g - 1.0) + 1.0)
 
 
+def _descending(values, share: float, parameter: str, what: str) -> tuple[np.ndarray, float]:
+    """Checked ``values`` sorted largest first, and their total; ``share`` must be in (0, 1]."""
+    if not 0 < share <= 1:
+        raise HotpatrolError(f"A {what} share must be in (0, 1].", parameter=parameter, given=share)
+    x = np.sort(_check_values(values))[::-1]
+    return x, x.sum()
+
+
 def places_for_share(values, share: float, *, of: str = "all") -> float:
     """Smallest share of places (all places, or ``of="nonzero"``) holding at least ``share`` of harm."""
-    if not 0 < share <= 1:
-        raise HotpatrolError("A harm share must be in (0, 1].", parameter="share", given=share)
-    x = np.sort(_check_values(values))[::-1]
-    total = x.sum()
+    x, total = _descending(values, share, "share", "harm")
     if total == 0:
         return float("nan")
     cum = np.cumsum(x) / total
@@ -96,10 +101,7 @@ def places_for_share(values, share: float, *, of: str = "all") -> float:
 
 def share_in_top(values, place_share: float, *, of: str = "all") -> float:
     """Share of harm held by the top ``place_share`` of places (``ceil`` of the place count)."""
-    if not 0 < place_share <= 1:
-        raise HotpatrolError("A place share must be in (0, 1].", parameter="place_share", given=place_share)
-    x = np.sort(_check_values(values))[::-1]
-    total = x.sum()
+    x, total = _descending(values, place_share, "place_share", "place")
     if total == 0:
         return float("nan")
     denom = len(x) if of == "all" else int((x > 0).sum())

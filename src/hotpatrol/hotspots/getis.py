@@ -91,26 +91,20 @@ class GiResult(HotspotResult):
         return self.bins >= 2
 
     def to_frame(self) -> pd.DataFrame:
-        frame = pd.DataFrame({"place_id": self.places.place_id, "x": self.places.x, "y": self.places.y,
-                              "value": self.values})
-        if self.counts is not None:
-            frame["count"] = self.counts
-        frame["gi_z"] = self.z
-        frame["p_norm"] = self.p_norm
-        if self.p_sim is not None:
-            frame["p_sim"] = self.p_sim
-        frame["p_adj"] = self.p_adj
-        frame["gi_bin"] = self.bins
-        frame["label"] = pd.Series(self.bins).map(inference.BIN_LABELS).to_numpy()
-        if self.island_mask is not None:
-            frame["island"] = np.asarray(self.island_mask, dtype=bool)
-        return frame
+        """One row per place: ``place_id``, ``x``/``y`` (metres), ``value``, ``count``, ``gi_z``, ``p_norm``,
+        ``p_sim``, ``p_adj``, ``gi_bin`` (-3..3) and its ``label``, ``island``.
+        """
+        return self._place_frame(gi_z=self.z, p_norm=self.p_norm, p_sim=self.p_sim, p_adj=self.p_adj,
+                                 gi_bin=self.bins, label=pd.Series(self.bins).map(inference.BIN_LABELS).to_numpy())
 
     def top(self, n: int) -> pd.DataFrame:
         """The ``n`` places with the highest Gi* z-scores."""
         return self.to_frame().sort_values(["gi_z", "value"], ascending=False, kind="stable").head(n)
 
     def summary(self) -> Summary:
+        """Places and share of the value in each Gi* class, from 99 % hot spot to 99 % cold spot, with the run's
+        parameters as notes.
+        """
         return _class_summary(
             f"Getis-Ord Gi* hot spots ({plural(self.places.n, 'place')})", self.bins, self.values, inference.BIN_LABELS,
             range(3, -4, -1), self.params,

@@ -59,6 +59,18 @@ def _floyd(state, chosen, k, m):
     return state
 
 
+@numba.njit(cache=True, inline="always")
+def _tally(lag, observed, tol, s1, s2, nge, nle):
+    """Add one permuted lag to the running sums and to the counts at or beyond the ``observed`` lag."""
+    s1 += lag
+    s2 += lag * lag
+    if lag >= observed - tol:
+        nge += 1
+    if lag <= observed + tol:
+        nle += 1
+    return s1, s2, nge, nle
+
+
 @numba.njit(cache=True)
 def _lchoose(a, b):
     return math.lgamma(a + 1.0) - math.lgamma(b + 1.0) - math.lgamma(a - b + 1.0)
@@ -141,12 +153,7 @@ def _permute_lags(indptr, indices, data, equal, x, nz_idx, nz_pos, obs, permutat
                             j += 1
                         lag += x[nz_idx[j]]
                     lag *= wt
-                s1 += lag
-                s2 += lag * lag
-                if lag >= obs[i] - tol:
-                    nge += 1
-                if lag <= obs[i] + tol:
-                    nle += 1
+                s1, s2, nge, nle = _tally(lag, obs[i], tol, s1, s2, nge, nle)
         else:
             for _p in range(permutations):
                 state = _floyd(state, chosen, k, m)
@@ -156,12 +163,7 @@ def _permute_lags(indptr, indices, data, equal, x, nz_idx, nz_pos, obs, permutat
                     if j >= i:
                         j += 1
                     lag += data[start + t] * x[j]
-                s1 += lag
-                s2 += lag * lag
-                if lag >= obs[i] - tol:
-                    nge += 1
-                if lag <= obs[i] + tol:
-                    nle += 1
+                s1, s2, nge, nle = _tally(lag, obs[i], tol, s1, s2, nge, nle)
         ge[ii] = nge
         le[ii] = nle
         mu = s1 / permutations
@@ -259,6 +261,13 @@ def row_extremes(W):
 
 
 def check_permutations(permutations) -> int:
+    """The validated number of conditional permutations (0 = analytical normal p-values).
+
+    Raises
+    ------
+    HotpatrolError
+        Not a whole number >= 0, or between 1 and 98 (too few to give p-values below 0.02).
+    """
     if permutations is None or int(permutations) != permutations or permutations < 0:
         raise HotpatrolError(
             "Permutations must be a whole number >= 0 (0 uses the analytical normal p-values).",

@@ -188,14 +188,8 @@ class KDEResult(HotspotResult):
 
     def to_frame(self) -> pd.DataFrame:
         """One row per place: ``place_id``, ``x``, ``y``, ``value`` (binned), ``count``, ``density`` (per km²), ``cell_value`` and ``rank``."""
-        frame = pd.DataFrame({"place_id": self.places.place_id, "x": self.places.x, "y": self.places.y,
-                              "value": self.values})
-        if self.counts is not None:
-            frame["count"] = self.counts
-        frame["density"] = self.density
-        frame["cell_value"] = self.cell_value
-        frame["rank"] = pd.Series(-self.density).rank(method="first").astype(int).to_numpy()
-        return frame
+        rank = pd.Series(-self.density).rank(method="first").astype(int).to_numpy()
+        return self._place_frame(density=self.density, cell_value=self.cell_value, rank=rank)
 
     def top(self, n: int) -> pd.DataFrame:
         """The ``n`` densest places."""

@@ -71,23 +71,12 @@ class LisaResult(HotspotResult):
         self.params = params
 
     def to_frame(self) -> pd.DataFrame:
-        frame = pd.DataFrame({"place_id": self.places.place_id, "x": self.places.x, "y": self.places.y,
-                              "value": self.values})
-        if self.counts is not None:
-            frame["count"] = self.counts
-        frame["moran_i"] = self.I
-        frame["e_i"] = self.e
-        frame["var_i"] = self.var
-        frame["z_i"] = self.z
-        frame["p_norm"] = self.p_norm
-        if self.p_sim is not None:
-            frame["p_sim"] = self.p_sim
-        frame["p_adj"] = self.p_adj
-        frame["quadrant"] = self.quadrant
-        frame["cluster"] = self.cluster
-        if self.island_mask is not None:
-            frame["island"] = np.asarray(self.island_mask, dtype=bool)
-        return frame
+        """One row per place: ``place_id``, ``x``/``y`` (metres), ``value``, ``count``, ``moran_i``, its conditional
+        ``e_i``/``var_i``/``z_i`` (Sokal et al. 1998), ``p_norm``, ``p_sim``, ``p_adj``, ``quadrant``, ``cluster``,
+        ``island``.
+        """
+        return self._place_frame(moran_i=self.I, e_i=self.e, var_i=self.var, z_i=self.z, p_norm=self.p_norm,
+                                 p_sim=self.p_sim, p_adj=self.p_adj, quadrant=self.quadrant, cluster=self.cluster)
 
     def top(self, n: int) -> pd.DataFrame:
         """The ``n`` strongest high-high places (significant clusters first, then by local I)."""
@@ -96,6 +85,9 @@ class LisaResult(HotspotResult):
         return f.sort_values(["_sig", "moran_i"], ascending=False, kind="stable").drop(columns="_sig").head(n)
 
     def summary(self) -> Summary:
+        """Places and share of the value in each LISA cluster (HH, LH, LL, HL, not significant), with the run's
+        parameters as notes.
+        """
         total = float(np.sum(self.values)) or 1.0
         rows = []
         for lab in QUADRANTS + ("Not significant",):

@@ -24,6 +24,15 @@ from hotpatrol.store import schema as S
 from hotpatrol.store.store import KeySet, key_hash
 
 
+def _summed(counts) -> dict[str, int]:
+    """Per-key totals of several ``{key: count}`` dicts, sorted by key."""
+    out: dict[str, int] = {}
+    for c in counts:
+        for key, n in c.items():
+            out[key] = out.get(key, 0) + n
+    return dict(sorted(out.items()))
+
+
 @dataclass
 class FileReport:
     """What happened to one file."""
@@ -66,20 +75,12 @@ class IngestSummary:
     @property
     def reasons(self) -> dict[str, int]:
         """Quarantined rows per reason over all files."""
-        out: dict[str, int] = {}
-        for f in self.files:
-            for r, n in f.reasons.items():
-                out[r] = out.get(r, 0) + n
-        return dict(sorted(out.items()))
+        return _summed(f.reasons for f in self.files)
 
     @property
     def notes(self) -> dict[str, int]:
         """Stored rows per note (e.g. ``time-without-offset``), over the files ingested by this call."""
-        out: dict[str, int] = {}
-        for f in self.files:
-            for r, n in f.notes.items():
-                out[r] = out.get(r, 0) + n
-        return dict(sorted(out.items()))
+        return _summed(f.notes for f in self.files)
 
     @property
     def added(self) -> dict[str, int]:

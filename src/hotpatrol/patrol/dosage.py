@@ -500,9 +500,13 @@ class DosageResult(Result):
     name: str = "dosage"
 
     def to_frame(self) -> pd.DataFrame:
+        """A copy of the hotspot-day table (one row per hotspot-day: minutes, visits, Koper visits and, with a plan,
+        planned/delivered/contamination).
+        """
         return self.table.copy()
 
     def quarantine_counts(self) -> dict:
+        """Quarantined pings per reason, e.g. ``{"no time": 3}`` (empty when none)."""
         return {r: int(c) for r, c in self.quarantine["reason"].value_counts().items()} if len(self.quarantine) else {}
 
     def compliance(self) -> dict:
@@ -528,6 +532,9 @@ class DosageResult(Result):
         return out
 
     def per_hotspot(self) -> pd.DataFrame:
+        """One row per hotspot: total minutes, visits, Koper visits and, with a plan, planned, delivered and
+        contaminated days and ``compliance`` (delivered / planned; NaN when none planned).
+        """
         t = self.table
         if not len(t):
             return pd.DataFrame()
@@ -542,6 +549,9 @@ class DosageResult(Result):
         return g
 
     def summary(self) -> Summary:
+        """Pings read and quarantined (per reason), visits, Koper visits (Koper 1995) and minutes; with a plan,
+        planned/delivered hotspot-days and compliance.
+        """
         c = self.compliance()
         rows = [("pings read", c["pings"]), ("pings quarantined", c["pings_quarantined"])]
         rows += [(f"  {k}", v) for k, v in c["quarantine"].items()]
@@ -563,6 +573,7 @@ class DosageResult(Result):
         return Summary("Patrol dosage and compliance", table, notes)
 
     def to_dict(self) -> dict:
+        """JSON-safe dict: ``name``, ``params``, the :meth:`compliance` figures and the :meth:`per_hotspot` rows."""
         return json_safe({"name": self.name, "params": self.params, "compliance": self.compliance(),
                           "per_hotspot": self.per_hotspot()})
 

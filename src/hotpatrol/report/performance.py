@@ -117,6 +117,9 @@ class ChangeTable(Result):
         return cls(title=title, rows=rows, total=total, noun=noun)
 
     def to_frame(self) -> pd.DataFrame:
+        """The report table: one row per label plus the total, with recorded and last-year counts (whole numbers), %
+        and number change and the exact p-value.
+        """
         rows = self.rows + ([self.total] if self.total else [])
         return pd.DataFrame({
             "": [r["label"] for r in rows],
@@ -128,9 +131,13 @@ class ChangeTable(Result):
         })
 
     def commentary(self, *, alpha: float = ALPHA) -> str:
+        """One plain-language sentence on the total row: the change and whether the exact conditional Poisson test
+        calls it more than normal variation (p < ``alpha``).
+        """
         return commentary(self.title, self.total, noun=self.noun, alpha=alpha)
 
     def summary(self) -> Summary:
+        """The :meth:`to_frame` table with the plain-language :meth:`commentary` and the notes."""
         return Summary(self.title, self.to_frame(), [self.commentary()] + self.notes)
 
 
@@ -280,6 +287,7 @@ class PerformanceReport(Result):
         return frame[["table"] + [c for c in frame.columns if c != "table"]]
 
     def summary(self) -> Summary:
+        """One row per table (group) with its total: recorded, last year, % and number change, exact p-value."""
         rows = []
         for name, table in self.tables.items():
             t = table.total
@@ -294,6 +302,9 @@ class PerformanceReport(Result):
         return Summary(title, frame, self.notes)
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict of every table (rows, total, commentary, notes), outcomes, districts and control-chart
+        series.
+        """
         return json_safe({
             "name": self.name,
             "area": self.area,

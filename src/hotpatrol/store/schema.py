@@ -31,6 +31,17 @@ ingested_files = sa.Table(
     sa.Column("seconds", sa.Float),
 )
 
+def _provenance() -> list[sa.Column]:
+    """Where a keyed row came from (ingested file and its spreadsheet row) and its 64-bit key hash."""
+    return [sa.Column("file_id", sa.Integer), sa.Column("row_number", sa.Integer),
+            sa.Column("key_hash", sa.BigInteger, nullable=False)]
+
+
+def _lon_lat() -> list[sa.Column]:
+    """WGS84 longitude and latitude (degrees) as published."""
+    return [sa.Column("lon", sa.Float), sa.Column("lat", sa.Float)]
+
+
 events = sa.Table(
     "events",
     metadata,
@@ -38,9 +49,7 @@ events = sa.Table(
         sa.Column(name, _TYPES[dtype](), nullable=(name != "event_id"))
         for name, (dtype, _) in EVENT_COLUMNS.items()
     ],
-    sa.Column("file_id", sa.Integer),
-    sa.Column("row_number", sa.Integer),
-    sa.Column("key_hash", sa.BigInteger, nullable=False),
+    *_provenance(),
     sa.Index("ix_events_key_hash", "key_hash"),
 )
 
@@ -67,15 +76,12 @@ outcomes = sa.Table(
     sa.Column("crime_id", sa.Text, nullable=False),
     sa.Column("month", sa.String(7)),
     sa.Column("force", sa.Text),
-    sa.Column("lon", sa.Float),
-    sa.Column("lat", sa.Float),
+    *_lon_lat(),
     sa.Column("location", sa.Text),
     sa.Column("lsoa_code", sa.Text),
     sa.Column("lsoa_name", sa.Text),
     sa.Column("outcome_type", sa.Text),
-    sa.Column("file_id", sa.Integer),
-    sa.Column("row_number", sa.Integer),
-    sa.Column("key_hash", sa.BigInteger, nullable=False),
+    *_provenance(),
     sa.Column("crime_hash", sa.BigInteger, nullable=False),  # key_hash of crime_id: links to events.key_hash
     sa.Index("ix_outcomes_key_hash", "key_hash"),
     sa.Index("ix_outcomes_crime_hash", "crime_hash"),
@@ -103,12 +109,9 @@ stop_search = sa.Table(
     sa.Column("force", sa.Text),
     sa.Column("month", sa.String(7)),
     sa.Column("occurred_at", sa.DateTime),
-    sa.Column("lon", sa.Float),
-    sa.Column("lat", sa.Float),
+    *_lon_lat(),
     *[sa.Column(name, sa.Text) for name in STOP_SEARCH_COLUMNS.values()],
-    sa.Column("file_id", sa.Integer),
-    sa.Column("row_number", sa.Integer),
-    sa.Column("key_hash", sa.BigInteger, nullable=False),
+    *_provenance(),
     sa.Index("ix_stop_search_key_hash", "key_hash"),
 )
 

@@ -131,19 +131,26 @@ def assign_outcomes(rng, ev: pd.DataFrame, last_month: pd.Period) -> pd.DataFram
     }, index=ev.index)
 
 
+def _force_and_place(rows: pd.DataFrame, located: np.ndarray, no_location: str) -> dict:
+    """The police.uk columns from "Reported by" to "LSOA name"; unpublished rows get no place."""
+    return {
+        "Reported by": FORCE,
+        "Falls within": FORCE,
+        "Longitude": format_coord(np.where(located, rows["snap_lon"], np.nan)),
+        "Latitude": format_coord(np.where(located, rows["snap_lat"], np.nan)),
+        "Location": np.where(located, rows["location"].to_numpy(dtype=object), no_location),
+        "LSOA code": np.where(located, rows["lsoa_code"].to_numpy(dtype=object), ""),
+        "LSOA name": np.where(located, rows["lsoa_name"].to_numpy(dtype=object), ""),
+    }
+
+
 def street_frame(ev: pd.DataFrame) -> pd.DataFrame:
     """The police.uk street rows (exact column names and order) for events ``ev``."""
     located = ev["published"].to_numpy()
     return pd.DataFrame({
         "Crime ID": ev["crime_id"].fillna("").to_numpy(),
         "Month": ev["month"].to_numpy(),
-        "Reported by": FORCE,
-        "Falls within": FORCE,
-        "Longitude": format_coord(np.where(located, ev["snap_lon"], np.nan)),
-        "Latitude": format_coord(np.where(located, ev["snap_lat"], np.nan)),
-        "Location": np.where(located, ev["location"].to_numpy(dtype=object), "No Location"),
-        "LSOA code": np.where(located, ev["lsoa_code"].to_numpy(dtype=object), ""),
-        "LSOA name": np.where(located, ev["lsoa_name"].to_numpy(dtype=object), ""),
+        **_force_and_place(ev, located, "No Location"),
         "Crime type": ev["category"].to_numpy(),
         "Last outcome category": ev["outcome"].fillna("").to_numpy(),
         "Context": "",
@@ -157,13 +164,7 @@ def outcome_frame(ev: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "Crime ID": o["crime_id"].to_numpy(),
         "Month": o["outcome_month"].to_numpy(),
-        "Reported by": FORCE,
-        "Falls within": FORCE,
-        "Longitude": format_coord(np.where(located, o["snap_lon"], np.nan)),
-        "Latitude": format_coord(np.where(located, o["snap_lat"], np.nan)),
-        "Location": np.where(located, o["location"].to_numpy(dtype=object), "No location"),
-        "LSOA code": np.where(located, o["lsoa_code"].to_numpy(dtype=object), ""),
-        "LSOA name": np.where(located, o["lsoa_name"].to_numpy(dtype=object), ""),
+        **_force_and_place(o, located, "No location"),  # police.uk spells it so in outcomes files
         "Outcome type": o["outcome_type"].to_numpy(),
     })
 
