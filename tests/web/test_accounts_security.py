@@ -145,3 +145,16 @@ def test_account_pages_use_the_site_layout(world, client):
     client.force_login(world["users"]["partner"])
     page = client.get("/accounts/2fa/").content.decode()
     assert "core/site.css" in page and "Sign out" in page
+
+
+def test_start_run_refuses_unknown_fields(world):
+    """A mistyped or unsupported option must not be dropped silently while the run starts with defaults."""
+    from hotpatrol.web import site
+
+    machine = Client()
+    bearer = site.mint_token("analyst-a")
+    resp = machine.post("/api/v1/runs", data='{"cell": -5}', content_type="application/json",
+                        headers={"Authorization": f"Bearer {bearer}"})
+    assert resp.status_code == 422, resp.content
+    error = resp.json()["error"]
+    assert error["parameter"] == "cell" and "Invalid request" in error["message"]

@@ -108,6 +108,18 @@ def test_tokens_are_stored_hashed(world):
         site.mint_token("nobody")
 
 
+def test_token_by_sign_in_email(world):
+    """`hotpatrol demo` prints sign-in emails; `users token EMAIL` must find that account."""
+    from hotpatrol.web import site
+    from hotpatrol.web.core.models import ApiToken
+
+    token = site.mint_token("Analyst-A@example.org")
+    assert ApiToken.objects.get(key_hash=ApiToken.hash(token)).user == world["users"]["analyst"]
+    with pytest.raises(HotpatrolError) as err:
+        site.mint_token("nobody@example.org")
+    assert err.value.parameter == "USERNAME" and "nobody@example.org" in str(err.value)
+
+
 def test_secret_key_is_generated_once_outside_the_repo(tmp_path, monkeypatch):
     from hotpatrol.web import settings as s
 

@@ -61,7 +61,8 @@ def register(app: typer.Typer) -> None:
             console.print(f"Demo site: {web['districts']} districts, {web['cells']:,} cells with crime "
                           f"({web['period']}). Run: {web['serve']}", highlight=False)
             for u in web["users"]:
-                console.print(f"  {u['role']:<9} sign in as {u['email']}" + (f" ({u['district']})" if u["district"] else ""),
+                console.print(f"  {u['role']:<9} sign in as {u['email']} (user {u['username']})"
+                              + (f" ({u['district']})" if u["district"] else ""),
                               highlight=False)
             console.print(f"  password for all: {web['password']}  (police roles enrol an authenticator app "
                           "at first sign-in)", highlight=False)

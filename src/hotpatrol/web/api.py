@@ -17,7 +17,7 @@ from django.utils import timezone
 from ninja import Field, NinjaAPI, Path, Query, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
-from pydantic import field_validator
+from pydantic import ConfigDict, field_validator
 
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.web.core.models import (FORCE_WIDE_ROLES, AccessLog, AnalysisRun, ApiToken, District, HotspotCell,
@@ -358,6 +358,10 @@ def list_runs(request, paging: Query[Paging]):
 
 
 class RunIn(Schema):
+    """Body of ``POST /runs``; unknown fields are refused (422), not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
     months: int | None = Field(None, ge=1, le=120, description="look-back window (default the months setting)")
 
 

@@ -138,12 +138,29 @@ def create_user(username: str, *, role: str, password: str | None = None, email:
 
 
 def mint_token(username: str, name: str = "cli") -> str:
-    """A new bearer token for ``username`` (only its SHA-256 is stored)."""
+    """A new bearer token for ``username`` (only its SHA-256 is stored).
+
+    ``username`` may also be the user's sign-in email address (what ``hotpatrol demo`` prints), provided
+    exactly one account has it.
+
+    Raises
+    ------
+    HotpatrolError
+        (parameter ``USERNAME``) when no account has that user name or email, or several share the email.
+    """
     from django.contrib.auth import get_user_model
 
-    user = get_user_model().objects.filter(username=username).first()
+    users = get_user_model().objects
+    user = users.filter(username=username).first()
+    if user is None and "@" in username:
+        matches = list(users.filter(email__iexact=username)[:2])
+        if len(matches) > 1:
+            raise HotpatrolError(f"Several accounts have the email {username!r}.", parameter="USERNAME",
+                                 given=username, fix="Give the user name instead of the email.")
+        user = matches[0] if matches else None
     if user is None:
-        raise HotpatrolError("Unknown user.", parameter="USERNAME", given=username,
+        raise HotpatrolError(f"Unknown user {username!r} (no account has that user name or email).",
+                             parameter="USERNAME", given=username,
                              fix="Create it first: hotpatrol users create USERNAME --role ROLE.")
     return ApiToken.mint(user, name)[1]
 
