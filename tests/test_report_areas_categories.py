@@ -69,6 +69,21 @@ def test_district_in_only_one_period_gets_a_note_and_unknown_names_are_kept():
     assert any("Nowhereshire" in n and "not in the ONS district lookup" in n for n in report.notes)
 
 
+def test_districts_with_a_sliver_of_the_forces_crimes_are_pooled_with_a_note():
+    # Kent's police.uk files hold a few crimes located just over the boundary (Bexley, Croydon...)
+    ev = _events([("2022-03", "Robbery", "Ashford 001A", 300), ("2023-03", "Robbery", "Ashford 001A", 280),
+                  ("2022-03", "Robbery", "Dover 001A", 200), ("2023-03", "Robbery", "Dover 001A", 220),
+                  ("2022-03", "Robbery", "Bexley 001A", 2), ("2023-03", "Robbery", "Croydon 001A", 1)])
+    report = performance_report(ev, months="2023-03")
+    rows = {r["district"]: r for r in _district_rows(report)}
+    assert set(rows) == {"Ashford", "Dover", "Other districts (2)"}
+    other = rows["Other districts (2)"]
+    assert (other["recorded"], other["last_year"], other["district_code"]) == (1, 2, "other")
+    assert (rows["Dover"]["recorded"], rows["Dover"]["last_year"]) == (220, 200)
+    assert any("2 districts with under 0.5%" in n and "Bexley, Croydon" in n for n in report.notes)
+    assert not any(n.startswith("District Bexley") for n in report.notes)  # no per-sliver notes
+
+
 def test_lad_code_and_lsoa_lookup_take_precedence_over_names():
     ev = pd.DataFrame({"lsoa_name": ["Shepway 001A", "Somewhere 001A", None, None],
                        "lsoa_code": ["E01024000", "E01099999", "E01099998", None],

@@ -479,11 +479,18 @@ def _rate(k: int, n: int) -> float | None:
     return float((Decimal(k * 100) / Decimal(n)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
+#: a district with fewer than this share of the force's crimes (both periods) joins the "Other districts" row
+MIN_DISTRICT_SHARE = 0.005
+#: the pooled row's key in the district table
+OTHER_DISTRICTS = "other"
+
+
 def _district_table(events, ev_month, months, present, groups: CategoryGroups, notes: list[str],
                     lsoa_lookup=None) -> pd.DataFrame:
     """Per district (keyed by current LAD code, labelled with today's name): each group's total over the
     comparable months vs last year. Notes go to ``notes``: renamed/merged districts counted under their
-    current name, districts found in only one of the two periods, names the lookup does not know."""
+    current name, districts found in only one of the two periods, names the lookup does not know, and the
+    districts under :data:`MIN_DISTRICT_SHARE` of the force's crimes pooled as one "Other districts" row."""
     comparable = [m for m in months if m in present and (m - 12) in present]
     if not comparable:
         return pd.DataFrame()
@@ -504,8 +511,20 @@ def _district_table(events, ev_month, months, present, groups: CategoryGroups, n
                                                  "lsoa_name"]).any():
         notes.append("District names not in the ONS district lookup, kept as written: " + ", ".join(unknown[:10])
                      + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "") + ".")
+    # police.uk places some crimes just over the force boundary: districts with a sliver of the force's
+    # crimes are pooled into one row, or a force report lists dozens of neighbours with 1-12 crimes each
+    scope = pd.Series(code[this_cmp | last_mask]).value_counts()
+    small = [c for c, n in scope.items() if n < MIN_DISTRICT_SHARE * scope.sum() and c != UNKNOWN]
+    if small and len(small) < len(scope):
+        names = sorted(str(label[c]) for c in small)
+        code = np.where(np.isin(code, small), OTHER_DISTRICTS, code)
+        label[OTHER_DISTRICTS] = f"Other districts ({len(small)})"
+        notes.append(f"{plural(len(small), 'district')} with under {MIN_DISTRICT_SHARE:.1%} of the force's crimes "
+                     f"in the compared months each (mostly crimes located just over the force boundary) "
+                     f"{'is' if len(small) == 1 else 'are'} pooled as 'Other districts': "
+                     + ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "") + ".")
     in_this, in_last = set(code[this_cmp]), set(code[last_mask])
-    for c in sorted((in_this ^ in_last) - {UNKNOWN}, key=lambda c: str(label[c])):
+    for c in sorted((in_this ^ in_last) - {UNKNOWN, OTHER_DISTRICTS}, key=lambda c: str(label[c])):
         which = "this year" if c in in_this else "last year"
         notes.append(f"District {label[c]}: crimes only {which}, none in the other period's months; if its name "
                      "or boundary changed, its rows compare unlike areas.")
@@ -518,7 +537,8 @@ def _district_table(events, ev_month, months, present, groups: CategoryGroups, n
         broken = next((b for b in (_definition_break(cats, m) for m in comparable) if b), None)
         a = pd.Series(code[mask & this_cmp]).value_counts()
         b = pd.Series(code[mask & last_mask]).value_counts()
-        for c in sorted(set(a.index) | set(b.index), key=lambda c: (c == UNKNOWN, str(label[c]))):
+        for c in sorted(set(a.index) | set(b.index),
+                        key=lambda c: (c == UNKNOWN, c == OTHER_DISTRICTS, str(label[c]))):
             last = None if broken else int(b.get(c, 0))
             this = None if any(_old_scheme(cats, m) for m in comparable) else int(a.get(c, 0))
             r = change_row(str(label[c]), this, last, missing=broken)
