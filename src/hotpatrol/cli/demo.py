@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from hotpatrol.cli.common import console, print_json, user_errors
+from hotpatrol.cli.common import JsonOption, console, print_json, user_errors
 
 
 def register(app: typer.Typer) -> None:
@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
                                   "(districts, hotspots, one user per role; then: hotpatrol serve --db ...)."),
         password: str = typer.Option(None, "--password", help="Password of the demo users (default: a new random one, "
                                      "printed)."),
-        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+        as_json: JsonOption = False,
     ) -> None:
         """Generate a synthetic county, ingest it, rank the highest-harm cells, report, simulate a trial,
         and build the demo web site in the same store."""

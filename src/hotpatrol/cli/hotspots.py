@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from hotpatrol.cli.common import deprecated_option, print_json, read_events, user_errors
+from hotpatrol.cli.common import JsonOption, deprecated_option, print_json, read_events, user_errors
 from hotpatrol.text import plural
 
 
@@ -56,7 +56,7 @@ def register(app: typer.Typer) -> None:
         out: Optional[Path] = typer.Option(None, "--out", help="Write .gpkg, .geojson, .csv or .png."),
         map_path: Optional[Path] = typer.Option(None, "--map", help="Write a map picture (.png) of the result."),
         boundaries: Optional[Path] = typer.Option(None, "--boundaries", help="District boundaries drawn on the --map."),
-        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+        as_json: JsonOption = False,
     ) -> None:
         """Find hotspots: ranking, KDE, Gi*, LISA; concentration, stability, emerging hot spots, change."""
         with user_errors(as_json):

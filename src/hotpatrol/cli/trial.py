@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from hotpatrol import settings
-from hotpatrol.cli.common import console, print_json, read_events, user_errors
+from hotpatrol.cli.common import JsonOption, console, print_json, read_events, user_errors
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.text import plural
 
@@ -58,7 +58,7 @@ def register(app: typer.Typer) -> None:
         day_start: str = typer.Option("06:00", "--day-start", help="Start of the operational day."),
         tz: Optional[str] = typer.Option(None, "--tz", help="IANA zone of the operational day and of naive times (default: timezone setting, Europe/London)."),
         out: Path = typer.Option(Path("dosage.csv"), "--out", help="Dosage table CSV (visits/quarantine/json written beside)."),
-        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+        as_json: JsonOption = False,
     ) -> None:
         """Turn GPS pings / visit logs into minutes per hotspot-day and compliance with the plan."""
         from hotpatrol.patrol.dosage import dosage
@@ -108,7 +108,7 @@ def register(app: typer.Typer) -> None:
         day_start: str = typer.Option("06:00", "--day-start", help="Start of the operational day."),
         pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also write report.pdf (weasyprint)."),
         out: Path = typer.Option(Path("evaluation"), "--out", help="Output folder for the report."),
-        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+        as_json: JsonOption = False,
     ) -> None:
         """Patrol days vs non-patrol days: effect with CI, randomisation p, dosage, displacement, report."""
         from hotpatrol.evaluate.evaluation import evaluate_trial
@@ -147,7 +147,7 @@ def register(app: typer.Typer) -> None:
         freq: str = typer.Option("W", "--freq", help="Period length: D (days), W (weeks) or MS (months)."),
         category: Optional[list[str]] = typer.Option(None, "--category", help="Crime categories to count (repeatable)."),
         crs: Optional[str] = typer.Option(None, "--crs", help="Metric CRS (default: chosen from the events)."),
-        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+        as_json: JsonOption = False,
     ) -> None:
         """Before/after with a comparison area (difference in differences) for a non-randomised operation."""
         import pandas as pd
@@ -187,7 +187,7 @@ def register(app: typer.Typer) -> None:
         seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (default: the seed setting)."),
         synth_scale: Optional[float] = typer.Option(None, "--synth-scale",
                                                     help="Put the trial on the top cells of a synthetic county of this scale."),
-        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+        as_json: JsonOption = False,
     ) -> None:
         """Generate a whole randomised patrol trial with a known effect (events, plan, pings, truth)."""
         from hotpatrol.evaluate.simulate import simulate_trial
