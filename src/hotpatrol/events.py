@@ -91,14 +91,16 @@ def conform(frame: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def require_frame(frame: object, name: str = "events") -> None:
+    """Raise a HotpatrolError naming ``name`` (and the type given) unless ``frame`` is a pandas DataFrame."""
+    if not isinstance(frame, pd.DataFrame):
+        raise HotpatrolError(f"{name} must be a pandas DataFrame (an events table).", parameter=name,
+                             given=type(frame).__name__)
+
+
 def validate_events(frame: pd.DataFrame, *, name: str = "events") -> pd.DataFrame:
     """Check that ``frame`` is an events table; raise a HotpatrolError naming the bad column/row."""
-    if not isinstance(frame, pd.DataFrame):
-        raise HotpatrolError(
-            f"{name} must be a pandas DataFrame (an events table).",
-            parameter=name,
-            given=type(frame).__name__,
-        )
+    require_frame(frame, name)
     required = ("event_id", "occurred_from", "lon", "lat", "category")
     missing = [c for c in required if c not in frame.columns]
     if missing:

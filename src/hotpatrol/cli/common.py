@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Annotated, Any, Iterator, Optional
 
 import typer
 from rich.console import Console
@@ -14,6 +14,13 @@ from hotpatrol.errors import HotpatrolError
 
 console = Console(stderr=False)
 err_console = Console(stderr=True)
+
+
+#: options several commands define alike (same flag, help; the default stays in each signature)
+CellOption = Annotated[Optional[float], typer.Option("--cell", help="Grid cell size in metres (default: the cell setting).")]
+SeedOption = Annotated[Optional[int], typer.Option("--seed", help="Random seed (default: the seed setting).")]
+#: ``--json`` flag as most commands define it (``as_json: JsonOption = False``)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
 def json_option() -> Any:

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from hotpatrol.cli.common import console, print_json, user_errors
+from hotpatrol.cli.common import JsonOption, SeedOption, console, print_json, user_errors
 
 
 def register(app: typer.Typer) -> None:
@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
     def demo(
         out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: the out setting)."),
         scale: float = typer.Option(0.1, "--scale", help="County size: 0.02 a town .. 1 a force-sized county."),
-        seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (default: the seed setting)."),
+        seed: SeedOption = None,
         top: Optional[int] = typer.Option(None, "--top", help="Number of hotspots (default: the top setting)."),
         trial: bool = typer.Option(True, "--trial/--no-trial", help="Simulate and evaluate a patrol trial."),
         pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also write PDFs of the reports."),
@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
                                   "(districts, hotspots, one user per role; then: hotpatrol serve --db ...)."),
         password: str = typer.Option(None, "--password", help="Password of the demo users (default: a new random one, "
                                      "printed)."),
-        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+        as_json: JsonOption = False,
     ) -> None:
         """Generate a synthetic county, ingest it, rank the highest-harm cells, report, simulate a trial,
         and build the demo web site in the same store."""

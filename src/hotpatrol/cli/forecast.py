@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import pandas as pd
 import typer
 
 from hotpatrol import settings
-from hotpatrol.cli.common import json_option, print_json, read_events, user_errors
+from hotpatrol.cli.common import CellOption, json_option, print_json, read_events, user_errors
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.forecast.backtest import MONTH_HORIZONS
 from hotpatrol.forecast.timeaxis import parse_start
 
 forecast_app = typer.Typer(help="Forecast risk, backtest models, analyse near repeats.", no_args_is_help=True)
+
+
+# options defined once for this module's commands (the default stays in each signature)
+DbOption = Annotated[Optional[str], typer.Option("--db", help="Store URL (default: the hotpatrol.db SQLite file).")]
+EventsOption = Annotated[Optional[Path], typer.Option("--events", help="Events table file (CSV/Parquet) instead of --db.")]
+CategoryOption = Annotated[Optional[list[str]], typer.Option("--category", help="Only these categories (repeatable).")]
 
 
 def register(app: typer.Typer) -> None:
@@ -70,16 +76,16 @@ def _with_params(models: str, params: list[str] | None):
 
 @forecast_app.command("backtest")
 def backtest_cmd(
-    db: Optional[str] = typer.Option(None, "--db", help="Store URL (default: the hotpatrol.db SQLite file)."),
-    events: Optional[Path] = typer.Option(None, "--events", help="Events table file (CSV/Parquet) instead of --db."),
+    db: DbOption = None,
+    events: EventsOption = None,
     models: str = typer.Option("naive,kde,prospective,gbm", "--models", help="Comma-separated model names."),
     windows: int = typer.Option(8, "--windows", help="Number of consecutive windows."),
     horizon: str = typer.Option("7D", "--horizon", help="Window length: 7D, 1D, ... or 1M (calendar months)."),
     end: Optional[str] = typer.Option(None, "--end", help="Last month or day of the last window, inclusive "
                                                           "(a time of day: the exclusive end instant; "
                                                           "default: end of the data)."),
-    cell: Optional[float] = typer.Option(None, "--cell", help="Grid cell size in metres (default: the cell setting)."),
-    category: Optional[list[str]] = typer.Option(None, "--category", help="Only these categories (repeatable)."),
+    cell: CellOption = None,
+    category: CategoryOption = None,
     area: str = typer.Option("box", "--area", help="box: every cell bounding the events; active: cells with history."),
     levels: str = typer.Option("1,5,10", "--levels", help="Area shares in percent."),
     top: Optional[str] = typer.Option(None, "--top", help="Top-N place counts to score too (comma-separated; "
@@ -141,15 +147,15 @@ def backtest_cmd(
 
 @forecast_app.command("predict")
 def predict_cmd(
-    db: Optional[str] = typer.Option(None, "--db", help="Store URL (default: the hotpatrol.db SQLite file)."),
-    events: Optional[Path] = typer.Option(None, "--events", help="Events table file (CSV/Parquet) instead of --db."),
+    db: DbOption = None,
+    events: EventsOption = None,
     model: str = typer.Option("gbm", "--model", help="Model name (see `hotpatrol forecast models`)."),
     start: str = typer.Option("tomorrow", "--start", help="Forecast start: tomorrow, today or a date."),
     horizon: str = typer.Option("1D", "--horizon", help="Forecast length, e.g. 1D, 7D, or 1M (the calendar month "
                                                          "from --start, for police.uk data)."),
     top: Optional[int] = typer.Option(None, "--top", help="Number of boxes to output (default: the top setting)."),
-    cell: Optional[float] = typer.Option(None, "--cell", help="Grid cell size in metres (default: the cell setting)."),
-    category: Optional[list[str]] = typer.Option(None, "--category", help="Only these categories (repeatable)."),
+    cell: CellOption = None,
+    category: CategoryOption = None,
     shift: Optional[str] = typer.Option(None, "--shift",
                                         help="Only this shift's hours: early, late, night or name=HH:MM-HH:MM "
                                              "(each place's hour-of-week profile splits its forecast)."),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
@@ -64,15 +65,16 @@ def read_points_csv(path: Path, *, x: str | None, y: str | None, time: str | Non
     return xs, ys, pd.to_datetime(frame[tcol], errors="coerce")
 
 
-# options shared by knox and etas (one definition each)
-_DB_OPT = typer.Option(None, "--db", help="Store URL or SQLite file (events already ingested).")
-_CSV_OPT = typer.Option(None, "--csv", help="CSV of points: x,y (metres) or lon,lat, and a date/time.")
-_CATEGORY_OPT = typer.Option(None, "--category", help="Only these categories (--db; repeatable).")
-_FORCE_OPT = typer.Option(None, "--force", help="Only this force (--db).")
-_X_OPT = typer.Option(None, "--x", help="x column of --csv (default x/X).")
-_Y_OPT = typer.Option(None, "--y", help="y column of --csv (default y/Y).")
-_TIME_OPT = typer.Option(None, "--time", help="time column of --csv (default occurred_at/date/time).")
-_CRS_OPT = typer.Option(None, "--crs", help="Metric CRS for lon/lat input (default: chosen from the data).")
+# options shared by knox and etas (one definition each; the default stays in each signature)
+DbOption = Annotated[str, typer.Option("--db", help="Store URL or SQLite file (events already ingested).")]
+CsvOption = Annotated[Path, typer.Option("--csv", help="CSV of points: x,y (metres) or lon,lat, and a date/time.")]
+CategoryOption = Annotated[list[str], typer.Option("--category", help="Only these categories (--db; repeatable).")]
+ForceOption = Annotated[str, typer.Option("--force", help="Only this force (--db).")]
+XOption = Annotated[str, typer.Option("--x", help="x column of --csv (default x/X).")]
+YOption = Annotated[str, typer.Option("--y", help="y column of --csv (default y/Y).")]
+TimeOption = Annotated[str, typer.Option("--time", help="time column of --csv (default occurred_at/date/time).")]
+OutputOption = Annotated[Path, typer.Option("--output", hidden=True, help="Deprecated: use --out.")]
+CrsOption = Annotated[str, typer.Option("--crs", help="Metric CRS for lon/lat input (default: chosen from the data).")]
 
 
 def register(app: typer.Typer | None = None) -> None:  # commands live on forecast_app
@@ -81,17 +83,17 @@ def register(app: typer.Typer | None = None) -> None:  # commands live on foreca
     """
     @forecast_app.command("knox")
     def knox_command(
-        db: str = _DB_OPT,
-        csv: Path = _CSV_OPT,
-        category: list[str] = _CATEGORY_OPT,
-        force: str = _FORCE_OPT,
+        db: DbOption = None,
+        csv: CsvOption = None,
+        category: CategoryOption = None,
+        force: ForceOption = None,
         start: str = typer.Option(None, "--start", help="First month or day (inclusive, --db)."),
         end: str = typer.Option(None, "--end", help="Last month or day (inclusive, --db); a time of day is an "
                                                     "exclusive instant."),
-        x: str = _X_OPT,
-        y: str = _Y_OPT,
-        time: str = _TIME_OPT,
-        crs: str = _CRS_OPT,
+        x: XOption = None,
+        y: YOption = None,
+        time: TimeOption = None,
+        crs: CrsOption = None,
         spatial_bands: float = typer.Option(100.0, "--spatial-bands", help="Spatial bandwidth (metres)."),
         n_spatial: int = typer.Option(3, "--n-spatial", help="Number of spatial bands."),
         temporal_bands: float = typer.Option(7.0, "--temporal-bands", help="Temporal bandwidth (days)."),
@@ -103,7 +105,7 @@ def register(app: typer.Typer | None = None) -> None:  # commands live on foreca
                                                       "setting)."),
         nrc: bool = typer.Option(False, "--nrc", help="Round coordinates to 32-bit floats like the NRC 1.3."),
         out: Path = typer.Option(None, "--out", help="Write the band table to this CSV."),
-        output: Path = typer.Option(None, "--output", hidden=True, help="Deprecated: use --out."),
+        output: OutputOption = None,
         plot: Path = typer.Option(None, "--plot", help="Save a heat map of the Knox ratios (.png/.pdf/.svg)."),
         as_json: bool = json_option(),
     ) -> None:
@@ -165,10 +167,10 @@ def points_to_events(xs, ys, ts: pd.Series, *, crs: str | None) -> pd.DataFrame:
 def _register_etas() -> None:
     @forecast_app.command("etas")
     def etas_command(
-        db: str = _DB_OPT,
-        csv: Path = _CSV_OPT,
-        category: list[str] = _CATEGORY_OPT,
-        force: str = _FORCE_OPT,
+        db: DbOption = None,
+        csv: CsvOption = None,
+        category: CategoryOption = None,
+        force: ForceOption = None,
         train_start: str = typer.Option(None, "--train-start", help="First training date (inclusive)."),
         start: str = typer.Option(None, "--start", help="Forecast start (default: end of the training data). "
                                   "Training uses events before it."),
@@ -178,15 +180,15 @@ def _register_etas() -> None:
         bandwidth: float = typer.Option(300.0, "--bandwidth", help="etas: background KDE bandwidth (metres)."),
         knn: int = typer.Option(None, "--knn", help="etas: variable bandwidth, distance to the k-th neighbour."),
         trend_days: float = typer.Option(None, "--trend-days", help="etas: background trend bins (days)."),
-        x: str = _X_OPT,
-        y: str = _Y_OPT,
-        time: str = _TIME_OPT,
-        crs: str = _CRS_OPT,
+        x: XOption = None,
+        y: YOption = None,
+        time: TimeOption = None,
+        crs: CrsOption = None,
         top: int = typer.Option(None, "--top", help="How many top places to list (default: the top setting)."),
         seed: int = typer.Option(None, "--seed", help="Random seed (jitter of coarse times, tie-breaking; "
                                                       "default: the seed setting)."),
         out: Path = typer.Option(None, "--out", help="Write every place's forecast to this CSV."),
-        output: Path = typer.Option(None, "--output", hidden=True, help="Deprecated: use --out."),
+        output: OutputOption = None,
         as_json: bool = json_option(),
     ) -> None:
         """Fit a self-exciting model (ETAS / grid ETAS) and forecast expected events per cell."""

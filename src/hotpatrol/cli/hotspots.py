@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from hotpatrol.cli.common import deprecated_option, print_json, read_events, user_errors
+from hotpatrol.cli.common import CellOption, JsonOption, deprecated_option, print_json, read_events, user_errors
 from hotpatrol.text import plural
 
 
@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
                                              "(default: the scheme setting; 'harm' = that default)."),
         weight: Optional[str] = typer.Option(None, "--weight", hidden=True, help="Deprecated: use --scheme."),
         top: Optional[int] = typer.Option(None, "--top", help="Places to rank (rank) or to list (other methods)."),
-        cell: Optional[float] = typer.Option(None, "--cell", help="Grid cell size in metres (default: the cell setting)."),
+        cell: CellOption = None,
         places: Optional[str] = typer.Option(None, "--places", help="Other places: h3:<res>, locations, or a polygon file."),
         category: list[str] = typer.Option([], "--category", help="Crime category to keep (repeatable)."),
         start: Optional[str] = typer.Option(None, "--start", help="First month YYYY-MM or day (inclusive)."),
@@ -56,7 +56,7 @@ def register(app: typer.Typer) -> None:
         out: Optional[Path] = typer.Option(None, "--out", help="Write .gpkg, .geojson, .csv or .png."),
         map_path: Optional[Path] = typer.Option(None, "--map", help="Write a map picture (.png) of the result."),
         boundaries: Optional[Path] = typer.Option(None, "--boundaries", help="District boundaries drawn on the --map."),
-        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+        as_json: JsonOption = False,
     ) -> None:
         """Find hotspots: ranking, KDE, Gi*, LISA; concentration, stability, emerging hot spots, change."""
         with user_errors(as_json):

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 
 from hotpatrol.cli.common import print_json, user_errors
 from hotpatrol.errors import HotpatrolError
+
+
+# options defined once for this module's commands (the default stays in each signature)
+DbOption = Annotated[Optional[str], typer.Option("--db", help="Store URL or SQLite file (default: setting 'db').")]
 
 
 def _flag_mapping(**flags) -> dict | None:
@@ -29,7 +33,7 @@ def register(app: typer.Typer) -> None:
     @app.command("ingest")
     def ingest_cmd(
         paths: list[Path] = typer.Argument(..., help="CSV / CSV.gz files, police.uk archive folders or the archive .zip."),
-        db: Optional[str] = typer.Option(None, "--db", help="Store URL or SQLite file (default: setting 'db')."),
+        db: DbOption = None,
         force_records: bool = typer.Option(False, "--force-records", help="Read the files as a force's own records (needs --mapping or column flags)."),
         mapping: Optional[Path] = typer.Option(None, "--mapping", help="YAML column mapping for force records."),
         kind: Optional[str] = typer.Option(None, "--kind", help="police.uk kind for files not named like the archive: street, outcomes, stop-and-search."),
@@ -77,7 +81,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("info")
     def info_cmd(
-        db: Optional[str] = typer.Option(None, "--db", help="Store URL or SQLite file (default: setting 'db')."),
+        db: DbOption = None,
         as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
     ) -> None:
         """What is in the store: forces, months, categories, counts, quarantine counts per reason."""

@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from hotpatrol import settings
-from hotpatrol.cli.common import deprecated_option, print_json, print_result, read_events, user_errors
+from hotpatrol.cli.common import JsonOption, deprecated_option, print_json, print_result, read_events, user_errors
 from hotpatrol.errors import HotpatrolError
 
 plan_app = typer.Typer(help="Select hotspots and create randomised patrol plans.", no_args_is_help=True)
@@ -48,7 +48,7 @@ def select_cmd(
     months: Optional[int] = typer.Option(None, "--months", help="Look-back months with --db/--events (default: "
                                                                 "the months setting)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the selection (.csv + .json sidecar, .gpkg, .geojson, .png)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    as_json: JsonOption = False,
 ) -> None:
     """Select N hotspots maximising harm covered under spacing/district/exclusion/capacity constraints (exact ILP)."""
     with user_errors(as_json):
@@ -105,7 +105,7 @@ def create_cmd(
     out: Path = typer.Option(..., "--out", help="Output folder for the plan and its exports."),
     pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also write the briefing as PDF."),
     briefing_day: Optional[str] = typer.Option(None, "--briefing-day", help="Brief one operational day (default: whole plan)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    as_json: JsonOption = False,
 ) -> None:
     """Create a randomised K-of-N patrol plan with visit times, team calendars and a briefing."""
     with user_errors(as_json):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import Annotated, List, Optional
 
 import typer
 
-from hotpatrol.cli.common import err_console, print_json, print_result, read_events, user_errors
+from hotpatrol.cli.common import JsonOption, err_console, print_json, print_result, read_events, user_errors
 
 trends_app = typer.Typer(
     help="Temporal hotspot analyses on one cube (trends all). The single analyses are deprecated aliases of "
@@ -52,19 +52,19 @@ def run_and_output(method: str, *, events, db, unit, cell, crs, scheme, category
 
 
 # options shared by every trends command (one definition: same flag, default and help everywhere)
-_EVENTS = typer.Option(None, "--events", help="Events table (.csv/.parquet); default: the store.")
-_DB = typer.Option(None, "--db", help="Store URL (default: the db setting).")
-_UNIT = typer.Option("grid", "--unit", help="Places: grid, h3, locations or a boundary file.")
-_CELL = typer.Option(None, "--cell", help="Grid cell size (m; default: the cell setting).")
-_CRS = typer.Option(None, "--crs", help="Metric CRS (default: chosen from the events).")
-_SCHEME = typer.Option(None, "--scheme", help="count, cchi or a harm scheme file (default: the scheme setting).")
-_CATEGORY = typer.Option(None, "--category", help="Keep only this category (repeatable).")
-_START = typer.Option(None, "--start", help="First period (e.g. 2023-01).")
-_END = typer.Option(None, "--end", help="Last period, inclusive.")
-_FREQ = typer.Option("M", "--freq", help="Period length: M, Q, Y, W or D.")
-_TOP = typer.Option(None, "--top", help="Top-N size (stability, change; default: the top setting).")
-_TIME_LAG = typer.Option(1, "--time-lag", help="Emerging: previous periods in the neighbourhood.")
-_WEIGHTS = typer.Option(None, "--weights", help="Emerging: spatial weights kind (e.g. queen).")
+EventsOption = Annotated[Optional[Path], typer.Option("--events", help="Events table (.csv/.parquet); default: the store.")]
+DbOption = Annotated[Optional[str], typer.Option("--db", help="Store URL (default: the db setting).")]
+UnitOption = Annotated[str, typer.Option("--unit", help="Places: grid, h3, locations or a boundary file.")]
+CellOption = Annotated[Optional[float], typer.Option("--cell", help="Grid cell size (m; default: the cell setting).")]
+CrsOption = Annotated[Optional[str], typer.Option("--crs", help="Metric CRS (default: chosen from the events).")]
+SchemeOption = Annotated[Optional[str], typer.Option("--scheme", help="count, cchi or a harm scheme file (default: the scheme setting).")]
+CategoryOption = Annotated[Optional[List[str]], typer.Option("--category", help="Keep only this category (repeatable).")]
+StartOption = Annotated[Optional[str], typer.Option("--start", help="First period (e.g. 2023-01).")]
+EndOption = Annotated[Optional[str], typer.Option("--end", help="Last period, inclusive.")]
+FreqOption = Annotated[str, typer.Option("--freq", help="Period length: M, Q, Y, W or D.")]
+TopOption = Annotated[Optional[int], typer.Option("--top", help="Top-N size (stability, change; default: the top setting).")]
+TimeLagOption = Annotated[int, typer.Option("--time-lag", help="Emerging: previous periods in the neighbourhood.")]
+WeightsOption = Annotated[Optional[str], typer.Option("--weights", help="Emerging: spatial weights kind (e.g. queen).")]
 
 
 def _warn_alias(method: str) -> None:
@@ -76,19 +76,19 @@ def _warn_alias(method: str) -> None:
 
 def _command(method: str, doc: str):
     def command(
-        events: Optional[Path] = _EVENTS,
-        db: Optional[str] = _DB,
-        unit: str = _UNIT,
-        cell: Optional[float] = _CELL,
-        crs: Optional[str] = _CRS,
-        scheme: Optional[str] = _SCHEME,
-        category: Optional[List[str]] = _CATEGORY,
-        start: Optional[str] = _START,
-        end: Optional[str] = _END,
-        freq: str = _FREQ,
-        top: Optional[int] = _TOP,
-        time_lag: int = _TIME_LAG,
-        weights: Optional[str] = _WEIGHTS,
+        events: EventsOption = None,
+        db: DbOption = None,
+        unit: UnitOption = "grid",
+        cell: CellOption = None,
+        crs: CrsOption = None,
+        scheme: SchemeOption = None,
+        category: CategoryOption = None,
+        start: StartOption = None,
+        end: EndOption = None,
+        freq: FreqOption = "M",
+        top: TopOption = None,
+        time_lag: TimeLagOption = 1,
+        weights: WeightsOption = None,
         distance: Optional[float] = typer.Option(None, "--distance", help="Emerging: distance band (m)."),
         alpha: Optional[float] = typer.Option(None, "--alpha", help="Emerging: significance level (default setting)."),
         no_fdr: bool = typer.Option(False, "--no-fdr", help="Emerging: no false discovery rate correction."),
@@ -98,7 +98,7 @@ def _command(method: str, doc: str):
         map_path: Optional[Path] = typer.Option(None, "--map", help="Write a map picture (.png)."),
         boundaries: Optional[Path] = typer.Option(None, "--boundaries", help="District boundaries drawn on the map."),
         all_places: bool = typer.Option(False, "--all-places", help="Keep places with no events (default: only places with any)."),
-        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+        as_json: JsonOption = False,
     ) -> None:
         with user_errors(as_json):
             _warn_alias(method)
@@ -126,19 +126,19 @@ for _method, _doc in _DOCS.items():
 def all_command(
     out: Path = typer.Option(..., "--out", help="GeoPackage (.gpkg) with one layer per method."),
     maps: Optional[Path] = typer.Option(None, "--maps", help="Folder for one map picture per method."),
-    events: Optional[Path] = _EVENTS,
-    db: Optional[str] = _DB,
-    unit: str = _UNIT,
-    cell: Optional[float] = _CELL,
-    crs: Optional[str] = _CRS,
-    scheme: Optional[str] = _SCHEME,
-    category: Optional[List[str]] = _CATEGORY,
-    start: Optional[str] = _START,
-    end: Optional[str] = _END,
-    freq: str = _FREQ,
-    top: Optional[int] = _TOP,
-    time_lag: int = _TIME_LAG,
-    weights: Optional[str] = _WEIGHTS,
+    events: EventsOption = None,
+    db: DbOption = None,
+    unit: UnitOption = "grid",
+    cell: CellOption = None,
+    crs: CrsOption = None,
+    scheme: SchemeOption = None,
+    category: CategoryOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
+    freq: FreqOption = "M",
+    top: TopOption = None,
+    time_lag: TimeLagOption = 1,
+    weights: WeightsOption = None,
     boundaries: Optional[Path] = typer.Option(None, "--boundaries", help="District boundaries: a layer and on the maps."),
     all_places: bool = typer.Option(False, "--all-places", help="Keep places with no events."),
     as_json: bool = typer.Option(False, "--json", help="Print the summaries as JSON."),

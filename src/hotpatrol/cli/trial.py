@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 
 from hotpatrol import settings
-from hotpatrol.cli.common import console, print_json, read_events, user_errors
+from hotpatrol.cli.common import JsonOption, SeedOption, console, print_json, read_events, user_errors
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.text import plural
 
 simulate_app = typer.Typer(help="Simulate data with a known truth (demo, tests, power).", no_args_is_help=True)
+
+
+# options defined once for this module's commands (the default stays in each signature)
+AllocationOption = Annotated[Optional[Path], typer.Option("--allocation", help="Allocation CSV (day, hotspot_id, patrolled).")]
+DayStartOption = Annotated[str, typer.Option("--day-start", help="Start of the operational day.")]
+EventsOption = Annotated[Optional[Path], typer.Option("--events", help="Events table CSV (lon/lat, occurred_at, category).")]
+DbOption = Annotated[Optional[str], typer.Option("--db", help="Store URL to load events from (instead of --events).")]
+CategoryOption = Annotated[Optional[list[str]], typer.Option("--category", help="Crime categories to count (repeatable).")]
 
 
 def pd_month(day: str) -> str:
@@ -47,7 +55,7 @@ def register(app: typer.Typer) -> None:
         pings: Optional[Path] = typer.Option(None, "--pings", help="GPS pings CSV: officer_id, timestamp, lon/lat or x/y."),
         logs: Optional[Path] = typer.Option(None, "--logs", help="Manual visit logs CSV: start, end, hotspot_id[, officer_id]."),
         plan: Optional[Path] = typer.Option(None, "--plan", help="Plan folder (allocation.csv, hotspots.*)."),
-        allocation: Optional[Path] = typer.Option(None, "--allocation", help="Allocation CSV (day, hotspot_id, patrolled)."),
+        allocation: AllocationOption = None,
         hotspots: Optional[Path] = typer.Option(None, "--hotspots", help="Hotspots file (.csv boxes/centres or polygons)."),
         margin: float = typer.Option(25.0, "--margin", help="Geofence margin round each hotspot, metres."),
         crs: Optional[str] = typer.Option(None, "--crs", help="CRS of x/y pings and hotspot coordinates (e.g. EPSG:27700)."),
@@ -55,10 +63,10 @@ def register(app: typer.Typer) -> None:
         max_speed: float = typer.Option(50.0, "--max-speed", help="Implied speed (m/s) above which a ping is a GPS jump."),
         max_gap: float = typer.Option(120.0, "--max-gap", help="Seconds without pings that end a visit."),
         koper: float = typer.Option(10.0, "--koper", help="Minutes a visit must last to count (Koper threshold)."),
-        day_start: str = typer.Option("06:00", "--day-start", help="Start of the operational day."),
+        day_start: DayStartOption = "06:00",
         tz: Optional[str] = typer.Option(None, "--tz", help="IANA zone of the operational day and of naive times (default: timezone setting, Europe/London)."),
         out: Path = typer.Option(Path("dosage.csv"), "--out", help="Dosage table CSV (visits/quarantine/json written beside)."),
-        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+        as_json: JsonOption = False,
     ) -> None:
         """Turn GPS pings / visit logs into minutes per hotspot-day and compliance with the plan."""
         from hotpatrol.patrol.dosage import dosage
@@ -90,13 +98,13 @@ def register(app: typer.Typer) -> None:
 
     @app.command("evaluate")
     def evaluate_cmd(
-        events: Optional[Path] = typer.Option(None, "--events", help="Events table CSV (lon/lat, occurred_at, category)."),
-        db: Optional[str] = typer.Option(None, "--db", help="Store URL to load events from (instead of --events)."),
+        events: EventsOption = None,
+        db: DbOption = None,
         plan: Optional[Path] = typer.Option(None, "--plan", help="Plan folder (allocation.csv, hotspots.*, re-draw scheme)."),
-        allocation: Optional[Path] = typer.Option(None, "--allocation", help="Allocation CSV (day, hotspot_id, patrolled)."),
+        allocation: AllocationOption = None,
         hotspots: Optional[Path] = typer.Option(None, "--hotspots", help="Hotspots file (default: the plan's)."),
         dosage_file: Optional[Path] = typer.Option(None, "--dosage", help="Dosage table CSV from 'hotpatrol dosage'."),
-        category: Optional[list[str]] = typer.Option(None, "--category", help="Crime categories to count (repeatable)."),
+        category: CategoryOption = None,
         scheme: Optional[str] = typer.Option(None, "--scheme", help="Harm scheme: cchi, count or a CSV/YAML file "
                                                                     "(default: the scheme setting)."),
         model: str = typer.Option("poisson", "--model", help="poisson (quasi-Poisson, robust) or negbin for counts."),
@@ -105,10 +113,10 @@ def register(app: typer.Typer) -> None:
         seed: Optional[int] = typer.Option(None, "--seed", help="Seed for the re-draws (default: the seed setting)."),
         buffer: float = typer.Option(100.0, "--buffer", help="Displacement buffer round the hotspots, metres."),
         label: str = typer.Option("crime", "--label", help="What is counted, for the headline (e.g. 'violent crime')."),
-        day_start: str = typer.Option("06:00", "--day-start", help="Start of the operational day."),
+        day_start: DayStartOption = "06:00",
         pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also write report.pdf (weasyprint)."),
         out: Path = typer.Option(Path("evaluation"), "--out", help="Output folder for the report."),
-        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+        as_json: JsonOption = False,
     ) -> None:
         """Patrol days vs non-patrol days: effect with CI, randomisation p, dosage, displacement, report."""
         from hotpatrol.evaluate.evaluation import evaluate_trial
@@ -138,16 +146,16 @@ def register(app: typer.Typer) -> None:
 
     @app.command("before-after")
     def before_after_cmd(
-        events: Optional[Path] = typer.Option(None, "--events", help="Events table CSV (lon/lat, occurred_at, category)."),
-        db: Optional[str] = typer.Option(None, "--db", help="Store URL to load events from (instead of --events)."),
+        events: EventsOption = None,
+        db: DbOption = None,
         treated: Path = typer.Option(..., "--treated", help="Treated area: polygon file (.geojson/.gpkg) or hotspots CSV."),
         comparison: Path = typer.Option(..., "--comparison", help="Comparison area: polygon file or hotspots CSV."),
         start: str = typer.Option(..., "--start", help="Date the operation began (YYYY-MM-DD)."),
         weeks: int = typer.Option(26, "--weeks", help="Weeks before and after the start to compare."),
         freq: str = typer.Option("W", "--freq", help="Period length: D (days), W (weeks) or MS (months)."),
-        category: Optional[list[str]] = typer.Option(None, "--category", help="Crime categories to count (repeatable)."),
+        category: CategoryOption = None,
         crs: Optional[str] = typer.Option(None, "--crs", help="Metric CRS (default: chosen from the events)."),
-        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+        as_json: JsonOption = False,
     ) -> None:
         """Before/after with a comparison area (difference in differences) for a non-randomised operation."""
         import pandas as pd
@@ -184,10 +192,10 @@ def register(app: typer.Typer) -> None:
         mean_rate: float = typer.Option(0.4, "--mean-rate", help="Mean crimes per hotspot per day."),
         start: str = typer.Option("2026-01-05", "--start", help="First trial day."),
         pings: bool = typer.Option(True, "--pings/--no-pings", help="Write GPS pings for the delivered patrols."),
-        seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (default: the seed setting)."),
+        seed: SeedOption = None,
         synth_scale: Optional[float] = typer.Option(None, "--synth-scale",
                                                     help="Put the trial on the top cells of a synthetic county of this scale."),
-        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+        as_json: JsonOption = False,
     ) -> None:
         """Generate a whole randomised patrol trial with a known effect (events, plan, pings, truth)."""
         from hotpatrol.evaluate.simulate import simulate_trial

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from hotpatrol.cli.common import console, print_json, user_errors
+from hotpatrol.cli.common import JsonOption, console, print_json, user_errors
 
 
 def db_option():
@@ -59,7 +59,7 @@ def register(app: typer.Typer) -> None:
         password: bool = typer.Option(False, "--password", help="Ask for a password (else the account cannot sign in "
                                       "with one until an admin sets it)."),
         db: str = db_option(),
-        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+        as_json: JsonOption = False,
     ) -> None:
         """Create or update a user with a role (and district/team)."""
         secret = None
@@ -85,7 +85,7 @@ def register(app: typer.Typer) -> None:
         username: str = typer.Argument(..., help="User name."),
         name: str = typer.Option("cli", "--name", help="A label for the token."),
         db: str = db_option(),
-        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+        as_json: JsonOption = False,
     ) -> None:
         """Print a new bearer token for the API (stored hashed; shown only now)."""
         with user_errors(as_json):
@@ -105,7 +105,7 @@ def register(app: typer.Typer) -> None:
         analyse: bool = typer.Option(True, "--analyse/--no-analyse", help="Rank the store's hotspots afterwards "
                                      "(when it has events)."),
         db: str = db_option(),
-        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+        as_json: JsonOption = False,
     ) -> None:
         """Load (or update) a force's districts and rank the store's hotspots in them."""
         from hotpatrol.web import library
@@ -129,7 +129,7 @@ def register(app: typer.Typer) -> None:
     def districts_analyse(
         months: int = typer.Option(None, "--months", help="Look-back window in months (default the months setting)."),
         db: str = db_option(),
-        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+        as_json: JsonOption = False,
     ) -> None:
         """Rank the store's hotspot cells by harm, per district and force-wide, for the site."""
         with user_errors(as_json):

@@ -13,7 +13,7 @@ A function named like its module (``displacement.displacement``) is not re-expor
 module.
 """
 
-from importlib import import_module
+from hotpatrol.lazy import lazy_exports
 
 #: public name -> module that defines it
 _WHERE = {
@@ -28,13 +28,4 @@ _WHERE = {
 __all__ = sorted(_WHERE)
 
 
-def __getattr__(name):  # lazy: a name's module loads when the name is first used
-    if name in _WHERE:
-        value = getattr(import_module(f"hotpatrol.evaluate.{_WHERE[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'hotpatrol.evaluate' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())

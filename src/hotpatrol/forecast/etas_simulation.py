@@ -60,9 +60,7 @@ def simulate_etas(
     gen = 0
     while len(t):
         gen += 1
-        k = rng.poisson(theta, len(t))
-        par = np.repeat(np.arange(len(t)), k)
-        ct = t[par] + rng.exponential(1.0 / omega, len(par))
+        par, ct = _offspring(rng, t, theta, omega)
         cx = x[par] + rng.normal(0, sigma, len(par))
         cy = y[par] + rng.normal(0, sigma, len(par))
         keep = ct < days
@@ -85,6 +83,14 @@ def simulate_etas(
     return out
 
 
+def _offspring(rng: np.random.Generator, t: np.ndarray, theta: float, omega: float):
+    """One generation of ETAS offspring: Poisson(``theta``) children per parent at times ``t`` (days), each
+    Exponential(``omega``) days after its parent. Returns (parent index per child, child times)."""
+    k = rng.poisson(theta, len(t))
+    par = np.repeat(np.arange(len(t)), k)
+    return par, t[par] + rng.exponential(1.0 / omega, len(par))
+
+
 def simulate_grid_etas(*, mu, theta: float, omega: float, days: float,
                        random_state: int | None = None) -> pd.DataFrame:
     """Grid ETAS: ``mu[n]`` background events per day in cell ``n``; offspring stay in their cell.
@@ -101,9 +107,7 @@ def simulate_grid_etas(*, mu, theta: float, omega: float, days: float,
     gen = 0
     while len(t):
         gen += 1
-        k = rng.poisson(theta, len(t))
-        par = np.repeat(np.arange(len(t)), k)
-        ct = t[par] + rng.exponential(1.0 / omega, len(par))
+        par, ct = _offspring(rng, t, theta, omega)
         keep = ct < days
         cell, t = cell[par][keep], ct[keep]
         cells.append(cell)

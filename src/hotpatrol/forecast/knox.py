@@ -406,11 +406,9 @@ def knox_test(events: pd.DataFrame, **kwargs) -> KnoxResult:
     Times are ``occurred_at`` (or ``occurred_from``). police.uk data give only the month, which makes any
     temporal band shorter than a month meaningless: refused with a HotpatrolError.
     """
-    from hotpatrol.events import occurred_at
+    from hotpatrol.events import occurred_at, require_frame
 
-    if not isinstance(events, pd.DataFrame):
-        raise HotpatrolError("events must be an events table (pandas DataFrame).", parameter="events",
-                             given=type(events).__name__)
+    require_frame(events)
     if "x" not in events.columns or "y" not in events.columns:
         raise HotpatrolError("The Knox test needs x/y in metres.", parameter="events",
                              fix="Project first: hotpatrol.places.project(events).")

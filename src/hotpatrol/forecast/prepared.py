@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from hotpatrol.errors import HotpatrolError
+from hotpatrol.events import require_frame
 from hotpatrol.forecast.checks import check_positive, check_weight
 from hotpatrol.forecast.exposure import (
     missing_note,
@@ -169,9 +170,7 @@ def prepare(
 
     Rows without coordinates or time, or outside ``places``, are skipped and counted in the notes.
     """
-    if not isinstance(events, pd.DataFrame):
-        raise HotpatrolError("events must be a pandas DataFrame (an events table).", parameter="events",
-                             given=type(events).__name__)
+    require_frame(events)
     if "occurred_from" not in events.columns and "occurred_at" not in events.columns:
         raise HotpatrolError("events need an occurred_at or occurred_from column.", parameter="events",
                              fix="Build the table with hotpatrol.events.conform().")

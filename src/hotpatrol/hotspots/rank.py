@@ -81,13 +81,11 @@ def assign_districts(places, districts, *, column: str | None = None) -> np.ndar
     import geopandas as gpd
 
     from hotpatrol.places.areas import polygon_district_labels
+    from hotpatrol.places.polygons import read_vector
 
     if isinstance(districts, (str, Path)):
-        path = Path(districts)
-        if not path.exists():
-            raise HotpatrolError("District file not found.", parameter="districts", given=str(path),
-                                 fix="Give a GeoJSON/GeoPackage of district polygons.")
-        districts = gpd.read_file(path)
+        districts = read_vector(districts, what="district file", parameter="districts", given=str(districts),
+                                fix="Give a GeoJSON/GeoPackage of district polygons.")
     if not isinstance(districts, gpd.GeoDataFrame):
         raise HotpatrolError("districts must be a GeoDataFrame or a polygon file.", parameter="districts",
                              given=type(districts).__name__)

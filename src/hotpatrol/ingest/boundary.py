@@ -22,17 +22,11 @@ class Boundary:
     @classmethod
     def read(cls, path) -> "Boundary":
         """The union of the polygons in a GeoPackage/GeoJSON/Shapefile, reprojected to WGS84; raises :class:`HotpatrolError` naming the file."""
-        import geopandas as gpd
+        from hotpatrol.places.polygons import read_vector
 
         path = Path(path)
-        if not path.exists():
-            raise HotpatrolError("Boundary file does not exist.", parameter="boundary", given=str(path),
-                                 fix="Give a GeoJSON or GeoPackage of the study area.")
-        try:
-            frame = gpd.read_file(path)
-        except Exception as exc:
-            raise HotpatrolError(f"Cannot read the boundary file: {exc}", parameter="boundary", given=str(path),
-                                 fix="Give a GeoJSON or GeoPackage of the study area.") from None
+        frame = read_vector(path, parameter="boundary", given=str(path),
+                            fix="Give a GeoJSON or GeoPackage of the study area.")
         polys = frame[frame.geometry.notna() & frame.geom_type.isin(["Polygon", "MultiPolygon"])]
         if len(polys) == 0:
             raise HotpatrolError("The boundary file has no polygons.", parameter="boundary", given=str(path))

@@ -11,7 +11,7 @@ exports (:mod:`~hotpatrol.patrol.export`). Time profiles and shifts are core: :m
 A function named like its module (``dosage.dosage``) is not re-exported: it would shadow the module.
 """
 
-from importlib import import_module
+from hotpatrol.lazy import lazy_exports
 
 #: public name -> module that defines it
 _WHERE = {
@@ -30,13 +30,4 @@ _WHERE = {
 __all__ = sorted(_WHERE)
 
 
-def __getattr__(name):  # lazy: a name's module loads when the name is first used
-    if name in _WHERE:
-        value = getattr(import_module(f"hotpatrol.patrol.{_WHERE[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'hotpatrol.patrol' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())

@@ -32,6 +32,7 @@ import pandas as pd
 
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.localtime import check_tz, to_local, to_utc
+from hotpatrol.patrol.constraints import positive_int
 from hotpatrol.patrol.design import Allocation
 from hotpatrol.timeprofile import DEFAULT_SHIFTS, TimeProfile, clock_hours
 
@@ -123,7 +124,7 @@ def build_schedule(allocation: Allocation, profile: TimeProfile, *, visits: int 
     ``start``/``end`` are zone-aware in ``tz`` (the ``timezone`` setting when None); slots are real
     quarter-hours, so days holding a clock change have 92 or 100 slots (see the module notes).
     """
-    visits = _pos_int("visits", visits)
+    visits = positive_int("visits", visits)
     if not np.isfinite(dwell) or dwell <= 0 or dwell > 120:
         raise HotpatrolError("dwell must be between 1 and 120 minutes (Koper: 10-15 is best).",
                              parameter="dwell", given=dwell)
@@ -268,13 +269,3 @@ def _spread_bonus(allowed, n, visits):
     for t in targets:
         bonus = np.maximum(bonus, 1.0 - np.abs(np.arange(n) - t) / n)
     return bonus
-
-
-def _pos_int(name, value):
-    try:
-        iv = int(value)
-    except (TypeError, ValueError):
-        iv = None
-    if iv is None or iv != value or iv < 1:
-        raise HotpatrolError(f"{name} must be a positive integer.", parameter=name, given=value)
-    return iv

@@ -58,17 +58,43 @@ def read_places(
     The layer's ``geometry`` is a GeoDataFrame with ``place_id``, ``name`` and the file's other
     attribute columns.
     """
+    gdf = read_vector(path, layer=layer, fix="Check the path (GeoJSON/GeoPackage).")
+    return places_from_frame(gdf, id_column=id_column, name_column=name_column, crs=crs, tolerance=tolerance,
+                             source=str(path))
+
+
+def read_vector(path, *, what: str = "boundary file", layer: str | None = None, **context):
+    """Read a vector file (GeoPackage, GeoJSON, Shapefile...) with geopandas.
+
+    Parameters
+    ----------
+    path : str or Path
+    what : str
+        What the file is, for the messages ("boundary file", "district file").
+    layer : str, optional
+        The layer to read (default: the first).
+    **context
+        Further :class:`~hotpatrol.errors.HotpatrolError` fields (``parameter``, ``given``, ``fix``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+
+    Raises
+    ------
+    HotpatrolError
+        naming the file: it does not exist, or geopandas cannot read it (the reader's own reason).
+    """
     import geopandas as gpd
 
     path = Path(path)
+    context = {"file": str(path), **context}
     if not path.exists():
-        raise HotpatrolError("Boundary file not found.", file=str(path), fix="Check the path (GeoJSON/GeoPackage).")
+        raise HotpatrolError(f"{what[:1].upper()}{what[1:]} not found.", **context)
     try:
-        gdf = gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
+        return gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several types; the user needs the file and the reason
-        raise HotpatrolError(f"Cannot read boundary file: {exc}", file=str(path)) from None
-    return places_from_frame(gdf, id_column=id_column, name_column=name_column, crs=crs, tolerance=tolerance,
-                             source=str(path))
+        raise HotpatrolError(f"Cannot read the {what}: {exc}", **context) from None
 
 
 def places_from_frame(

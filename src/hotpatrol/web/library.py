@@ -47,16 +47,11 @@ def read_districts(path: str | Path, name_column: str, code_column: str | None =
     HotpatrolError
         missing file, unknown column (naming the allowed ones), no CRS, or empty/invalid geometry (row).
     """
-    import geopandas as gpd
+    from hotpatrol.places.polygons import read_vector
 
     path = Path(path)
-    if not path.exists():
-        raise HotpatrolError("District file not found.", parameter="FILE", given=str(path),
-                             fix="Give a GeoJSON or GeoPackage of district polygons.")
-    try:
-        gdf = gpd.read_file(path)
-    except Exception as exc:
-        raise HotpatrolError(f"Cannot read the district file: {exc}", file=str(path)) from None
+    gdf = read_vector(path, what="district file", parameter="FILE", given=str(path),
+                      fix="Give a GeoJSON or GeoPackage of district polygons.")
     for option, col in (("name_column", name_column), ("code_column", code_column)):
         if col is not None and col not in gdf.columns:
             raise HotpatrolError("Unknown column in the district file.", parameter=option, given=col, file=str(path),

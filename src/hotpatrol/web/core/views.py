@@ -204,21 +204,20 @@ def _csv(rows, name: str) -> HttpResponse:
     return response
 
 
+def _audit(request, qs, rows, kind: str, title: str):
+    """One audit log page (100 rows a page) or, with ``?format=csv``, the whole filtered log as CSV."""
+    if request.GET.get("format") == "csv":
+        return _csv(rows(qs), kind)
+    page = Paginator(qs, 100).get_page(request.GET.get("page"))
+    return render(request, "core/audit.html", {"title": title, "page": page, "rows": list(rows(page.object_list)),
+                                               "kind": kind})
+
+
 @role_required("admin")
 def audit_changes(request):
-    qs = change_queryset(request)
-    if request.GET.get("format") == "csv":
-        return _csv(change_rows(qs), "changes")
-    page = Paginator(qs, 100).get_page(request.GET.get("page"))
-    return render(request, "core/audit.html", {"title": "Change log", "page": page, "rows": list(change_rows(page.object_list)),
-                                               "kind": "changes"})
+    return _audit(request, change_queryset(request), change_rows, "changes", "Change log")
 
 
 @role_required("admin")
 def audit_access(request):
-    qs = access_queryset(request)
-    if request.GET.get("format") == "csv":
-        return _csv(access_rows(qs), "access")
-    page = Paginator(qs, 100).get_page(request.GET.get("page"))
-    return render(request, "core/audit.html", {"title": "Access log (reads of personal data)", "page": page,
-                                               "rows": list(access_rows(page.object_list)), "kind": "access"})
+    return _audit(request, access_queryset(request), access_rows, "access", "Access log (reads of personal data)")
