@@ -4,6 +4,9 @@
 ``tests/test_forecast_contract.py``.
 """
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 from hotpatrol.forecast.base import Forecast, Forecaster, NotFittedError
 from hotpatrol.forecast.ensemble import EnsembleForecaster
 from hotpatrol.forecast.etas import ETASForecaster
@@ -14,22 +17,20 @@ from hotpatrol.forecast.naive import NaiveForecaster
 from hotpatrol.forecast.prospective import ProspectiveForecaster
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class NaiveLastForecaster(NaiveForecaster):
     """Last period's counts (``NaiveForecaster(kind="last")`` under its own name)."""
 
-    name = "naive-last"
-
-    def __init__(self, *, kind="last", periods=4, weight="count", cell=150.0, random_state=None):
-        super().__init__(kind=kind, periods=periods, weight=weight, cell=cell, random_state=random_state)
+    name: ClassVar[str] = "naive-last"
+    kind: str = "last"
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class NaiveWindowForecaster(NaiveForecaster):
     """Moving average of the last ``periods`` horizon-length periods."""
 
-    name = "naive-window"
-
-    def __init__(self, *, kind="window", periods=4, weight="count", cell=150.0, random_state=None):
-        super().__init__(kind=kind, periods=periods, weight=weight, cell=cell, random_state=random_state)
+    name: ClassVar[str] = "naive-window"
+    kind: str = "window"
 
 
 #: name -> class of every available model (the CLI's --models choices).

@@ -16,6 +16,8 @@ every member.
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -30,6 +32,7 @@ from hotpatrol.forecast.prepared import ensure_xy, prepare
 from hotpatrol.forecast.timeaxis import from_days, parse_horizon, to_days, window_spans
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class EnsembleForecaster(Forecaster):
     """Combine registered models by mean rank or mean expected count.
 
@@ -48,18 +51,16 @@ class EnsembleForecaster(Forecaster):
     ``validation_`` (a table: one row per weight vector tried, with its hit rate per level).
     """
 
-    name = "ensemble"
+    name: ClassVar[str] = "ensemble"
 
-    def __init__(self, *, models=("naive", "gbm"), method="rank", weights=None, validation_windows=0,
-                 validation_levels=(0.01, 0.05, 0.10), horizon=None, cell=150.0, random_state=None):
-        self.models = models
-        self.method = method
-        self.weights = weights
-        self.validation_windows = validation_windows
-        self.validation_levels = validation_levels
-        self.horizon = horizon
-        self.cell = cell
-        self.random_state = random_state
+    models: tuple = ("naive", "gbm")
+    method: str = "rank"
+    weights: tuple | None = None
+    validation_windows: int = 0
+    validation_levels: tuple = (0.01, 0.05, 0.10)
+    horizon: str | None = None
+    cell: float = 150.0
+    random_state: int | None = None
 
     def fit(self, events, *, places=None):
         """Fit every member model on ``events``; returns ``self``.

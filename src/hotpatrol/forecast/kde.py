@@ -17,6 +17,9 @@ Month-only times: the age of an event is measured from the middle of its month.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
 
 from hotpatrol.errors import check_choice
@@ -28,8 +31,8 @@ from hotpatrol.forecast.smoothing import smooth
 
 
 class _KernelBase(GridModelMixin, Forecaster):
-    name = "kde"
-    _kernel = "gaussian"
+    name: ClassVar[str] = "kde"
+    _kernel: ClassVar[str] = "gaussian"
 
     def _validate(self):
         check_positive("bandwidth", self.bandwidth)
@@ -57,6 +60,7 @@ class _KernelBase(GridModelMixin, Forecaster):
         return Forecast(self.name, places, risk, start, horizon, notes, self.random_state)
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class RetrospectiveForecaster(_KernelBase):
     """Quartic-kernel density of past events (no time decay).
 
@@ -67,15 +71,14 @@ class RetrospectiveForecaster(_KernelBase):
     weight, cell, random_state : as for every model.
     """
 
-    name = "retrospective"
-    _kernel = "quartic"
+    name: ClassVar[str] = "retrospective"
+    _kernel: ClassVar[str] = "quartic"
 
-    def __init__(self, *, bandwidth=300.0, window=None, weight="count", cell=150.0, random_state=None):
-        self.bandwidth = bandwidth
-        self.window = window
-        self.weight = weight
-        self.cell = cell
-        self.random_state = random_state
+    bandwidth: float = 300.0
+    window: float | None = None
+    weight: str = "count"
+    cell: float = 150.0
+    random_state: int | None = None
 
     def _validate(self):
         check_positive("bandwidth", self.bandwidth)
@@ -91,6 +94,7 @@ class RetrospectiveForecaster(_KernelBase):
         return prep.fraction_in(a, e), prep.event_exposure(np.maximum(prep.exposure(a, e), floor))
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class KDEForecaster(_KernelBase):
     """Gaussian space kernel x exponential time decay.
 
@@ -102,16 +106,14 @@ class KDEForecaster(_KernelBase):
     weight, cell, random_state : as for every model.
     """
 
-    name = "kde"
+    name: ClassVar[str] = "kde"
 
-    def __init__(self, *, bandwidth=200.0, kernel="gaussian", time_scale=60.0, weight="count", cell=150.0,
-                 random_state=None):
-        self.bandwidth = bandwidth
-        self.kernel = kernel
-        self.time_scale = time_scale
-        self.weight = weight
-        self.cell = cell
-        self.random_state = random_state
+    bandwidth: float = 200.0
+    kernel: str = "gaussian"
+    time_scale: float | None = 60.0
+    weight: str = "count"
+    cell: float = 150.0
+    random_state: int | None = None
 
     def _validate(self):
         check_positive("bandwidth", self.bandwidth)

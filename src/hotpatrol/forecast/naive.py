@@ -14,6 +14,9 @@ with no crime; a window entirely inside such months is an error naming them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
 
 from hotpatrol.errors import HotpatrolError, check_choice
@@ -27,6 +30,7 @@ from hotpatrol.forecast.timeaxis import from_days
 KINDS = ("all", "last", "window")
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class NaiveForecaster(GridModelMixin, Forecaster):
     """Past counts (or harm) per place as the forecast.
 
@@ -39,14 +43,13 @@ class NaiveForecaster(GridModelMixin, Forecaster):
     random_state : seed for fair tie-breaking in the Forecast ranking.
     """
 
-    name = "naive"
+    name: ClassVar[str] = "naive"
 
-    def __init__(self, *, kind="all", periods=4, weight="count", cell=150.0, random_state=None):
-        self.kind = kind
-        self.periods = periods
-        self.weight = weight
-        self.cell = cell
-        self.random_state = random_state
+    kind: str = "all"
+    periods: int = 4
+    weight: str = "count"
+    cell: float = 150.0
+    random_state: int | None = None
 
     def fit(self, events, *, places=None):
         """Validate ``kind`` and ``periods`` and keep the prepared events for ``predict``; returns ``self``."""

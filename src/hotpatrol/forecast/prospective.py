@@ -13,6 +13,9 @@ Month-only times: ages run from the middle of each month.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
 
 from hotpatrol.forecast.base import Forecast, Forecaster
@@ -23,6 +26,7 @@ from hotpatrol.forecast.smoothing import smooth
 from hotpatrol.text import plural
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class ProspectiveForecaster(GridModelMixin, Forecaster):
     """Bowers-Johnson-Pease prospective hotspots.
 
@@ -33,14 +37,13 @@ class ProspectiveForecaster(GridModelMixin, Forecaster):
     weight, cell, random_state : as for every model; ``cell`` is also the unit of ``d``.
     """
 
-    name = "prospective"
+    name: ClassVar[str] = "prospective"
 
-    def __init__(self, *, bandwidth=400.0, window=8, weight="count", cell=150.0, random_state=None):
-        self.bandwidth = bandwidth
-        self.window = window
-        self.weight = weight
-        self.cell = cell
-        self.random_state = random_state
+    bandwidth: float = 400.0
+    window: int = 8
+    weight: str = "count"
+    cell: float = 150.0
+    random_state: int | None = None
 
     def fit(self, events, *, places=None):
         """Validate ``bandwidth``, ``window`` and ``cell`` and keep the prepared events; returns ``self``."""

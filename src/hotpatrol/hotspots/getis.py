@@ -13,6 +13,9 @@ multiple-testing correction (FDR by default) and 90/95/99 % hot/cold classes.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -68,22 +71,25 @@ def gi_star_z(values, W, *, star: bool = True) -> np.ndarray:
     return z.ravel() if X.ndim == 1 else z
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class GiResult(HotspotResult):
-    """Per-place Gi* z-scores, p-values (normal and permutation), adjusted p-values and classes."""
+    """Per-place Gi* z-scores, p-values (normal and permutation), adjusted p-values and classes.
+
+    Built by :func:`getis_ord`; every field has one entry per place except ``params`` (the settings).
+    """
 
     name = "gi"
     map_categories = {"label": [inference.BIN_LABELS[k] for k in (3, 2, 1, 0, -1, -2, -3)]}
 
-    def __init__(self, *, places, values, z, p_norm, p_sim, p_adj, bins, params, counts=None):
-        self.places = places
-        self.values = values
-        self.counts = counts
-        self.z = z
-        self.p_norm = p_norm
-        self.p_sim = p_sim
-        self.p_adj = p_adj
-        self.bins = bins
-        self.params = params
+    places: Any = field()  # PlacesLayer (required: HotspotResult's class default is None)
+    values: np.ndarray
+    z: np.ndarray
+    p_norm: np.ndarray
+    p_sim: np.ndarray | None
+    p_adj: np.ndarray
+    bins: np.ndarray  # -3..3
+    params: dict
+    counts: np.ndarray | None = None
 
     @property
     def hot(self) -> np.ndarray:

@@ -30,6 +30,9 @@ Density is reported per km² (``density``) and as the expected value per cell (`
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from scipy.signal import fftconvolve
@@ -163,21 +166,23 @@ def kde_grid(x, y, weights, grid, *, bandwidth: float, kernel: str = "quartic", 
     return np.maximum(dens, 0.0)  # FFT round-off can leave tiny negatives
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class KDEResult(HotspotResult):
-    """Kernel density per place (per km² and per cell), with the settings that produced it."""
+    """Kernel density per place (per km² and per cell), with the settings that produced it.
+
+    Built by :func:`kernel_density`.
+    """
 
     name = "kde"
 
-    def __init__(self, *, places, values, density, bandwidth, kernel, edge, oversample, counts=None):
-        """Kernel density over ``places``; built by :func:`kernel_density`."""
-        self.places = places
-        self.values = values
-        self.counts = counts
-        self.density = density  # per km²
-        self.bandwidth = bandwidth
-        self.kernel = kernel
-        self.edge = edge
-        self.oversample = oversample
+    places: Any = field()  # PlacesLayer (required: HotspotResult's class default is None)
+    values: np.ndarray
+    density: np.ndarray  # per km²
+    bandwidth: float
+    kernel: str
+    edge: str
+    oversample: int
+    counts: np.ndarray | None = None
 
     @property
     def cell_value(self) -> np.ndarray:

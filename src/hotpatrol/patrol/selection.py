@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,25 +16,27 @@ from hotpatrol.patrol.hotspot_table import read_hotspots
 from hotpatrol.results import HotspotResult, Summary, json_safe
 
 
+@dataclass(eq=False, repr=False)
 class SelectionResult(HotspotResult):
-    """The selected hotspots, the constraints they satisfy and what each constraint cost."""
+    """The selected hotspots, the constraints they satisfy and what each constraint cost.
+
+    A solved selection, built by :func:`select_hotspots`: ``table`` and ``selected`` (a boolean mask
+    over its rows) are positional, the rest keyword-only.
+    """
 
     name = "selection"
 
-    def __init__(self, table: pd.DataFrame, selected: np.ndarray, *, places, crs: str, cell: float | None,
-                 constraints: dict, costs: pd.DataFrame, harm_total: float, optimal: bool,
-                 n_candidates: int) -> None:
-        """A solved selection; built by :func:`select_hotspots`."""
-        self.table = table
-        self.selected = selected
-        self.places = places
-        self.crs = crs
-        self.cell = cell
-        self.constraints = constraints
-        self.costs = costs
-        self.harm_total = harm_total
-        self.optimal = optimal
-        self.n_candidates = n_candidates
+    table: pd.DataFrame
+    selected: np.ndarray
+    _: KW_ONLY
+    places: Any = field()  # PlacesLayer or None (required: HotspotResult's class default is None)
+    crs: str
+    cell: float | None
+    constraints: dict
+    costs: pd.DataFrame
+    harm_total: float
+    optimal: bool
+    n_candidates: int
 
     @property
     def place_ids(self) -> list:
