@@ -20,12 +20,7 @@ err_console = Console(stderr=True)
 CellOption = Annotated[Optional[float], typer.Option("--cell", help="Grid cell size in metres (default: the cell setting).")]
 SeedOption = Annotated[Optional[int], typer.Option("--seed", help="Random seed (default: the seed setting).")]
 #: ``--json`` flag as most commands define it (``as_json: JsonOption = False``)
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
-
-
-def json_option() -> Any:
-    """The shared ``--json`` flag (default False): print the result as JSON for scripting instead of tables."""
-    return typer.Option(False, "--json", help="Print the result as JSON (for scripting).")
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON (for scripting).")]
 
 
 def print_json(payload: Any) -> None:

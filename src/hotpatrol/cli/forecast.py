@@ -10,7 +10,7 @@ import pandas as pd
 import typer
 
 from hotpatrol import settings
-from hotpatrol.cli.common import CellOption, json_option, print_json, read_events, user_errors
+from hotpatrol.cli.common import CellOption, JsonOption, print_json, read_events, user_errors
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.forecast.backtest import MONTH_HORIZONS
 from hotpatrol.forecast.timeaxis import parse_start
@@ -43,7 +43,7 @@ def _split(value: Optional[str]) -> list[str]:
 
 
 @forecast_app.command("models")
-def models_cmd(as_json: bool = json_option()) -> None:
+def models_cmd(as_json: JsonOption = False) -> None:
     """List the forecasting models and their settings."""
     from hotpatrol.forecast import MODELS
 
@@ -102,7 +102,7 @@ def backtest_cmd(
                                                              "name=HH:MM-HH:MM (needs exact times)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Directory for run.json, tables and coverage.png."),
     rerun: Optional[Path] = typer.Option(None, "--rerun", help="Re-run from a run.json written by --out."),
-    as_json: bool = json_option(),
+    as_json: JsonOption = False,
 ) -> None:
     """Rolling-origin backtest of several models on the same windows and places."""
     from hotpatrol.forecast import backtest as bt
@@ -162,7 +162,7 @@ def predict_cmd(
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (model and tie-breaking; default: the seed "
                                                             "setting)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the top boxes: .gpkg, .geojson or .csv."),
-    as_json: bool = json_option(),
+    as_json: JsonOption = False,
 ) -> None:
     """Forecast the next window and list (or write) the top-N boxes."""
     from hotpatrol.forecast import MODELS

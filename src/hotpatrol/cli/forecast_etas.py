@@ -10,7 +10,7 @@ import pandas as pd
 import typer
 
 from hotpatrol import settings as hp_settings
-from hotpatrol.cli.common import deprecated_option, json_option, print_json, read_events, user_errors
+from hotpatrol.cli.common import deprecated_option, JsonOption, print_json, read_events, user_errors
 from hotpatrol.cli.forecast import forecast_app
 from hotpatrol.errors import HotpatrolError
 
@@ -107,7 +107,7 @@ def register(app: typer.Typer | None = None) -> None:  # commands live on foreca
         out: Path = typer.Option(None, "--out", help="Write the band table to this CSV."),
         output: OutputOption = None,
         plot: Path = typer.Option(None, "--plot", help="Save a heat map of the Knox ratios (.png/.pdf/.svg)."),
-        as_json: bool = json_option(),
+        as_json: JsonOption = False,
     ) -> None:
         """Knox test for near repeats, banded like the Near Repeat Calculator (Monte Carlo p-values)."""
         from hotpatrol.forecast.knox import knox, knox_test
@@ -189,7 +189,7 @@ def _register_etas() -> None:
                                                       "default: the seed setting)."),
         out: Path = typer.Option(None, "--out", help="Write every place's forecast to this CSV."),
         output: OutputOption = None,
-        as_json: bool = json_option(),
+        as_json: JsonOption = False,
     ) -> None:
         """Fit a self-exciting model (ETAS / grid ETAS) and forecast expected events per cell."""
         from hotpatrol.errors import check_choice

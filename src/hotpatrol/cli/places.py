@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from hotpatrol.cli.common import console, json_option, print_json, user_errors
+from hotpatrol.cli.common import console, JsonOption, print_json, user_errors
 from hotpatrol.text import plural
 
 places_app = typer.Typer(help="Places: grid cells, H3 hexagons, police.uk snap points, LSOA/ward/district polygons.",
@@ -53,7 +53,7 @@ def build_cmd(
     tolerance: float = typer.Option(None, "--tolerance", help="Metres: snap points / polygons matching distance."),
     out: Path = typer.Option(None, "--out", help="Write the places with event counts (.geojson/.gpkg/.csv)."),
     top: int = typer.Option(10, "--top", help="How many busiest places to list."),
-    as_json: bool = json_option(),
+    as_json: JsonOption = False,
 ) -> None:
     """Build a places layer over events and count events per place."""
     import numpy as np
@@ -99,7 +99,7 @@ def assign_cmd(
     tolerance: float = typer.Option(0.0, "--tolerance",
                                     help="Metres: points this close outside get the nearest polygon."),
     out: Path = typer.Option(..., "--out", help="Output CSV (input columns + the new one)."),
-    as_json: bool = json_option(),
+    as_json: JsonOption = False,
 ) -> None:
     """Add a column naming the polygon (e.g. district) each event falls in."""
     from hotpatrol.errors import HotpatrolError

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from hotpatrol.cli.common import console, json_option, print_json, user_errors
+from hotpatrol.cli.common import console, JsonOption, print_json, user_errors
 
 
 def register(app: typer.Typer) -> None:
@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
         end: str = typer.Option("2024-12", "--end", help="Last month, YYYY-MM."),
         seed: int = typer.Option(None, "--seed", help="Random seed: the same seed gives the same county "
                                                       "(default: the seed setting)."),
-        as_json: bool = json_option(),
+        as_json: JsonOption = False,
     ) -> None:
         """Generate "Synthshire", a fictional county with realistic crime, and write its files."""
         from hotpatrol.synthetic import generate_county
