@@ -432,13 +432,15 @@ def get_user(request, user_id: int = Path(..., ge=1, le=MAX_ID, description="the
 
 @api.get("/audit/changes", response={200: Page[ChangeOut], **ERRORS}, operation_id="audit_changes_api", tags=["admin"])
 def audit_changes_api(request, filters: Query[AuditFilters], paging: Query[Paging]):
-    """The change log (who, when, before/after), newest first (admins only)."""
-    from hotpatrol.web.core.views import change_queryset, change_rows
+    """The change log (who, when, before/after), newest first (admins only). Entries about users and
+    profiles (emails, names, roles) are personal data: each one returned is written to the access log."""
+    from hotpatrol.web.core.views import change_queryset, change_rows, record_change_reads
 
     require(request, {"admin"})
     qs = change_queryset(request)
+    items = list(change_rows(qs[paging.offset:paging.offset + paging.limit]))
     return {"count": qs.count(), "limit": paging.limit, "offset": paging.offset,
-            "items": list(change_rows(qs[paging.offset:paging.offset + paging.limit]))}
+            "items": record_change_reads(request, items, "change log API")}
 
 
 @api.get("/audit/access", response={200: Page[AccessOut], **ERRORS}, operation_id="audit_access_api", tags=["admin"])
