@@ -157,3 +157,16 @@ def test_change_log_reads_of_users_are_in_the_access_log(world, client):
     before = AccessLog.objects.count()
     client.get("/audit/access/")
     assert AccessLog.objects.count() == before
+
+
+def test_admin_profile_pages_are_in_the_access_log(world, client):
+    """The profile list and a profile's page show whose account has which role and district."""
+    from hotpatrol.web.core.models import AccessLog, Profile
+
+    client.force_login(world["users"]["admin"])
+    assert client.get("/admin/core/profile/").status_code == 200
+    listed = AccessLog.objects.filter(object_type="profile", reason="admin profile list")
+    assert {int(i) for i in listed.values_list("object_id", flat=True)} == set(Profile.objects.values_list("pk", flat=True))
+    target = world["users"]["officer"].profile
+    assert client.get(f"/admin/core/profile/{target.pk}/change/").status_code == 200
+    assert AccessLog.objects.filter(object_type="profile", reason="admin profile page", object_id=str(target.pk)).count() == 1
