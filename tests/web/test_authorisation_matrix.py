@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from hotpatrol.web.core.rules import ROUTE_RULES, rule_for
+from hotpatrol.web.core.rules import ROUTE_RULES, RULES, rule_for
 
 ROLES = ("anonymous", "admin", "analyst", "commander", "sergeant", "officer", "partner")
 FORCE_WIDE = {"admin", "analyst"}
@@ -70,6 +70,8 @@ def test_every_route_has_a_rule():
     names = {n for n, _ in routes} | ops | {"static"}
     stale = [k for k in ROUTE_RULES if not k.endswith("*") and k not in names]
     assert not stale, f"rules for routes that no longer exist: {stale}"
+    unknown = {k: v for k, v in ROUTE_RULES.items() if v not in RULES}
+    assert not unknown, f"rules not among the documented ones {RULES}: {unknown}"
 
 
 def test_every_operation_declares_401_403_422_and_the_error_shape():
