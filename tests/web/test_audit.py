@@ -134,3 +134,39 @@ def test_admin_sets_role_district_and_team_on_the_user_page(world, client):
     target = get_user_model().objects.get(pk=target.pk)
     assert (target.profile.role, target.profile.district.code, target.profile.team.name) == ("admin", "b", "Night")
     assert target.is_staff and target.is_superuser  # the admin role is the admin site's staff
+
+
+def test_change_log_reads_of_users_are_in_the_access_log(world, client):
+    """The change log shows a user's email and names (and a profile's role): page, CSV and API log the read."""
+    from hotpatrol.web import site
+    from hotpatrol.web.core.models import AccessLog
+
+    user = site.create_user("newbie", role="officer", district="a", email="newbie@example.org")
+    client.force_login(world["users"]["admin"])
+    for url, reason in (("/audit/?model=user", "change log page"), ("/audit/?model=user&format=csv", "change log CSV export"),
+                        ("/api/v1/audit/changes?model=user", "change log API")):
+        resp = client.get(url)
+        assert resp.status_code == 200
+        assert "newbie@example.org" in resp.content.decode()
+        logged = AccessLog.objects.filter(object_type="user", reason=reason)
+        assert str(user.pk) in set(logged.values_list("object_id", flat=True)), url
+        assert set(logged.values_list("username", flat=True)) == {"admin-a"}
+    client.get("/api/v1/audit/changes?model=profile")
+    assert AccessLog.objects.filter(object_type="profile", object_id=str(user.profile.pk)).exists()
+    # the access log itself is not personal data of the kind: reading it writes nothing
+    before = AccessLog.objects.count()
+    client.get("/audit/access/")
+    assert AccessLog.objects.count() == before
+
+
+def test_admin_profile_pages_are_in_the_access_log(world, client):
+    """The profile list and a profile's page show whose account has which role and district."""
+    from hotpatrol.web.core.models import AccessLog, Profile
+
+    client.force_login(world["users"]["admin"])
+    assert client.get("/admin/core/profile/").status_code == 200
+    listed = AccessLog.objects.filter(object_type="profile", reason="admin profile list")
+    assert {int(i) for i in listed.values_list("object_id", flat=True)} == set(Profile.objects.values_list("pk", flat=True))
+    target = world["users"]["officer"].profile
+    assert client.get(f"/admin/core/profile/{target.pk}/change/").status_code == 200
+    assert AccessLog.objects.filter(object_type="profile", reason="admin profile page", object_id=str(target.pk)).count() == 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from hotpatrol.web.core.rules import ROUTE_RULES, rule_for
+from hotpatrol.web.core.rules import ROUTE_RULES, RULES, rule_for
 
 ROLES = ("anonymous", "admin", "analyst", "commander", "sergeant", "officer", "partner")
 FORCE_WIDE = {"admin", "analyst"}
@@ -51,24 +51,27 @@ def openapi_operations():
             yield method.upper(), path, op
 
 
+def routes_without_rule(routes, ops) -> list[tuple[str, str]]:
+    """(name, pattern) of every page route and (operation id, "api") of every API operation with no rule."""
+    missing = [(name, pattern) for name, pattern in routes
+               if not pattern.startswith("api/v1/") and rule_for(name) is None]  # API routes: per operation
+    return missing + [(op, "api") for op in sorted(ops) if rule_for(op) is None]
+
+
 def test_every_route_has_a_rule():
     routes = url_routes()
     assert len(routes) > 20
     unnamed = [pattern for name, pattern in routes if name is None and not pattern.startswith("api/v1/")]
     assert not unnamed, f"routes without a name (cannot carry a rule): {unnamed}"
     ops = {op["operationId"] for _, _, op in openapi_operations()}
-    missing = []
-    for name, pattern in routes:
-        if pattern.startswith("api/v1/"):
-            continue  # the API's routes are checked per operation below
-        if rule_for(name) is None:
-            missing.append((name, pattern))
-    missing += [(op, "api") for op in sorted(ops) if rule_for(op) is None]
+    missing = routes_without_rule(routes, ops)
     assert not missing, f"routes without an authorisation rule in ROUTE_RULES: {missing}"
     # and no stale rules: every exact (non-prefix) entry names a real page or operation
     names = {n for n, _ in routes} | ops | {"static"}
     stale = [k for k in ROUTE_RULES if not k.endswith("*") and k not in names]
     assert not stale, f"rules for routes that no longer exist: {stale}"
+    unknown = {k: v for k, v in ROUTE_RULES.items() if v not in RULES}
+    assert not unknown, f"rules not among the documented ones {RULES}: {unknown}"
 
 
 def test_every_operation_declares_401_403_422_and_the_error_shape():
@@ -79,6 +82,15 @@ def test_every_operation_declares_401_403_422_and_the_error_shape():
             ref = op["responses"][code]["content"]["application/json"]["schema"]["$ref"]
             assert ref.endswith("/ErrorOut")
     assert "error" in doc["components"]["schemas"]["ErrorOut"]["properties"]
+
+
+def test_a_route_or_operation_without_a_rule_is_caught():
+    """The check above is not vacuous: a new page or operation that nobody gave a rule is reported."""
+    routes = url_routes() + [("reports_export", "reports/export/")]
+    ops = {op["operationId"] for _, _, op in openapi_operations()} | {"delete_everything"}
+    assert routes_without_rule(routes, ops) == [("reports_export", "reports/export/"), ("delete_everything", "api")]
+    # prefix rules cover their namespace, and an exact rule beats its prefix
+    assert rule_for("admin:anything_new") == "admin_site" and rule_for("account_email") == "signed_in"
 
 
 def expected(rule: str, role: str, own: bool, api: bool, ok: int = 200) -> int:
@@ -103,7 +115,7 @@ def expected(rule: str, role: str, own: bool, api: bool, ok: int = 200) -> int:
 # the concrete pages requested (prefix rules by a representative route)
 PAGES = [("overview", {}), ("district", {"code": "{district}"}), ("audit_changes", {}), ("audit_access", {}),
          ("health", {}), ("admin:index", {}), ("admin:core_district_changelist", {}), ("account_login", {}),
-         ("mfa_index", {})]
+         ("mfa_index", {}), ("account_email", {}), ("account_change_password", {})]
 
 
 def test_pages_cover_every_rule_and_every_page_of_ours():

@@ -120,6 +120,16 @@ def _assert_local(page) -> None:
     assert hosts and hosts <= LOCAL_HOSTS, hosts
 
 
+def _open_signed_in(page, user, live_server, path: str, selector: str):
+    """Sign ``user`` in, open ``path`` (must answer 200) and wait until ``selector`` is drawn in the map's
+    overlay pane; returns the response."""
+    _sign_in_session(page, user, live_server)
+    response = page.goto(path)
+    assert response.status == 200
+    page.wait_for_selector(f".leaflet-overlay-pane svg {selector}")
+    return response
+
+
 def _drawn(page, selector: str) -> int:
     return page.locator(f".leaflet-overlay-pane svg {selector}").count()
 
@@ -153,10 +163,7 @@ def test_sign_in_with_password_then_totp(mapped, page):
 
 def test_overview_map_draws_district_and_cell_layers(mapped, page, live_server):
     world = mapped
-    _sign_in_session(page, world["users"]["admin"], live_server)
-    response = page.goto("/")
-    assert response.status == 200
-    page.wait_for_selector(".leaflet-overlay-pane svg path.cell")
+    _open_signed_in(page, world["users"]["admin"], live_server, "/", "path.cell")
     for cell in page.locator(".leaflet-overlay-pane path.cell").all():  # drawn with extent, not clipped away
         box = cell.bounding_box()
         assert box and box["width"] >= 1 and box["height"] >= 1
@@ -185,10 +192,7 @@ def test_overview_map_draws_district_and_cell_layers(mapped, page, live_server):
 
 def test_commander_of_a_cannot_open_district_b(mapped, page, live_server):
     world = mapped
-    _sign_in_session(page, world["users"]["commander"], live_server)
-    response = page.goto("/districts/a/")
-    assert response.status == 200
-    page.wait_for_selector(".leaflet-overlay-pane svg path.district")
+    _open_signed_in(page, world["users"]["commander"], live_server, "/districts/a/", "path.district")
     assert _drawn(page, "path.district") == 1 and _drawn(page, "path.cell") == 3  # own district only
     response = page.goto("/districts/b/")
     assert response.status in (403, 404)

@@ -27,6 +27,12 @@ def _site(db: str | None):
     return site
 
 
+def _run_summary(run) -> dict:
+    """An analysis run as the commands print it in ``--json``."""
+    return {"id": run.pk, "period": f"{run.period_start}..{run.period_end}", "cells": run.n_cells,
+            "events": run.n_events}
+
+
 def register(app: typer.Typer) -> None:
     """Register ``hotpatrol serve`` and the ``users`` and ``districts`` groups of the web platform on ``app``."""
     users = typer.Typer(help="Accounts of the web platform: create users, mint API tokens.", no_args_is_help=True)
@@ -115,8 +121,7 @@ def register(app: typer.Typer) -> None:
             loaded = site.load_districts(file, name_column=name_column, code_column=code_column, force_name=force_name)
             run = site.analyse(db) if analyse and library.store_has_events(db) else None
         out = {"districts": [{"code": d.code, "name": d.name, "area_km2": round(d.area_km2, 1)} for d in loaded],
-               "run": None if run is None else {"id": run.pk, "period": f"{run.period_start}..{run.period_end}",
-                                                "cells": run.n_cells, "events": run.n_events}}
+               "run": None if run is None else _run_summary(run)}
         if as_json:
             print_json(out)
             return
@@ -135,8 +140,7 @@ def register(app: typer.Typer) -> None:
         with user_errors(as_json):
             site = _site(db)
             run = site.analyse(db, months=months)
-        out = {"id": run.pk, "period": f"{run.period_start}..{run.period_end}", "cells": run.n_cells,
-               "events": run.n_events}
+        out = _run_summary(run)
         if as_json:
             print_json(out)
         else:

@@ -130,9 +130,12 @@ class Page(Schema, Generic[T]):
     items: list[T]
 
 
-def paginate(qs, paging: Paging, convert) -> dict:
-    return {"count": qs.count(), "limit": paging.limit, "offset": paging.offset,
-            "items": [convert(o) for o in qs[paging.offset:paging.offset + paging.limit]]}
+def paginate(qs, paging: Paging, convert=None, *, rows=None) -> dict:
+    """One page of ``qs``: each object through ``convert``, or the page's slice through ``rows`` (an iterable
+    of objects -> an iterable of dicts, as the audit pages use)."""
+    part = qs[paging.offset:paging.offset + paging.limit]
+    items = list(rows(part)) if rows is not None else [convert(o) for o in part]
+    return {"count": qs.count(), "limit": paging.limit, "offset": paging.offset, "items": items}
 
 
 class MeOut(Schema):
@@ -432,13 +435,14 @@ def get_user(request, user_id: int = Path(..., ge=1, le=MAX_ID, description="the
 
 @api.get("/audit/changes", response={200: Page[ChangeOut], **ERRORS}, operation_id="audit_changes_api", tags=["admin"])
 def audit_changes_api(request, filters: Query[AuditFilters], paging: Query[Paging]):
-    """The change log (who, when, before/after), newest first (admins only)."""
-    from hotpatrol.web.core.views import change_queryset, change_rows
+    """The change log (who, when, before/after), newest first (admins only). Entries about users and
+    profiles (emails, names, roles) are personal data: each one returned is written to the access log."""
+    from hotpatrol.web.core.views import change_queryset, change_rows, record_change_reads
 
     require(request, {"admin"})
-    qs = change_queryset(request)
-    return {"count": qs.count(), "limit": paging.limit, "offset": paging.offset,
-            "items": list(change_rows(qs[paging.offset:paging.offset + paging.limit]))}
+    page = paginate(change_queryset(request), paging, rows=change_rows)
+    record_change_reads(request, page["items"], "change log API")
+    return page
 
 
 @api.get("/audit/access", response={200: Page[AccessOut], **ERRORS}, operation_id="audit_access_api", tags=["admin"])
@@ -447,6 +451,4 @@ def audit_access_api(request, filters: Query[AuditFilters], paging: Query[Paging
     from hotpatrol.web.core.views import access_queryset, access_rows
 
     user = require(request, {"admin"})
-    qs = access_queryset(request, user)
-    return {"count": qs.count(), "limit": paging.limit, "offset": paging.offset,
-            "items": list(access_rows(qs[paging.offset:paging.offset + paging.limit]))}
+    return paginate(access_queryset(request, user), paging, rows=access_rows)

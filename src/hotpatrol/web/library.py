@@ -182,11 +182,6 @@ def analyse(db: str | None, districts, *, months: int | None = None, cell: float
                     n_events=int(data.counts.sum()), cells=frame, mix=mix, series=series, result=_jsonable(result))
 
 
-def demo_districts(out: str | Path):
-    """The demo county's district polygons (written by ``hotpatrol demo`` under ``out/data``)."""
-    return Path(out) / "data" / "districts.geojson"
-
-
 def _jsonable(value):
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}

@@ -31,8 +31,34 @@ class TeamAdmin(admin.ModelAdmin):
     list_filter = ("district",)
 
 
+class AccessLoggedAdmin(admin.ModelAdmin):
+    """Admin pages that show personal data: each object on a list page, and each object page opened
+    (GET, 200), is written to the access log as ``access_object_type``."""
+
+    access_object_type = ""
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        cl = getattr(response, "context_data", {}) or {}
+        rows = cl.get("cl").result_list if cl.get("cl") is not None else []
+        if rows:
+            m.AccessLog.record(request, self.access_object_type, [o.pk for o in rows],
+                               reason=f"admin {self.access_object_type} list")
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and getattr(response, "status_code", 200) == 200:
+            m.AccessLog.record(request, self.access_object_type, object_id,
+                               reason=f"admin {self.access_object_type} page")
+        return response
+
+
 @admin.register(m.Profile)
-class ProfileAdmin(admin.ModelAdmin):
+class ProfileAdmin(AccessLoggedAdmin):
+    """Profiles show whose account has which role, district and team: reads go to the access log."""
+
+    access_object_type = "profile"
     list_display = ("user", "role", "district", "team")
     list_filter = ("role", "district")
     search_fields = ("user__username", "user__email")
@@ -86,10 +112,11 @@ class ProfileInline(admin.StackedInline):
     max_num = 1
 
 
-class AccessLoggedUserAdmin(UserAdmin):
+class AccessLoggedUserAdmin(AccessLoggedAdmin, UserAdmin):
     """Users with their role, district and team (inline). The user list and user pages show names and
     emails: every view of them goes to the access log."""
 
+    access_object_type = "user"
     inlines = [ProfileInline]
     list_display = ("username", "email", "role", "district", "is_active", "last_login")
     list_select_related = ("profile__district",)
@@ -112,19 +139,6 @@ class AccessLoggedUserAdmin(UserAdmin):
             user.is_staff = user.is_superuser = admin_role
             user.save(update_fields=["is_staff", "is_superuser"])
 
-    def changelist_view(self, request, extra_context=None):
-        response = super().changelist_view(request, extra_context)
-        cl = getattr(response, "context_data", {}) or {}
-        rows = cl.get("cl").result_list if cl.get("cl") is not None else []
-        if rows:
-            m.AccessLog.record(request, "user", [u.pk for u in rows], reason="admin user list")
-        return response
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        response = super().change_view(request, object_id, form_url, extra_context)
-        if request.method == "GET" and getattr(response, "status_code", 200) == 200:
-            m.AccessLog.record(request, "user", object_id, reason="admin user page")
-        return response
 
 
 User = get_user_model()

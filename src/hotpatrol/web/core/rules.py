@@ -67,6 +67,8 @@ ROUTE_RULES: dict[str, str] = {
     "health": "public",
     "admin:*": "admin_site",
     "account_*": "public",
+    "account_email": "signed_in",  # the account's own email addresses
+    "account_change_password": "signed_in",
     "mfa_*": "signed_in",
     "static": "public",
     # API operations (operation ids)

@@ -173,6 +173,20 @@ def change_rows(qs):
                "remote_addr": e.remote_addr or ""}
 
 
+#: change-log entries of these models show personal data (a user's email and names; a profile's role,
+#: district and team): every one shown is written to the access log as a read of that account
+PERSONAL_MODELS = {"user": "user", "profile": "profile"}
+
+
+def record_change_reads(request, rows: list[dict], reason: str) -> list[dict]:
+    """Write an access-log row for each change-log row about a user or profile; returns ``rows``."""
+    for model, object_type in PERSONAL_MODELS.items():
+        ids = [r["object_id"] for r in rows if r["model"] == model]
+        if ids:
+            AccessLog.record(request, object_type, ids, reason=reason)
+    return rows
+
+
 def access_rows(qs):
     for e in qs:
         yield {"id": e.pk, "when": e.when.isoformat(), "user": e.username, "action": e.action,
@@ -205,12 +219,14 @@ def _csv(rows, name: str) -> HttpResponse:
 
 
 def _audit(request, qs, rows, kind: str, title: str):
-    """One audit log page (100 rows a page) or, with ``?format=csv``, the whole filtered log as CSV."""
+    """One audit log page (100 rows a page) or, with ``?format=csv``, the whole filtered log as CSV.
+    Change-log rows about users and profiles shown are written to the access log."""
+    logged = (lambda r, why: record_change_reads(request, r, why)) if kind == "changes" else (lambda r, why: r)
     if request.GET.get("format") == "csv":
-        return _csv(rows(qs), kind)
+        return _csv(logged(list(rows(qs)), "change log CSV export"), kind)
     page = Paginator(qs, 100).get_page(request.GET.get("page"))
-    return render(request, "core/audit.html", {"title": title, "page": page, "rows": list(rows(page.object_list)),
-                                               "kind": kind})
+    return render(request, "core/audit.html", {"title": title, "page": page, "kind": kind,
+                                               "rows": logged(list(rows(page.object_list)), "change log page")})
 
 
 @role_required("admin")
