@@ -390,6 +390,26 @@ def missing_months(published: dict[str, pd.PeriodIndex], first, last) -> dict[st
     return out
 
 
+def forces_missing(events: pd.DataFrame, subset: pd.DataFrame, first, last) -> dict[str, list[pd.Period]]:
+    """:func:`missing_months` in ``first..last`` of the forces with events in ``subset`` (a part of
+    ``events`` being analysed), each force's months taken from the whole ``events`` table
+    (:func:`published_months`, so its ``attrs`` from the store are used): ``{force: [Period, ...]}``."""
+    forces = set(event_forces(subset).astype(str))
+    published = {f: m for f, m in published_months(events).items() if f in forces}
+    return missing_months(published, first, last) if published else {}
+
+
+def overlaps_missing(periods: pd.PeriodIndex, missing: dict[str, list[pd.Period]]) -> np.ndarray:
+    """Which ``periods`` (any frequency) overlap a month in ``missing`` (``{force: [Period]}``, as from
+    :func:`missing_months`): boolean array of shape ``(len(periods),)``. Loops over the few missing months."""
+    hit = np.zeros(len(periods), dtype=bool)
+    starts = periods.start_time.to_numpy()
+    ends = periods.end_time.to_numpy()
+    for m in sorted({m for v in missing.values() for m in v}):
+        hit |= (starts <= m.end_time.to_datetime64()) & (ends >= m.start_time.to_datetime64())
+    return hit
+
+
 def describe_missing(missing: dict[str, list[pd.Period]]) -> str:
     """``"2019-02..2019-05 (City of London Police)"``: the missing months of each force, as text for
     notes and errors."""

@@ -178,25 +178,16 @@ def before_after(events: pd.DataFrame, treated, comparison, *, start, before: tu
 
 def _drop_unpublished(counts: pd.DataFrame, events: pd.DataFrame, area_events: pd.DataFrame, freq: str):
     """Drop the periods overlapping months a force with events in the areas did not publish."""
-    from hotpatrol.events import (
-        describe_missing,
-        event_forces,
-        missing_months,
-        published_months,
-    )
+    from hotpatrol.events import describe_missing, forces_missing, overlaps_missing
 
-    forces = set(event_forces(area_events).astype(str))
-    published = {f: m for f, m in published_months(events).items() if f in forces}
-    if not published or len(counts) == 0:
+    if len(counts) == 0:
         return counts, None
     periods = pd.PeriodIndex(counts["period"].unique(), freq=freq)
-    gaps = missing_months(published, periods.min().start_time.to_period("M"), periods.max().end_time.to_period("M"))
+    gaps = forces_missing(events, area_events, periods.min().start_time.to_period("M"),
+                          periods.max().end_time.to_period("M"))
     if not gaps:
         return counts, None
-    hit = np.zeros(len(periods), dtype=bool)
-    for m in sorted({m for v in gaps.values() for m in v}):
-        hit |= (periods.start_time <= m.end_time) & (periods.end_time >= m.start_time)
-    gone = set(periods[hit].astype(str))
+    gone = set(periods[overlaps_missing(periods, gaps)].astype(str))
     kept = counts[~counts["period"].isin(gone)].reset_index(drop=True)
     for label, after in (("before", False), ("after", True)):
         if not (kept["after"] == after).any():

@@ -243,12 +243,6 @@ class KnoxResult(Result):
         })
 
 
-def _default_tz() -> str:
-    from hotpatrol.localtime import default_tz
-
-    return default_tz()
-
-
 def _as_days(time, tz: str | None = None) -> tuple[np.ndarray, bool]:
     """Times as float days since the first event; True when all times fall on whole days.
 
@@ -257,7 +251,7 @@ def _as_days(time, tz: str | None = None) -> tuple[np.ndarray, bool]:
     instants (:func:`hotpatrol.localtime.elapsed_days`): differences are real elapsed days, so two
     events either side of a clock change are their real distance apart.
     """
-    from hotpatrol.localtime import elapsed_days
+    from hotpatrol.localtime import elapsed_days, to_local
 
     arr = np.asarray(time) if not isinstance(time, pd.Series) else time
     if isinstance(arr, pd.Series) or np.issubdtype(arr.dtype, np.datetime64) or arr.dtype == object:
@@ -265,7 +259,7 @@ def _as_days(time, tz: str | None = None) -> tuple[np.ndarray, bool]:
         if ts.isna().all():
             raise HotpatrolError("No time could be read as a date.", parameter="time",
                                  fix="Give dates/timestamps (or numbers of days) for the events.")
-        local = ts.dt.tz_convert(tz or _default_tz()).dt.tz_localize(None) if ts.dt.tz is not None else ts
+        local = to_local(ts, tz) if ts.dt.tz is not None else ts  # zone-aware: the wall clock in tz
         ns = local.to_numpy("datetime64[ns]")
         dates = bool((local.dropna() == local.dropna().dt.normalize()).all())
         if dates:

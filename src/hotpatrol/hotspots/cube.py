@@ -165,29 +165,14 @@ class SpaceTimeCube:
 def _missing_periods(events: pd.DataFrame, frame: pd.DataFrame, periods: pd.PeriodIndex) -> dict:
     """Periods overlapping months a force in ``frame`` did not publish (rule: published_months of the
     whole ``events`` table, or its ``attrs`` from the store)."""
-    from hotpatrol.events import (
-        describe_missing,
-        event_forces,
-        missing_months,
-        published_months,
-    )
+    from hotpatrol.events import describe_missing, forces_missing, overlaps_missing
 
-    published = published_months(events)
-    forces = set(event_forces(frame).astype(str))
-    published = {f: m for f, m in published.items() if f in forces}
-    if not published or len(periods) == 0:
+    if len(periods) == 0:
         return {"missing": [], "missing_note": None}
-    first = periods[0].start_time.to_period("M")
-    last = periods[-1].end_time.to_period("M")
-    gaps = missing_months(published, first, last)
+    gaps = forces_missing(events, frame, periods[0].start_time.to_period("M"), periods[-1].end_time.to_period("M"))
     if not gaps:
         return {"missing": [], "missing_note": None}
-    months = sorted({m for v in gaps.values() for m in v})
-    hit = np.zeros(len(periods), dtype=bool)
-    starts = periods.start_time.to_numpy()
-    ends = periods.end_time.to_numpy()
-    for m in months:
-        hit |= (starts <= m.end_time.to_datetime64()) & (ends >= m.start_time.to_datetime64())
+    hit = overlaps_missing(periods, gaps)
     return {"missing": [str(p) for p in periods[hit]], "missing_note": describe_missing(gaps)}
 
 

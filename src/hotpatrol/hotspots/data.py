@@ -202,8 +202,7 @@ def _published_rates(events: pd.DataFrame, ev: pd.DataFrame, w: np.ndarray) -> t
         describe_missing,
         event_forces,
         event_months,
-        missing_months,
-        published_months,
+        forces_missing,
     )
 
     if len(ev) == 0:
@@ -212,13 +211,12 @@ def _published_rates(events: pd.DataFrame, ev: pd.DataFrame, w: np.ndarray) -> t
     if months.isna().all():
         return w, {}
     first, last = months.min(), months.max()
-    forces = event_forces(ev).astype(str)
-    published = {f: m for f, m in published_months(events).items() if f in set(forces)}
-    gaps = missing_months(published, first, last)
+    gaps = forces_missing(events, ev, first, last)
     if not gaps:
         return w, {}
+    forces = event_forces(ev).astype(str)
     n_window = (last - first).n + 1
-    factor = {f: n_window / max(n_window - len(gaps.get(f, [])), 1) for f in published}
+    factor = {f: n_window / max(n_window - len(v), 1) for f, v in gaps.items()}  # other forces: 1
     scale = forces.map(factor).fillna(1.0).to_numpy(float)
     note = (f"No data for {describe_missing(gaps)}: per-place values are each force's total over its published "
             f"months scaled to the {n_window}-month window {first}..{last} (a missing month is not a month "

@@ -256,13 +256,6 @@ def parse_months(text: str | Iterable[str]) -> list[pd.Period]:
     return sorted(set(months))
 
 
-def district_of(events: pd.DataFrame, *, lsoa_lookup=None) -> pd.Series:
-    """Today's name of each event's district, keyed across LSOA vintages, renames and mergers
-    ("Shepway 012A" and "Folkestone and Hythe 001B" -> "Folkestone and Hythe"); 'Unknown' without one.
-    See :func:`hotpatrol.places.areas.district_keys` for the columns used and ``lsoa_lookup``."""
-    return district_keys(events, lsoa_lookup=lsoa_lookup)["district"]
-
-
 @dataclass
 class PerformanceReport(Result):
     """Every table of a performance report, with the notes that qualify them."""
