@@ -188,3 +188,11 @@ def test_evaluate_plan_loader_reads_through_the_reader(tmp_path):
     with pytest.raises(HotpatrolError) as info:
         read_events_csv(nocat)
     assert _error(info)["column"] == "category" and _error(info)["file"] == str(nocat)
+
+
+def test_an_instant_with_an_offset_is_converted_to_local_time():
+    # events hold Europe/London wall-clock time: 18:00 UTC in June is 19:00 BST
+    from hotpatrol.reader import window
+
+    lo, hi = window("2021-06-15T18:00Z", "2021-06-15T20:00+01:00")
+    assert lo == pd.Timestamp("2021-06-15 19:00") and hi == pd.Timestamp("2021-06-15 20:00")

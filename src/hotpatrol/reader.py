@@ -35,6 +35,7 @@ import pandas as pd
 from hotpatrol import settings
 from hotpatrol.errors import HotpatrolError
 from hotpatrol.events import conform, occurred_at, with_legacy
+from hotpatrol.localtime import to_local
 
 __all__ = ["read", "window", "EVENTS_FILE_SUFFIXES"]
 
@@ -69,8 +70,8 @@ def _bound(value: Any, parameter: str) -> pd.Timestamp | None:
                              fix=fix) from None
     if ts is pd.NaT or pd.isna(ts):
         raise HotpatrolError(f"{parameter} is not a date or month.", parameter=parameter, given=str(value), fix=fix)
-    if ts.tzinfo is not None:  # events hold naive local time
-        ts = ts.tz_localize(None)
+    if ts.tzinfo is not None:  # events hold naive local time: an instant with an offset is converted to it
+        ts = to_local([ts])[0]
     if parameter == "end" and period is not None:  # a period label: the whole period is included
         step = {"year": pd.DateOffset(years=1), "month": pd.DateOffset(months=1), "day": pd.Timedelta(days=1)}
         ts = ts + step[period]
